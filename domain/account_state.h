@@ -1,0 +1,74 @@
+// The account aggregate: everything a command needs to decide, rebuilt by
+// applying the account's events in sequence order. Apply() is the only way the
+// state changes, and it checks the chain: each event must carry seq+1 and the
+// hash of the previous event's stored bytes.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "domain/envelope.h"
+
+namespace authledger {
+
+// A key's effective status at some time (expiry and grace end are computed, not
+// stored, so no event is needed when time passes).
+enum class KeyStatus { kActive, kRotating, kExpired, kRevoked };
+std::string_view KeyStatusName(KeyStatus s);  // "active", "rotating", "expired", "revoked"
+
+struct KeyState {
+  std::string id;
+  std::string name;
+  std::string environment;
+  std::vector<std::string> scopes;  // sorted, unique
+  std::string secret_hash;          // hex
+  TimeMs created_at = 0;
+  std::string created_by;  // actor id
+  std::optional<TimeMs> expires_at;
+  std::vector<std::string> allowed_cidrs;
+  std::optional<std::string> rotated_from;
+  std::optional<std::string> replaced_by;
+  std::optional<TimeMs> grace_until;
+  std::optional<TimeMs> revoked_at;
+  std::string revoke_reason;
+  std::optional<TimeMs> last_used_at;
+  std::string last_used_ip;
+  std::uint64_t use_count = 0;
+
+  KeyStatus StatusAt(TimeMs now) const;
+  // When the key stops working, if it does (revocation excluded): the earlier of
+  // expires_at and grace_until.
+  std::optional<TimeMs> EndsAt() const;
+};
+
+struct AccountState {
+  std::string id;  // empty until AccountCreated is applied
+  std::string name;
+  TimeMs created_at = 0;
+  std::uint64_t seq = 0;                // last applied account sequence
+  std::string head_hash = kGenesisHash;  // hash of the last applied event's bytes
+  std::map<std::string, KeyState> keys;
+
+  bool exists() const { return !id.empty(); }
+  const KeyState* FindKey(const std::string& key_id) const;
+  // Keys that are active or rotating at `now`.
+  std::size_t CountLiveKeys(TimeMs now) const;
+};
+
+// Applies one decoded event whose stored bytes hash to `stored_hash`.
+// Corruption if the event does not continue the chain (wrong account, seq gap,
+// prevhash mismatch) or refers to a key that does not exist.
+Status Apply(AccountState* state, const Event& e, const std::string& stored_hash);
+
+// Canonical JSON (sorted keys): used by the read models, so equal states give
+// byte-identical stored values.
+nlohmann::json KeyStateToJson(const KeyState& k);
+Result<KeyState> KeyStateFromJson(const nlohmann::json& j);
+nlohmann::json AccountStateToJson(const AccountState& s);
+Result<AccountState> AccountStateFromJson(const nlohmann::json& j);
+
+}  // namespace authledger

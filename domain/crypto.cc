@@ -1,0 +1,136 @@
+#include "domain/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace authledger {
+
+namespace {
+constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+int Base62Value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'z') return c - 'a' + 36;
+  return -1;
+}
+}  // namespace
+
+Digest Sha256(std::string_view data) {
+  Digest d{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
+  return d;
+}
+
+Digest HmacSha256(std::string_view key, std::string_view data) {
+  Digest d{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(), &len);
+  return d;
+}
+
+std::string ToHex(const unsigned char* p, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(n * 2, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[p[i] >> 4];
+    out[2 * i + 1] = kHex[p[i] & 0xF];
+  }
+  return out;
+}
+
+bool FromHex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  out->reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nib(hex[i]), lo = nib(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>((hi << 4) | lo));
+  }
+  return true;
+}
+
+std::uint32_t Crc32(std::string_view data, std::uint32_t seed) {
+  return static_cast<std::uint32_t>(
+      crc32(seed, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool ConstantTimeEquals(const Digest& a, const Digest& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string RandomBytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    std::fputs("authledger: OpenSSL CSPRNG failure; refusing to continue\n", stderr);
+    std::abort();
+  }
+  return out;
+}
+
+std::string Base62Fixed(std::uint64_t value, int width) {
+  std::string out(static_cast<std::size_t>(width), '0');
+  for (int i = width - 1; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kBase62[value % 62];
+    value /= 62;
+  }
+  return out;
+}
+
+bool ParseBase62(std::string_view s, std::uint64_t* value) {
+  std::uint64_t v = 0;
+  for (char c : s) {
+    int d = Base62Value(c);
+    if (d < 0) return false;
+    if (v > (UINT64_MAX - static_cast<std::uint64_t>(d)) / 62) return false;
+    v = v * 62 + static_cast<std::uint64_t>(d);
+  }
+  *value = v;
+  return true;
+}
+
+std::string RandomBase62(std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    std::string buf = RandomBytes(n * 2);
+    for (unsigned char b : buf) {
+      if (out.size() == n) break;
+      if (b < 248) out.push_back(kBase62[b % 62]);  // 248 = 4*62: unbiased
+    }
+  }
+  return out;
+}
+
+bool IsBase62(std::string_view s) {
+  for (char c : s)
+    if (Base62Value(c) < 0) return false;
+  return true;
+}
+
+void SecureWipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace authledger

@@ -1,0 +1,45 @@
+// Hash, MAC, checksum and randomness primitives (OpenSSL 3 and zlib underneath).
+// Pure functions apart from the CSPRNG; no function here logs its inputs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace authledger {
+
+using Digest = std::array<unsigned char, 32>;
+
+Digest Sha256(std::string_view data);
+Digest HmacSha256(std::string_view key, std::string_view data);
+std::string ToHex(const unsigned char* p, std::size_t n);
+inline std::string ToHex(const Digest& d) { return ToHex(d.data(), d.size()); }
+// Lowercase/uppercase hex to bytes; false on odd length or a non-hex digit.
+bool FromHex(std::string_view hex, std::string* out);
+
+// CRC-32 (ISO-HDLC, the zlib/PNG polynomial). Optional running `seed` for
+// incremental use: Crc32(b, Crc32(a)) == Crc32(a+b).
+std::uint32_t Crc32(std::string_view data, std::uint32_t seed = 0);
+
+// Compares in time that depends only on the lengths, never on the contents.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+bool ConstantTimeEquals(const Digest& a, const Digest& b);
+
+// `n` bytes from OpenSSL's CSPRNG. Aborts the process if the CSPRNG fails:
+// issuing a weak secret is worse than not running.
+std::string RandomBytes(std::size_t n);
+
+// Base62 (0-9A-Za-z) text of exactly `width` characters for `value`, most
+// significant digit first; `value` must fit.
+std::string Base62Fixed(std::uint64_t value, int width);
+// Inverse of Base62Fixed; false on a non-base62 character or overflow.
+bool ParseBase62(std::string_view s, std::uint64_t* value);
+// `n` uniformly random base62 characters (rejection sampling, no modulo bias).
+std::string RandomBase62(std::size_t n);
+bool IsBase62(std::string_view s);
+
+// Overwrites the string's bytes (OPENSSL_cleanse) before it is freed.
+void SecureWipe(std::string& s);
+
+}  // namespace authledger

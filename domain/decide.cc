@@ -1,0 +1,157 @@
+#include "domain/decide.h"
+
+#include <algorithm>
+
+#include "domain/api_key.h"
+#include "domain/cidr.h"
+
+namespace authledger {
+
+namespace {
+
+std::vector<std::string> SortedUnique(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+Status CheckCallerMayGrant(const Caller& caller, const std::vector<std::string>& scopes) {
+  if (!caller.scopes) return Status::Ok();
+  for (const auto& s : scopes)
+    if (!Grants(*caller.scopes, s))
+      return Status::PermissionDenied("you cannot grant scope '" + s + "' because your credential does not hold it");
+  return Status::Ok();
+}
+
+Result<const KeyState*> LiveKey(const AccountState& s, const std::string& key_id, TimeMs now) {
+  const KeyState* k = s.FindKey(key_id);
+  if (!k) return Status::NotFound("no key '" + key_id + "' in this account");
+  auto st = k->StatusAt(now);
+  if (st == KeyStatus::kRevoked) return Status::Conflict("key '" + key_id + "' is revoked");
+  if (st == KeyStatus::kExpired) return Status::Conflict("key '" + key_id + "' has expired");
+  return k;
+}
+
+Status CheckScopes(const std::vector<std::string>& scopes, const KeyPolicy& p, bool allow_empty) {
+  if (scopes.empty() && !allow_empty) return Status::InvalidArgument("at least one scope is required");
+  if (scopes.size() > 64) return Status::InvalidArgument("too many scopes (max 64)");
+  return p.catalogue.CheckAll(scopes);
+}
+
+}  // namespace
+
+Status ValidateName(const std::string& name, const char* what) {
+  if (name.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty");
+  if (name.size() > 100) return Status::InvalidArgument(std::string(what) + " is longer than 100 characters");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7F)
+      return Status::InvalidArgument(std::string(what) + " must not contain control characters");
+  return Status::Ok();
+}
+
+Decision DecideCreateAccount(const AccountState& s, const std::string& name) {
+  if (s.exists()) return Status::AlreadyExists("account already exists");
+  if (auto st = ValidateName(name, "account name"); !st.ok()) return st;
+  return std::vector<EventData>{AccountCreated{name}};
+}
+
+Decision DecideCreateKey(const AccountState& s, const CreateKeyInput& in, const NewKey& key, const Caller& caller,
+                         const KeyPolicy& p, TimeMs now) {
+  if (!s.exists()) return Status::NotFound("account does not exist");
+  if (auto st = ValidateName(in.name, "key name"); !st.ok()) return st;
+  if (!ParseEnvironment(in.environment)) return Status::InvalidArgument("environment must be 'live' or 'test'");
+  if (auto st = CheckScopes(in.scopes, p, false); !st.ok()) return st;
+  if (auto st = CheckCallerMayGrant(caller, in.scopes); !st.ok()) return st;
+  if (in.expires_at && *in.expires_at <= now) return Status::InvalidArgument("expires_at must be in the future");
+  if (in.allowed_cidrs.size() > 32) return Status::InvalidArgument("too many allowed_cidrs (max 32)");
+  std::vector<std::string> cidrs;
+  for (const auto& c : in.allowed_cidrs) {
+    auto parsed = ParseCidr(c);
+    if (!parsed) return Status::InvalidArgument("allowed_cidrs: '" + c.substr(0, 64) + "' is not a CIDR block");
+    cidrs.push_back(parsed->ToString());
+  }
+  if (s.keys.count(key.key_id)) return Status::AlreadyExists("key id collision; retry");
+  if (s.CountLiveKeys(now) >= p.max_live_keys)
+    return Status::FailedPrecondition("account already has " + std::to_string(p.max_live_keys) +
+                                      " live keys (the limit); revoke one first");
+  KeyCreated e;
+  e.key_id = key.key_id;
+  e.name = in.name;
+  e.scopes = SortedUnique(in.scopes);
+  e.environment = in.environment;
+  e.secret_hash = key.secret_hash_hex;
+  e.expires_at = in.expires_at;
+  e.allowed_cidrs = SortedUnique(cidrs);
+  return std::vector<EventData>{std::move(e)};
+}
+
+Decision DecideGrantScopes(const AccountState& s, const std::string& key_id, const std::vector<std::string>& scopes,
+                           const Caller& caller, const KeyPolicy& p, TimeMs now) {
+  auto k = LiveKey(s, key_id, now);
+  if (!k.ok()) return k.status();
+  if (auto st = CheckScopes(scopes, p, false); !st.ok()) return st;
+  if (auto st = CheckCallerMayGrant(caller, scopes); !st.ok()) return st;
+  std::vector<std::string> added;
+  for (const auto& sc : SortedUnique(scopes))
+    if (!std::binary_search((*k)->scopes.begin(), (*k)->scopes.end(), sc)) added.push_back(sc);
+  if (added.empty()) return std::vector<EventData>{};
+  return std::vector<EventData>{KeyScopesGranted{key_id, added}};
+}
+
+Decision DecideRevokeScope(const AccountState& s, const std::string& key_id, const std::string& scope,
+                           const Caller& caller, TimeMs now) {
+  auto k = LiveKey(s, key_id, now);
+  if (!k.ok()) return k.status();
+  if (!std::binary_search((*k)->scopes.begin(), (*k)->scopes.end(), scope))
+    return Status::NotFound("key '" + key_id + "' does not hold scope '" + scope.substr(0, 64) + "'");
+  if ((*k)->scopes.size() == 1)
+    return Status::FailedPrecondition("cannot remove the last scope of a key; revoke the key instead");
+  if (auto st = CheckCallerMayGrant(caller, {scope}); !st.ok()) return st;
+  return std::vector<EventData>{KeyScopesRevoked{key_id, {scope}}};
+}
+
+Decision DecideRotateKey(const AccountState& s, const std::string& key_id, const NewKey& key,
+                         std::optional<TimeMs> grace, const Caller& caller, const KeyPolicy& p, TimeMs now) {
+  auto k = LiveKey(s, key_id, now);
+  if (!k.ok()) return k.status();
+  const KeyState& old = **k;
+  if (old.replaced_by)
+    return Status::Conflict("key '" + key_id + "' was already rotated to '" + *old.replaced_by +
+                            "'; rotate that one instead");
+  TimeMs g = grace.value_or(p.default_grace);
+  if (g < 0 || g > p.max_grace)
+    return Status::InvalidArgument("grace period must be between 0 and " + std::to_string(p.max_grace / kSecondMs) +
+                                   " seconds");
+  if (auto st = CheckCallerMayGrant(caller, old.scopes); !st.ok()) return st;
+  if (s.keys.count(key.key_id)) return Status::AlreadyExists("key id collision; retry");
+  KeyCreated created;
+  created.key_id = key.key_id;
+  created.name = old.name;
+  created.scopes = old.scopes;
+  created.environment = old.environment;
+  created.secret_hash = key.secret_hash_hex;
+  created.allowed_cidrs = old.allowed_cidrs;
+  created.expires_at = old.expires_at;  // rotating never extends a key's lifetime
+  created.rotated_from = old.id;
+  TimeMs grace_until = now + g;
+  if (old.expires_at) grace_until = std::min(grace_until, *old.expires_at);
+  return std::vector<EventData>{std::move(created), KeyRotated{key_id, key.key_id, grace_until}};
+}
+
+Decision DecideRevokeKey(const AccountState& s, const std::string& key_id, const std::string& reason, TimeMs now) {
+  const KeyState* k = s.FindKey(key_id);
+  if (!k) return Status::NotFound("no key '" + key_id + "' in this account");
+  if (k->revoked_at) return Status::Conflict("key '" + key_id + "' is already revoked");
+  if (reason.size() > 500) return Status::InvalidArgument("reason is longer than 500 characters");
+  return std::vector<EventData>{KeyRevoked{key_id, reason}};
+}
+
+Decision DecideRecordUsage(const AccountState& s, const std::string& key_id, TimeMs used_at, const std::string& ip,
+                           std::uint64_t uses) {
+  const KeyState* k = s.FindKey(key_id);
+  if (!k || uses == 0) return std::vector<EventData>{};
+  if (k->last_used_at && *k->last_used_at >= used_at) return std::vector<EventData>{};
+  return std::vector<EventData>{KeyUsed{key_id, used_at, ip, uses}};
+}
+
+}  // namespace authledger

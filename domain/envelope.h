@@ -1,0 +1,51 @@
+// The event envelope: CloudEvents 1.0, JSON structured mode.
+//
+//   {"specversion":"1.0", "id":"<UUIDv7>", "source":"/accounts/<account id>",
+//    "type":"io.authledger.key.created.v1", "subject":"keys/<key id>",
+//    "time":"2026-11-26T07:04:33.123Z", "datacontenttype":"application/json",
+//    "partitionkey":"<account id>",        (CloudEvents partitioning extension)
+//    "accountseq":7,                       (1, 2, 3, ... per account, no gaps)
+//    "prevhash":"<hex SHA-256 of the stored bytes of the account's event seq-1>",
+//    "actortype":"key|cli|system", "actorid":"<key id | user>",
+//    "actorip":"203.0.113.9", "actorendpoint":"POST /v1/keys",   (when known)
+//    "data":{...}}
+//
+// EncodeEvent writes the canonical bytes (object keys sorted, no whitespace); the
+// ledger stores exactly those bytes and the hash chain is over them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "domain/crypto.h"
+#include "domain/events.h"
+
+namespace authledger {
+
+// "0000…0000": prevhash of an account's first event.
+extern const std::string kGenesisHash;
+
+struct Actor {
+  std::string type;      // "key", "cli", "system"
+  std::string id;        // key id, OS user, or component name
+  std::string ip;        // source IP, "" if none
+  std::string endpoint;  // "POST /v1/keys", "" if none
+};
+
+struct Event {
+  std::string id;  // UUIDv7
+  std::string account_id;
+  std::uint64_t seq = 0;
+  std::string prev_hash;  // hex
+  TimeMs time = 0;
+  Actor actor;
+  EventData data;
+};
+
+std::string EncodeEvent(const Event& e);
+// Strict decoding of stored bytes; Corruption if they are not a valid envelope.
+Result<Event> DecodeEvent(std::string_view bytes);
+// Hex SHA-256 of stored bytes: what the next event's prevhash must be.
+std::string EventHash(std::string_view stored_bytes);
+
+}  // namespace authledger

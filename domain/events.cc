@@ -1,0 +1,183 @@
+#include "domain/events.h"
+
+#include <nlohmann/json.hpp>
+
+namespace authledger {
+
+using json = nlohmann::json;
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// Field readers that turn a mistyped field into a Status instead of an exception.
+struct Reader {
+  const json& j;
+  std::string error;
+
+  const json* Field(const char* name, bool required) {
+    auto it = j.find(name);
+    if (it == j.end() || it->is_null()) {
+      if (required && error.empty()) error = std::string("missing field '") + name + "'";
+      return nullptr;
+    }
+    return &*it;
+  }
+  void Str(const char* name, std::string* out, bool required = true) {
+    if (auto* f = Field(name, required)) {
+      if (f->is_string()) *out = f->get<std::string>();
+      else if (error.empty()) error = std::string("field '") + name + "' must be a string";
+    }
+  }
+  void OptStr(const char* name, std::optional<std::string>* out) {
+    std::string s;
+    if (Field(name, false)) {
+      Str(name, &s);
+      *out = s;
+    }
+  }
+  void Int(const char* name, std::int64_t* out, bool required = true) {
+    if (auto* f = Field(name, required)) {
+      if (f->is_number_integer()) *out = f->get<std::int64_t>();
+      else if (error.empty()) error = std::string("field '") + name + "' must be an integer";
+    }
+  }
+  void Uint(const char* name, std::uint64_t* out) {
+    std::int64_t v = 0;
+    Int(name, &v);
+    if (v < 0 && error.empty()) error = std::string("field '") + name + "' must be >= 0";
+    *out = static_cast<std::uint64_t>(v);
+  }
+  void OptTime(const char* name, std::optional<TimeMs>* out) {
+    if (Field(name, false)) {
+      std::int64_t v = 0;
+      Int(name, &v);
+      *out = v;
+    }
+  }
+  void StrList(const char* name, std::vector<std::string>* out, bool required = true) {
+    if (auto* f = Field(name, required)) {
+      if (!f->is_array()) {
+        if (error.empty()) error = std::string("field '") + name + "' must be an array";
+        return;
+      }
+      for (const auto& e : *f) {
+        if (!e.is_string()) {
+          if (error.empty()) error = std::string("field '") + name + "' must hold strings";
+          return;
+        }
+        out->push_back(e.get<std::string>());
+      }
+    }
+  }
+};
+
+json ToJson(const AccountCreated& e) { return {{"name", e.name}}; }
+json ToJson(const KeyCreated& e) {
+  json j = {{"key_id", e.key_id},           {"name", e.name},
+            {"scopes", e.scopes},           {"environment", e.environment},
+            {"secret_hash", e.secret_hash}, {"allowed_cidrs", e.allowed_cidrs}};
+  if (e.expires_at) j["expires_at"] = *e.expires_at;
+  if (e.rotated_from) j["rotated_from"] = *e.rotated_from;
+  return j;
+}
+json ToJson(const KeyScopesGranted& e) { return {{"key_id", e.key_id}, {"scopes", e.scopes}}; }
+json ToJson(const KeyScopesRevoked& e) { return {{"key_id", e.key_id}, {"scopes", e.scopes}}; }
+json ToJson(const KeyRotated& e) {
+  return {{"key_id", e.key_id}, {"replaced_by", e.replaced_by}, {"grace_until", e.grace_until}};
+}
+json ToJson(const KeyRevoked& e) { return {{"key_id", e.key_id}, {"reason", e.reason}}; }
+json ToJson(const KeyUsed& e) {
+  return {{"key_id", e.key_id}, {"last_used_at", e.last_used_at}, {"ip", e.ip}, {"uses", e.uses}};
+}
+
+template <typename T>
+Result<EventData> Finish(Reader& r, T value) {
+  if (!r.error.empty()) return Status::InvalidArgument(std::string(T::kType) + ": " + r.error);
+  return EventData(std::move(value));
+}
+
+}  // namespace
+
+std::string_view EventType(const EventData& d) {
+  return std::visit([](const auto& e) { return std::decay_t<decltype(e)>::kType; }, d);
+}
+
+std::string_view EventKeyId(const EventData& d) {
+  return std::visit(Overloaded{[](const AccountCreated&) { return std::string_view(); },
+                               [](const auto& e) { return std::string_view(e.key_id); }},
+                    d);
+}
+
+std::string EventSubject(const EventData& d) {
+  std::string_view k = EventKeyId(d);
+  return k.empty() ? std::string("account") : "keys/" + std::string(k);
+}
+
+std::vector<std::string_view> AllEventTypes() {
+  return {AccountCreated::kType, KeyCreated::kType, KeyScopesGranted::kType, KeyScopesRevoked::kType,
+          KeyRotated::kType,     KeyRevoked::kType, KeyUsed::kType};
+}
+
+json EventDataToJson(const EventData& d) {
+  return std::visit([](const auto& e) { return ToJson(e); }, d);
+}
+
+Result<EventData> EventDataFromJson(std::string_view type, const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("event data must be an object");
+  Reader r{j, {}};
+  if (type == AccountCreated::kType) {
+    AccountCreated e;
+    r.Str("name", &e.name);
+    return Finish(r, std::move(e));
+  }
+  if (type == KeyCreated::kType) {
+    KeyCreated e;
+    r.Str("key_id", &e.key_id);
+    r.Str("name", &e.name);
+    r.StrList("scopes", &e.scopes);
+    r.Str("environment", &e.environment);
+    r.Str("secret_hash", &e.secret_hash);
+    r.OptTime("expires_at", &e.expires_at);
+    r.StrList("allowed_cidrs", &e.allowed_cidrs, false);
+    r.OptStr("rotated_from", &e.rotated_from);
+    return Finish(r, std::move(e));
+  }
+  if (type == KeyScopesGranted::kType || type == KeyScopesRevoked::kType) {
+    std::string key_id;
+    std::vector<std::string> scopes;
+    r.Str("key_id", &key_id);
+    r.StrList("scopes", &scopes);
+    if (type == KeyScopesGranted::kType) return Finish(r, KeyScopesGranted{key_id, scopes});
+    return Finish(r, KeyScopesRevoked{key_id, scopes});
+  }
+  if (type == KeyRotated::kType) {
+    KeyRotated e;
+    r.Str("key_id", &e.key_id);
+    r.Str("replaced_by", &e.replaced_by);
+    r.Int("grace_until", &e.grace_until);
+    return Finish(r, std::move(e));
+  }
+  if (type == KeyRevoked::kType) {
+    KeyRevoked e;
+    r.Str("key_id", &e.key_id);
+    r.Str("reason", &e.reason, false);
+    return Finish(r, std::move(e));
+  }
+  if (type == KeyUsed::kType) {
+    KeyUsed e;
+    r.Str("key_id", &e.key_id);
+    r.Int("last_used_at", &e.last_used_at);
+    r.Str("ip", &e.ip, false);
+    r.Uint("uses", &e.uses);
+    return Finish(r, std::move(e));
+  }
+  return Status::InvalidArgument("unknown event type '" + std::string(type) + "'");
+}
+
+}  // namespace authledger
