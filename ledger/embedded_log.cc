@@ -1,0 +1,657 @@
+#include "ledger/embedded_log.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "ledger/log_format.h"
+
+namespace authledger {
+
+namespace lf = logformat;
+
+namespace {
+
+constexpr std::uint64_t kIndexIntervalBytes = 4096;
+constexpr std::size_t kMaxGroupBytes = 32u << 20;
+constexpr std::uint64_t kMinSegmentBytes = 128;
+constexpr std::uint64_t kMaxSegmentBytes = 1ull << 30;
+constexpr std::size_t kReadChunk = 64u << 10;
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+std::string SegmentName(std::uint32_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%06u.log", number);
+  return buf;
+}
+
+// True if `name` is exactly SegmentName(n) for some n >= 1.
+bool ParseSegmentName(const std::string& name, std::uint32_t* number) {
+  constexpr std::string_view kExt = ".log";
+  if (name.size() < 6 + kExt.size() || name.size() > 10 + kExt.size()) return false;
+  if (name.compare(name.size() - kExt.size(), kExt.size(), kExt) != 0) return false;
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < name.size() - kExt.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    n = n * 10 + static_cast<std::uint64_t>(name[i] - '0');
+  }
+  if (n == 0 || n > std::numeric_limits<std::uint32_t>::max()) return false;
+  if (SegmentName(static_cast<std::uint32_t>(n)) != name) return false;
+  *number = static_cast<std::uint32_t>(n);
+  return true;
+}
+
+std::string Where(const std::string& path, std::uint64_t offset) {
+  return "ledger segment " + path + " at byte offset " + std::to_string(offset);
+}
+
+Status PwriteAll(int fd, std::string_view data, std::uint64_t offset) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("write failed: " + ErrnoText(errno));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Reads exactly n bytes at offset; a short file is an IOError (the file shrank under us).
+Status PreadExact(int fd, char* buf, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    ssize_t got = ::pread(fd, buf, n, static_cast<off_t>(offset));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("read failed: " + ErrnoText(errno));
+    }
+    if (got == 0) return Status::IOError("read failed: unexpected end of file");
+    buf += got;
+    n -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return Status::Ok();
+}
+
+Status SyncData(int fd) {
+  while (::fdatasync(fd) != 0) {
+    if (errno == EINTR) continue;
+    return Status::IOError("fdatasync failed: " + ErrnoText(errno));
+  }
+  return Status::Ok();
+}
+
+Status SyncAll(int fd) {
+  while (::fsync(fd) != 0) {
+    if (errno == EINTR) continue;
+    return Status::IOError("fsync failed: " + ErrnoText(errno));
+  }
+  return Status::Ok();
+}
+
+std::uint64_t LoadU64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// A read buffer over [0, end) of one file: Get(off, n) returns a view of the n bytes at
+// off, reading at least kReadChunk bytes at a time. Views stay valid until the next Get.
+class Window {
+ public:
+  Window(int fd, std::uint64_t end) : fd_(fd), end_(end) {}
+
+  Status Get(std::uint64_t off, std::size_t n, std::string_view* v) {
+    if (off < start_ || off + n > start_ + len_) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(std::max(n, kReadChunk), end_ - off));
+      if (buf_.size() < want) buf_.resize(want);
+      len_ = 0;
+      Status s = PreadExact(fd_, buf_.data(), want, off);
+      if (!s.ok()) return s;
+      start_ = off;
+      len_ = want;
+    }
+    *v = std::string_view(buf_.data() + (off - start_), n);
+    return Status::Ok();
+  }
+
+ private:
+  int fd_;
+  std::uint64_t end_;
+  std::string buf_;
+  std::uint64_t start_ = 0;
+  std::size_t len_ = 0;
+};
+
+// Reads the records of one segment sequentially, from `start` up to `end`.
+class RecordReader {
+ public:
+  enum class Outcome { kRecord, kEnd, kTorn, kBad, kIOError };
+
+  RecordReader(int fd, std::uint64_t start, std::uint64_t end)
+      : win_(fd, end), off_(start), end_(end) {}
+
+  // kRecord: *rec is the record at *offset (views valid until the next call).
+  // kTorn: the bytes from *offset to the end cannot hold the record that starts there.
+  // kBad: the record at *offset is damaged. *why says more for kTorn/kBad/kIOError.
+  Outcome Next(lf::RecordView* rec, std::uint64_t* offset, Status* why) {
+    if (off_ >= end_) return Outcome::kEnd;
+    *offset = off_;
+    const std::uint64_t avail = end_ - off_;
+    if (avail < lf::kRecordHeaderSize) {
+      *why = Status::Corruption("incomplete record header (" + std::to_string(avail) +
+                                " bytes before end of file)");
+      return Outcome::kTorn;
+    }
+    std::string_view v;
+    *why = win_.Get(off_, lf::kRecordHeaderSize, &v);
+    if (!why->ok()) return Outcome::kIOError;
+    std::size_t size = 0;
+    *why = lf::DecodeRecordSize(v, &size);
+    if (!why->ok()) return Outcome::kBad;
+    if (size > avail) {
+      *why = Status::Corruption("record of " + std::to_string(size) + " bytes runs past end of file (" +
+                                std::to_string(avail) + " bytes left)");
+      return Outcome::kTorn;
+    }
+    *why = win_.Get(off_, size, &v);
+    if (!why->ok()) return Outcome::kIOError;
+    *why = lf::DecodeRecord(v, rec);
+    if (!why->ok()) return Outcome::kBad;
+    off_ += size;
+    return Outcome::kRecord;
+  }
+
+ private:
+  Window win_;
+  std::uint64_t off_;
+  std::uint64_t end_;
+};
+
+// Looks at every byte offset in [from, end) for a complete, valid record whose first
+// position is in [1, max_position]. Sets *found to its offset and returns true if any.
+Status FindValidRecord(int fd, std::uint64_t from, std::uint64_t end, std::uint64_t max_position,
+                       bool* any, std::uint64_t* found) {
+  *any = false;
+  Window win(fd, end);
+  lf::RecordView rec;
+  for (std::uint64_t p = from; p + lf::kMinRecordSize <= end; ++p) {
+    std::string_view v;
+    Status s = win.Get(p, lf::kRecordHeaderSize + 8, &v);
+    if (!s.ok()) return s;
+    std::size_t size = 0;
+    if (!lf::DecodeRecordSize(v, &size).ok() || size > end - p) continue;
+    const std::uint64_t first = LoadU64(v.data() + lf::kRecordHeaderSize);
+    if (first == 0 || first > max_position) continue;
+    s = win.Get(p, size, &v);
+    if (!s.ok()) return s;
+    if (lf::DecodeRecord(v, &rec).ok()) {
+      *any = true;
+      *found = p;
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct EmbeddedLog::Writer {
+  AppendBatch* batch = nullptr;
+  std::size_t size = 0;  // encoded record size
+  bool done = false;     // guarded by queue_mu_
+  Status status = Status::Internal("ledger append was not attempted");
+  Position position = 0;
+  std::condition_variable cv;
+};
+
+struct EmbeddedLog::Pending {
+  Writer* w;
+  Position first;
+  std::uint64_t seq_last;
+  std::size_t buf_off;   // in the group's buffer
+  std::size_t len;
+  std::uint64_t file_off = 0;
+};
+
+EmbeddedLog::EmbeddedLog(std::string dir, EmbeddedLogOptions opts)
+    : dir_(std::move(dir)), opts_(opts) {}
+
+EmbeddedLog::~EmbeddedLog() {
+  WakeAll();
+  for (Segment& s : segments_) {
+    if (s.fd >= 0) ::close(s.fd);
+  }
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+  if (lock_fd_ >= 0) {
+    ::flock(lock_fd_, LOCK_UN);
+    ::close(lock_fd_);
+  }
+}
+
+std::string EmbeddedLog::SegmentPath(std::uint32_t number) const {
+  return dir_ + "/" + SegmentName(number);
+}
+
+Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(const std::string& dir,
+                                                       EmbeddedLogOptions opts) {
+  if (dir.empty()) return Status::InvalidArgument("ledger directory is empty");
+  if (opts.segment_bytes < kMinSegmentBytes || opts.segment_bytes > kMaxSegmentBytes) {
+    return Status::InvalidArgument("ledger segment_bytes must be between " +
+                                   std::to_string(kMinSegmentBytes) + " and " +
+                                   std::to_string(kMaxSegmentBytes));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create ledger directory " + dir + ": " + ec.message());
+
+  std::unique_ptr<EmbeddedLog> log(new EmbeddedLog(dir, opts));
+  const std::string lock_path = dir + "/LOCK";
+  log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (log->lock_fd_ < 0) {
+    return Status::IOError("cannot open " + lock_path + ": " + ErrnoText(errno));
+  }
+  while (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) {
+      return Status::Unavailable("ledger " + dir + " is locked by another authledger process");
+    }
+    return Status::IOError("cannot lock " + lock_path + ": " + ErrnoText(errno));
+  }
+  log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (log->dir_fd_ < 0) return Status::IOError("cannot open " + dir + ": " + ErrnoText(errno));
+
+  Status s = log->Recover();
+  if (!s.ok()) return s;
+  return log;
+}
+
+Status EmbeddedLog::Recover() {
+  std::vector<std::uint32_t> numbers;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::uint32_t n = 0;
+    if (name.size() > 8 && name.compare(name.size() - 8, 8, ".log.tmp") == 0) {
+      // A segment whose creation did not finish: it never held a record.
+      if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
+        return Status::IOError("cannot remove " + it->path().string() + ": " + ErrnoText(errno));
+      }
+    } else if (ParseSegmentName(name, &n)) {
+      numbers.push_back(n);
+    }
+  }
+  if (ec) return Status::IOError("cannot list ledger directory " + dir_ + ": " + ec.message());
+  std::sort(numbers.begin(), numbers.end());
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if (numbers[i] != i + 1) {
+      return Status::Corruption("ledger " + dir_ + ": segment " +
+                                SegmentName(static_cast<std::uint32_t>(i + 1)) +
+                                " is missing (found " + SegmentName(numbers[i]) + ")");
+    }
+  }
+  if (numbers.empty()) {
+    recovery_.segments = 1;
+    return CreateSegment(1);
+  }
+
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    Status s = ScanSegment(i, i + 1 == numbers.size());
+    if (!s.ok()) return s;
+  }
+  active_size_ = segments_.back().size;
+  recovery_.segments = segments_.size();
+  return Status::Ok();
+}
+
+Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
+  const auto number = static_cast<std::uint32_t>(seg_index + 1);
+  const std::string path = SegmentPath(number);
+  const int fd = ::open(path.c_str(), (is_last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open " + path + ": " + ErrnoText(errno));
+  segments_.push_back(Segment{number, fd, 0});
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::IOError("cannot stat " + path + ": " + ErrnoText(errno));
+  std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (size > std::numeric_limits<std::uint32_t>::max()) {
+    return Status::FailedPrecondition("ledger segment " + path + " is larger than 4 GiB");
+  }
+
+  std::string header(std::min<std::uint64_t>(size, lf::kSegmentHeaderSize), '\0');
+  Status s = PreadExact(fd, header.data(), header.size(), 0);
+  if (!s.ok()) return Status::IOError(path + ": " + s.message());
+  s = lf::DecodeSegmentHeader(header);
+  if (s.code() == Status::Code::kCorruption) return Status::Corruption(Where(path, 0) + ": " + s.message());
+  if (!s.ok()) return Status::FailedPrecondition("ledger segment " + path + ": " + s.message());
+
+  RecordReader reader(fd, lf::kSegmentHeaderSize, size);
+  lf::RecordView rec;
+  std::uint64_t off = 0;
+  Position head = head_.load(std::memory_order_relaxed);
+  for (;;) {
+    Status why;
+    const auto outcome = reader.Next(&rec, &off, &why);
+    if (outcome == RecordReader::Outcome::kEnd) break;
+    if (outcome == RecordReader::Outcome::kIOError) {
+      return Status::IOError(path + ": " + why.message());
+    }
+    if (outcome == RecordReader::Outcome::kRecord) {
+      if (rec.first_position != head + 1) {
+        return Status::Corruption(Where(path, off) + ": position gap: expected first position " +
+                                  std::to_string(head + 1) + ", found " +
+                                  std::to_string(rec.first_position));
+      }
+      auto it = account_seqs_.find(std::string(rec.account_id));
+      const std::uint64_t prev = it == account_seqs_.end() ? 0 : it->second;
+      if (rec.account_seq_first != prev + 1) {
+        return Status::Corruption(Where(path, off) + ": account " + std::string(rec.account_id) +
+                                  " sequence gap: expected " + std::to_string(prev + 1) +
+                                  ", found " + std::to_string(rec.account_seq_first));
+      }
+      AddIndexEntryLocked(rec.first_position, static_cast<std::uint32_t>(seg_index), off);
+      if (it == account_seqs_.end()) {
+        account_seqs_.emplace(std::string(rec.account_id), rec.account_seq_last());
+      } else {
+        it->second = rec.account_seq_last();
+      }
+      head = rec.last_position();
+      ++recovery_.records;
+      continue;
+    }
+    // kTorn or kBad at `off`.
+    if (!is_last) return Status::Corruption(Where(path, off) + ": " + why.message());
+    bool any = false;
+    std::uint64_t found = 0;
+    const std::uint64_t max_position =
+        head + 1 + std::min<std::uint64_t>(size - off, std::numeric_limits<std::uint64_t>::max() - head - 1);
+    Status fs = FindValidRecord(fd, off + 1, size, max_position, &any, &found);
+    if (!fs.ok()) return Status::IOError(path + ": " + fs.message());
+    if (any) {
+      return Status::Corruption(Where(path, off) + ": " + why.message() +
+                                "; a valid record follows at byte offset " + std::to_string(found));
+    }
+    // A torn tail: cut it off.
+    if (::ftruncate(fd, static_cast<off_t>(off)) != 0) {
+      return Status::IOError("cannot truncate torn tail of " + path + ": " + ErrnoText(errno));
+    }
+    s = SyncAll(fd);
+    if (!s.ok()) return Status::IOError(path + ": " + s.message());
+    recovery_.truncated_bytes = size - off;
+    recovery_.truncated_segment = SegmentName(number);
+    recovery_.truncated_at = off;
+    size = off;
+    break;
+  }
+  segments_.back().size = size;
+  head_.store(head, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status EmbeddedLog::CreateSegment(std::uint32_t number) {
+  const std::string path = SegmentPath(number);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("cannot create " + tmp + ": " + ErrnoText(errno));
+  Status s = PwriteAll(fd, lf::EncodeSegmentHeader(), 0);
+  if (s.ok()) s = SyncAll(fd);
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = Status::IOError("rename failed: " + ErrnoText(errno));
+  }
+  if (s.ok()) s = SyncAll(dir_fd_);
+  if (!s.ok()) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Status::IOError("cannot create ledger segment " + path + ": " + s.message());
+  }
+  {
+    std::unique_lock lock(state_mu_);
+    segments_.push_back(Segment{number, fd, lf::kSegmentHeaderSize});
+  }
+  active_size_ = lf::kSegmentHeaderSize;
+  return Status::Ok();
+}
+
+void EmbeddedLog::AddIndexEntryLocked(Position first, std::uint32_t segment, std::uint64_t offset) {
+  if (index_.empty() || index_.back().segment != segment ||
+      offset >= last_indexed_offset_ + kIndexIntervalBytes) {
+    index_.push_back(IndexEntry{first, segment, static_cast<std::uint32_t>(offset)});
+    last_indexed_offset_ = offset;
+  }
+}
+
+Result<Position> EmbeddedLog::Append(AppendBatch batch) {
+  Writer w;
+  w.batch = &batch;
+  Status s = lf::CheckRecord(batch.account_id, batch.events, &w.size);
+  if (!s.ok()) return s;
+  if (batch.expected_seq > std::numeric_limits<std::uint64_t>::max() - batch.events.size()) {
+    return Status::InvalidArgument("ledger batch expected_seq is out of range");
+  }
+
+  std::unique_lock lock(queue_mu_);
+  writers_.push_back(&w);
+  w.cv.wait(lock, [&] { return w.done || writers_.front() == &w; });
+  if (!w.done) {
+    // Leader: take as much of the queue as fits in one group.
+    std::vector<Writer*> group;
+    std::size_t bytes = 0;
+    for (Writer* x : writers_) {
+      if (!group.empty() && bytes + x->size > kMaxGroupBytes) break;
+      group.push_back(x);
+      bytes += x->size;
+    }
+    lock.unlock();
+    WriteGroup(group);
+    lock.lock();
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      Writer* x = writers_.front();
+      writers_.pop_front();
+      if (x != &w) {
+        x->done = true;
+        x->cv.notify_one();
+      }
+    }
+    if (!writers_.empty()) writers_.front()->cv.notify_one();
+  }
+  if (!w.status.ok()) return w.status;
+  return w.position;
+}
+
+void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
+  if (!failed_.ok()) {
+    for (Writer* w : group) w->status = failed_;
+    return;
+  }
+  // Decide and encode, in queue order. Only the leader mutates account_seqs_ and head_,
+  // so reading them here needs no lock against other writers.
+  std::string buf;
+  std::vector<Pending> recs;
+  recs.reserve(group.size());
+  std::unordered_map<std::string_view, std::uint64_t> in_group;
+  Position next = head_.load(std::memory_order_acquire) + 1;
+  {
+    std::shared_lock lock(state_mu_);
+    for (Writer* w : group) {
+      const AppendBatch& b = *w->batch;
+      std::uint64_t cur = 0;
+      if (auto it = in_group.find(b.account_id); it != in_group.end()) {
+        cur = it->second;
+      } else if (auto jt = account_seqs_.find(b.account_id); jt != account_seqs_.end()) {
+        cur = jt->second;
+      }
+      if (b.expected_seq != cur) {
+        w->status = Status::Conflict("ledger append for account " + b.account_id +
+                                     " expected sequence " + std::to_string(b.expected_seq) +
+                                     " but the account is at " + std::to_string(cur));
+        continue;
+      }
+      Pending p{w, next, cur + b.events.size(), buf.size(), 0};
+      Status s = lf::EncodeRecord(next, cur + 1, b.account_id, b.events, &buf);
+      if (!s.ok()) {
+        buf.resize(p.buf_off);
+        w->status = s;
+        continue;
+      }
+      p.len = buf.size() - p.buf_off;
+      next += b.events.size();
+      in_group[b.account_id] = p.seq_last;
+      recs.push_back(p);
+    }
+  }
+
+  auto fail_from = [&](std::size_t i, const Status& s) {
+    failed_ = Status::IOError(s.message() + "; the ledger refuses appends until it is reopened");
+    for (std::size_t k = i; k < recs.size(); ++k) recs[k].w->status = failed_;
+  };
+
+  // Write in chunks that fit the active segment, rolling between them.
+  std::size_t i = 0;
+  while (i < recs.size()) {
+    if (active_size_ > lf::kSegmentHeaderSize &&
+        active_size_ + recs[i].len > opts_.segment_bytes) {
+      // The full segment must be durable before the next one exists, even without
+      // opts_.sync: on open, damage in a segment that is not the last is corruption.
+      Status s = opts_.sync ? Status::Ok() : SyncData(segments_.back().fd);
+      if (s.ok()) s = CreateSegment(segments_.back().number + 1);
+      if (!s.ok()) return fail_from(i, s);
+    }
+    std::size_t j = i;
+    std::uint64_t bytes = 0;
+    while (j < recs.size() &&
+           (j == i || active_size_ + bytes + recs[j].len <= opts_.segment_bytes)) {
+      recs[j].file_off = active_size_ + bytes;
+      bytes += recs[j].len;
+      ++j;
+    }
+    const Segment& seg = segments_.back();
+    Status s = PwriteAll(seg.fd, std::string_view(buf).substr(recs[i].buf_off, bytes), active_size_);
+    if (s.ok() && opts_.sync) s = SyncData(seg.fd);
+    if (!s.ok()) {
+      // Best effort: take back what may have reached the file. Never past durable data.
+      if (::ftruncate(seg.fd, static_cast<off_t>(active_size_)) == 0) (void)SyncData(seg.fd);
+      return fail_from(i, Status::IOError("ledger segment " + SegmentPath(seg.number) + ": " +
+                                          s.message()));
+    }
+    active_size_ += bytes;
+    Publish(recs, i, j, active_size_);
+    for (std::size_t k = i; k < j; ++k) {
+      recs[k].w->status = Status::Ok();
+      recs[k].w->position = recs[k].first + recs[k].w->batch->events.size() - 1;
+    }
+    i = j;
+  }
+}
+
+void EmbeddedLog::Publish(const std::vector<Pending>& recs, std::size_t begin, std::size_t end,
+                          std::uint64_t new_size) {
+  {
+    std::unique_lock lock(state_mu_);
+    const auto seg = static_cast<std::uint32_t>(segments_.size() - 1);
+    for (std::size_t k = begin; k < end; ++k) {
+      AddIndexEntryLocked(recs[k].first, seg, recs[k].file_off);
+      account_seqs_[recs[k].w->batch->account_id] = recs[k].seq_last;
+    }
+    segments_.back().size = new_size;
+    const Pending& last = recs[end - 1];
+    head_.store(last.first + last.w->batch->events.size() - 1, std::memory_order_release);
+  }
+  { std::lock_guard lock(wait_mu_); }
+  wait_cv_.notify_all();
+}
+
+Status EmbeddedLog::Read(Position from, std::size_t max, std::vector<StoredEvent>* out) {
+  out->clear();
+  if (max == 0) return Status::Ok();
+  if (from == 0) from = 1;
+  Position head = 0;
+  std::size_t seg_index = 0;
+  std::uint64_t offset = 0;
+  Segment seg;
+  {
+    std::shared_lock lock(state_mu_);
+    head = head_.load(std::memory_order_acquire);
+    if (from > head || index_.empty()) return Status::Ok();
+    auto it = std::upper_bound(index_.begin(), index_.end(), from,
+                               [](Position p, const IndexEntry& e) { return p < e.first_position; });
+    --it;  // index_[0].first_position == 1 <= from
+    seg_index = it->segment;
+    offset = it->offset;
+    seg = segments_[seg_index];
+  }
+  for (;;) {
+    RecordReader reader(seg.fd, offset, seg.size);
+    lf::RecordView rec;
+    for (;;) {
+      Status why;
+      std::uint64_t roff = 0;
+      const auto outcome = reader.Next(&rec, &roff, &why);
+      if (outcome == RecordReader::Outcome::kEnd) break;
+      if (outcome == RecordReader::Outcome::kIOError) {
+        return Status::IOError(SegmentPath(seg.number) + ": " + why.message());
+      }
+      if (outcome != RecordReader::Outcome::kRecord) {
+        return Status::Corruption(Where(SegmentPath(seg.number), roff) + ": " + why.message());
+      }
+      if (rec.last_position() < from) continue;
+      for (std::size_t k = 0; k < rec.events.size(); ++k) {
+        const Position pos = rec.first_position + k;
+        if (pos < from) continue;
+        if (pos > head) return Status::Ok();
+        out->push_back(StoredEvent{pos, std::string(rec.events[k])});
+        if (out->size() >= max) return Status::Ok();
+      }
+    }
+    {
+      std::shared_lock lock(state_mu_);
+      if (++seg_index >= segments_.size()) return Status::Ok();
+      seg = segments_[seg_index];
+    }
+    offset = lf::kSegmentHeaderSize;
+  }
+}
+
+Position EmbeddedLog::Head() const { return head_.load(std::memory_order_acquire); }
+
+std::uint64_t EmbeddedLog::AccountSeq(const std::string& account_id) const {
+  std::shared_lock lock(state_mu_);
+  auto it = account_seqs_.find(account_id);
+  return it == account_seqs_.end() ? 0 : it->second;
+}
+
+std::size_t EmbeddedLog::SegmentCount() const {
+  std::shared_lock lock(state_mu_);
+  return segments_.size();
+}
+
+Position EmbeddedLog::WaitForAppend(Position after, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(wait_mu_);
+  const std::uint64_t generation = wake_generation_;
+  wait_cv_.wait_for(lock, timeout, [&] {
+    return head_.load(std::memory_order_acquire) > after || wake_generation_ != generation;
+  });
+  return head_.load(std::memory_order_acquire);
+}
+
+void EmbeddedLog::WakeAll() {
+  {
+    std::lock_guard lock(wait_mu_);
+    ++wake_generation_;
+  }
+  wait_cv_.notify_all();
+}
+
+}  // namespace authledger

@@ -1,0 +1,128 @@
+// EmbeddedLog: the single-machine EventLog backend, append-only segment files in one
+// directory (normally <data dir>/ledger/). Format: docs/ledger-format.md.
+//
+// Contract, in addition to EventLog's:
+//  - One process at a time: Open takes flock(LOCK_EX) on <dir>/LOCK; a second Open of
+//    the same directory (this process or another) fails with Unavailable.
+//  - Open verifies every record. A torn record at the very end of the last segment
+//    (a crash mid-write) is cut off and reported by recovery(); any other damage fails
+//    Open with Corruption naming the segment file and byte offset. Nothing else ever
+//    changes bytes already written.
+//  - Append returns after the batch is fdatasync'd (options.sync) and visible to Read,
+//    Head, AccountSeq and WaitForAppend. Concurrent Appends are group-committed: one
+//    write and one fdatasync per group. After an I/O error every later Append fails
+//    with IOError until the log is reopened.
+//  - All methods are thread-safe. Destroy the log only once no call is in flight
+//    (call WakeAll first to release WaitForAppend callers).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/status.h"
+#include "ledger/event_log.h"
+
+namespace authledger {
+
+struct EmbeddedLogOptions {
+  // Roll to a new segment before a record would make the active one larger than this.
+  // 128 bytes .. 1 GiB.
+  std::uint64_t segment_bytes = 64ull << 20;
+  // fdatasync before Append returns. Turn off only for throwaway data.
+  bool sync = true;
+};
+
+// What Open had to repair. truncated_bytes == 0: the log was closed cleanly or the
+// crash left no partial record.
+struct RecoveryReport {
+  std::uint64_t truncated_bytes = 0;
+  std::string truncated_segment;    // file name, e.g. "000003.log"; empty if none
+  std::uint64_t truncated_at = 0;   // byte offset the segment was cut back to
+  std::uint64_t segments = 0;       // segment files found
+  std::uint64_t records = 0;        // valid records (batches) found
+};
+
+class EmbeddedLog final : public EventLog {
+ public:
+  // Opens (creating if missing) the ledger in `dir`.
+  static Result<std::unique_ptr<EmbeddedLog>> Open(const std::string& dir,
+                                                   EmbeddedLogOptions opts = {});
+  ~EmbeddedLog() override;
+  EmbeddedLog(const EmbeddedLog&) = delete;
+  EmbeddedLog& operator=(const EmbeddedLog&) = delete;
+
+  Result<Position> Append(AppendBatch batch) override;
+  Status Read(Position from, std::size_t max, std::vector<StoredEvent>* out) override;
+  Position Head() const override;
+  std::uint64_t AccountSeq(const std::string& account_id) const override;
+  Position WaitForAppend(Position after, std::chrono::milliseconds timeout) override;
+  void WakeAll() override;
+
+  RecoveryReport recovery() const { return recovery_; }
+  const std::string& dir() const { return dir_; }
+  // Number of segment files (for tests and metrics).
+  std::size_t SegmentCount() const;
+
+ private:
+  struct Segment {
+    std::uint32_t number = 0;
+    int fd = -1;              // O_RDWR for the active segment, O_RDONLY otherwise
+    std::uint64_t size = 0;   // published (durable) bytes, header included
+  };
+  // Sparse index: first record of each segment, then one per ~4 KiB.
+  struct IndexEntry {
+    Position first_position;
+    std::uint32_t segment;    // index into segments_
+    std::uint32_t offset;
+  };
+  struct Writer;   // one pending Append
+  struct Pending;  // one encoded record of a group
+
+  EmbeddedLog(std::string dir, EmbeddedLogOptions opts);
+  Status Recover();
+  Status ScanSegment(std::size_t seg_index, bool is_last);
+  Status CreateSegment(std::uint32_t number);
+  void WriteGroup(std::vector<Writer*>& group);
+  void Publish(const std::vector<Pending>& recs, std::size_t begin, std::size_t end,
+               std::uint64_t new_size);
+  void AddIndexEntryLocked(Position first, std::uint32_t segment, std::uint64_t offset);
+  std::string SegmentPath(std::uint32_t number) const;
+
+  const std::string dir_;
+  const EmbeddedLogOptions opts_;
+  int lock_fd_ = -1;
+  int dir_fd_ = -1;
+  RecoveryReport recovery_;
+
+  // Group commit queue (LevelDB's writers_ deque): the front Writer is the leader.
+  std::mutex queue_mu_;
+  std::deque<Writer*> writers_;
+
+  // Leader-only state (only the current leader touches it; the queue serialises leaders).
+  std::uint64_t active_size_ = 0;     // bytes in the active segment incl. unsynced
+  Status failed_;                     // sticky I/O error
+
+  // Published state: what readers may see.
+  mutable std::shared_mutex state_mu_;
+  std::vector<Segment> segments_;
+  std::vector<IndexEntry> index_;
+  std::uint64_t last_indexed_offset_ = 0;  // in the last segment
+  std::unordered_map<std::string, std::uint64_t> account_seqs_;
+  std::atomic<Position> head_{0};
+
+  // WaitForAppend.
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+  std::uint64_t wake_generation_ = 0;
+};
+
+}  // namespace authledger
