@@ -1,0 +1,68 @@
+#include "commands/command_context.h"
+
+#include "domain/ids.h"
+
+namespace authledger {
+
+CommandContext::CommandContext(EventLog& log, Projector& projector, Queries& queries, const Clock& clock,
+                               CommandConfig config)
+    : log_(log), projector_(projector), queries_(queries), clock_(clock), config_(std::move(config)) {}
+
+std::mutex& CommandContext::LockFor(const std::string& account_id) {
+  return account_locks_[std::hash<std::string>{}(account_id) % account_locks_.size()];
+}
+
+Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) {
+  // The projection may trail the ledger (another node's writes, or a restart);
+  // wait until it has applied everything the ledger holds for this account.
+  std::uint64_t ledger_seq = log_.AccountSeq(account_id);
+  for (int attempt = 0;; ++attempt) {
+    AccountState state;
+    auto loaded = queries_.Account(account_id);
+    if (loaded.ok()) state = std::move(loaded).value();
+    else if (loaded.status().code() != Status::Code::kNotFound) return loaded.status();
+    if (state.seq >= ledger_seq) return state;
+    if (attempt > 0) return Status::Unavailable("projections are behind the ledger for this account; retry");
+    Status s = projector_.WaitApplied(log_.Head(), config_.projection_wait);
+    if (!s.ok()) return s;
+  }
+}
+
+Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, const Actor& actor,
+                                               const DecideFn& decide) {
+  std::lock_guard account_lock(LockFor(account_id));
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto state = LoadCurrent(account_id);
+    if (!state.ok()) return state.status();
+    TimeMs now = clock_.Now();
+    Decision decision = decide(*state, now);
+    if (!decision.ok()) return decision.status();
+    CommandOutcome outcome;
+    if (decision->empty()) return outcome;
+
+    AppendBatch batch;
+    batch.account_id = account_id;
+    batch.expected_seq = state->seq;
+    std::string prev = state->head_hash;
+    std::uint64_t seq = state->seq;
+    for (EventData& data : *decision) {
+      Event e{NewUuidV7(now), account_id, ++seq, prev, now, actor, std::move(data)};
+      std::string bytes = EncodeEvent(e);
+      prev = EventHash(bytes);
+      batch.events.push_back(std::move(bytes));
+      outcome.events.push_back(std::move(e));
+    }
+    auto appended = log_.Append(std::move(batch));
+    if (!appended.ok()) {
+      if (appended.status().code() == Status::Code::kConflict) continue;  // someone else wrote: decide again
+      return appended.status();
+    }
+    outcome.position = *appended;
+    Status s = projector_.WaitApplied(outcome.position, config_.projection_wait);
+    if (!s.ok()) return s;
+    return outcome;
+  }
+  return Status::Conflict("account is being changed concurrently; retry");
+}
+
+}  // namespace authledger

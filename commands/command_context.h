@@ -1,0 +1,63 @@
+// CommandContext: the one way state changes. Execute() runs a decision for one
+// account, serialised with every other command of that account:
+//
+//   lock account -> load state from the projection (waiting until it has applied
+//   everything the ledger holds for the account) -> decide(state, now) -> build
+//   envelopes (ids, seq, hash chain, actor) -> append (optimistic: expected seq)
+//   -> wait until the local projections applied the batch (read-your-writes).
+//
+// A lost optimistic race is retried from the fresh state; any other failure is
+// returned as is and nothing was appended.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "domain/decide.h"
+#include "domain/envelope.h"
+#include "ledger/event_log.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
+
+namespace authledger {
+
+struct CommandConfig {
+  std::string pepper;      // HMAC key for secrets; never logged
+  std::string brand = "al";
+  KeyPolicy policy;
+  std::chrono::milliseconds projection_wait{10000};
+};
+
+struct CommandOutcome {
+  Position position = 0;  // of the last appended event; 0 if the decision was empty
+  std::vector<Event> events;
+};
+
+using DecideFn = std::function<Decision(const AccountState& state, TimeMs now)>;
+
+class CommandContext {
+ public:
+  CommandContext(EventLog& log, Projector& projector, Queries& queries, const Clock& clock, CommandConfig config);
+
+  Result<CommandOutcome> Execute(const std::string& account_id, const Actor& actor, const DecideFn& decide);
+
+  const CommandConfig& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  const Queries& queries() const { return queries_; }
+
+ private:
+  Result<AccountState> LoadCurrent(const std::string& account_id);
+  std::mutex& LockFor(const std::string& account_id);
+
+  EventLog& log_;
+  Projector& projector_;
+  Queries& queries_;
+  const Clock& clock_;
+  CommandConfig config_;
+  std::array<std::mutex, 64> account_locks_;
+};
+
+}  // namespace authledger

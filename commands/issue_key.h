@@ -1,0 +1,19 @@
+// IssueKey: shared by CreateKey and RotateKey. Generates fresh key material,
+// runs `decide` with its id and hash, and on success returns the full key (once)
+// with the new key's state as the projection now holds it. The plaintext is
+// wiped if the command fails.
+#pragma once
+
+#include <functional>
+
+#include "commands/handlers.h"
+#include "domain/api_key.h"
+
+namespace authledger {
+
+using DecideWithKeyFn = std::function<Decision(const AccountState&, const NewKey&, TimeMs now)>;
+
+Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env,
+                           const Actor& actor, const DecideWithKeyFn& decide);
+
+}  // namespace authledger

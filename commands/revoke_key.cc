@@ -1,0 +1,11 @@
+#include "commands/handlers.h"
+
+namespace authledger {
+
+Result<CommandOutcome> RevokeKey(CommandContext& ctx, const std::string& account_id, const std::string& key_id,
+                                 const std::string& reason, const Actor& actor) {
+  return ctx.Execute(account_id, actor,
+                     [&](const AccountState& s, TimeMs now) { return DecideRevokeKey(s, key_id, reason, now); });
+}
+
+}  // namespace authledger

@@ -1,0 +1,16 @@
+#include "commands/handlers.h"
+#include "commands/issue_key.h"
+
+namespace authledger {
+
+Result<IssuedKey> RotateKey(CommandContext& ctx, const std::string& account_id, const std::string& key_id,
+                            std::optional<TimeMs> grace, const Caller& caller, const Actor& actor) {
+  auto old = ctx.queries().Key(account_id, key_id);
+  if (!old.ok()) return old.status();
+  auto env = ParseEnvironment(old->environment).value_or(KeyEnvironment::kLive);
+  return IssueKey(ctx, account_id, env, actor, [&](const AccountState& s, const NewKey& key, TimeMs now) {
+    return DecideRotateKey(s, key_id, key, grace, caller, ctx.config().policy, now);
+  });
+}
+
+}  // namespace authledger

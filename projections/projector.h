@@ -1,0 +1,60 @@
+// Projector: reads the ledger from the stored position and applies each event to
+// every read model, writing the models' changes and the new position in one
+// RocksDB WriteBatch. A crash at any point leaves models and position agreeing,
+// so after restart each event is applied exactly once.
+//
+// An event that does not continue its account's chain (sequence gap, hash
+// mismatch, undecodable bytes) stops the projector with Status::Corruption; it
+// never skips. health() reports that, and waiters are released with it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "ledger/event_log.h"
+#include "projections/store.h"
+
+namespace authledger {
+
+class Projector {
+ public:
+  Projector(EventLog& log, ProjectionStore& store);
+  ~Projector();
+
+  // Loads the stored position. Must be called once before anything else.
+  Status Init();
+  // Applies everything up to the log's current head on the calling thread.
+  // `progress` (optional) is called after each batch with the applied position.
+  Status CatchUp(const std::function<void(Position)>& progress = nullptr);
+  // Follows the log on a background thread until Stop().
+  void Start();
+  void Stop();
+
+  Position applied() const { return applied_.load(std::memory_order_acquire); }
+  // Blocks until applied() >= p, the projector fails, or the timeout passes.
+  // OK, Unavailable on timeout, or the projector's failure.
+  Status WaitApplied(Position p, std::chrono::milliseconds timeout);
+  Status health() const;
+
+  static constexpr std::size_t kBatchEvents = 1024;
+
+ private:
+  Status ApplyBatch(const std::vector<StoredEvent>& events);
+  Status Step();  // reads and applies one batch if there is one
+  void Run();
+  void Fail(Status s);
+
+  EventLog& log_;
+  ProjectionStore& store_;
+  std::atomic<Position> applied_{0};
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::condition_variable applied_cv_;
+  Status failure_;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace authledger

@@ -1,0 +1,150 @@
+#include "projections/queries.h"
+
+#include <algorithm>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/api_key.h"
+#include "domain/cidr.h"
+#include "domain/scopes.h"
+#include "projections/audit_entry.h"
+
+namespace authledger {
+
+using json = nlohmann::json;
+
+std::string_view VerifyCodeName(VerifyCode c) {
+  switch (c) {
+    case VerifyCode::kValid: return "VALID";
+    case VerifyCode::kMalformed: return "MALFORMED";
+    case VerifyCode::kNotFound: return "NOT_FOUND";
+    case VerifyCode::kRevoked: return "REVOKED";
+    case VerifyCode::kExpired: return "EXPIRED";
+    case VerifyCode::kInsufficientScope: return "INSUFFICIENT_SCOPE";
+    case VerifyCode::kIpNotAllowed: return "IP_NOT_ALLOWED";
+  }
+  return "UNKNOWN";
+}
+
+Verifier::Verifier(ProjectionStore& store, const Clock& clock, std::string pepper, std::string brand)
+    : store_(store), clock_(clock), pepper_(std::move(pepper)), brand_(std::move(brand)) {}
+
+VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std::string_view ip) const {
+  VerifyResult r;
+  auto parsed = ParseApiKey(key);
+  if (!parsed.ok()) {
+    r.code = VerifyCode::kMalformed;
+    r.detail = parsed.status().message();
+    return r;
+  }
+  if (parsed->brand != brand_) {
+    r.code = VerifyCode::kMalformed;
+    r.detail = "key was not issued by this service (brand prefix differs)";
+    return r;
+  }
+  r.key_id = std::string(parsed->key_id);
+  rocksdb::PinnableSlice value;
+  Status s = store_.Get(Cf::kKeyIndex, rocksdb::Slice(parsed->key_id.data(), parsed->key_id.size()), &value);
+  if (!s.ok() || !DecodeKeyRecord(std::string_view(value.data(), value.size()), &r.record)) {
+    r.code = VerifyCode::kNotFound;
+    r.detail = "no such key";
+    return r;
+  }
+  Digest presented = HashSecret(pepper_, parsed->key_id, parsed->secret);
+  bool env_matches = r.record.live == (parsed->environment == KeyEnvironment::kLive);
+  if (!ConstantTimeEquals(presented, r.record.secret_hash) || !env_matches) {
+    r.code = VerifyCode::kNotFound;  // same answer as an unknown key: no oracle
+    r.detail = "no such key";
+    r.record = KeyRecord{};
+    return r;
+  }
+  if (r.record.revoked) {
+    r.code = VerifyCode::kRevoked;
+    r.detail = "key has been revoked";
+    return r;
+  }
+  if (r.record.ends_at != 0 && clock_.Now() >= r.record.ends_at) {
+    r.code = VerifyCode::kExpired;
+    r.detail = "key has expired (or its rotation grace period ended)";
+    return r;
+  }
+  if (!ip.empty() && !r.record.allowed_cidrs.empty()) {
+    auto addr = ParseIp(ip);
+    bool allowed = false;
+    if (addr) {
+      for (const auto& text : r.record.allowed_cidrs) {
+        auto c = ParseCidr(text);
+        if (c && c->Contains(*addr)) {
+          allowed = true;
+          break;
+        }
+      }
+    }
+    if (!allowed) {
+      r.code = VerifyCode::kIpNotAllowed;
+      r.detail = addr ? "source IP is outside the key's allowlist" : "ip is not a valid IP address";
+      return r;
+    }
+  }
+  if (!scope.empty() && !GrantsScope(r.record.scopes, scope)) {
+    r.code = VerifyCode::kInsufficientScope;
+    r.detail = "key does not hold the required scope";
+    return r;
+  }
+  r.code = VerifyCode::kValid;
+  return r;
+}
+
+Result<AccountState> Queries::Account(const std::string& account_id) const {
+  std::string v;
+  Status s = store_.Get(Cf::kAccounts, account_id, &v);
+  if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
+  return AccountStateFromJson(json::parse(v, nullptr, false));
+}
+
+Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) const {
+  std::vector<KeyState> keys;
+  std::string prefix = account_id + "/";
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kAccountKeys)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto k = KeyStateFromJson(json::parse(it->value().ToStringView(), nullptr, false));
+    if (!k.ok()) return k.status();
+    keys.push_back(std::move(k).value());
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  std::sort(keys.begin(), keys.end(), [](const KeyState& a, const KeyState& b) {
+    return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+  });
+  return keys;
+}
+
+Result<KeyState> Queries::Key(const std::string& account_id, const std::string& key_id) const {
+  std::string v;
+  Status s = store_.Get(Cf::kAccountKeys, account_id + "/" + key_id, &v);
+  if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no key '" + key_id + "' in this account") : s;
+  return KeyStateFromJson(json::parse(v, nullptr, false));
+}
+
+Result<Queries::AuditPage> Queries::Audit(const std::string& account_id, Position before, std::size_t limit) const {
+  AuditPage page;
+  std::string prefix = AuditPrefix(account_id);
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kAudit)));
+  if (before == 0) {
+    it->SeekForPrev(prefix + std::string(8, '\xff'));
+  } else {
+    it->SeekForPrev(AuditKey(account_id, before));
+    if (it->Valid() && it->key() == rocksdb::Slice(AuditKey(account_id, before))) it->Prev();
+  }
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    if (page.entries.size() == limit) {
+      page.next_before = page.entries.back().at("position").get<Position>();
+      break;
+    }
+    page.entries.push_back(json::parse(it->value().ToStringView(), nullptr, false));
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  return page;
+}
+
+}  // namespace authledger

@@ -1,0 +1,118 @@
+#include "projections/store.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+namespace authledger {
+
+const char* CfName(Cf cf) {
+  switch (cf) {
+    case Cf::kMeta: return "meta";
+    case Cf::kAccounts: return "accounts";
+    case Cf::kKeyIndex: return "key_index";
+    case Cf::kAccountKeys: return "account_keys";
+    case Cf::kAudit: return "audit";
+    case Cf::kCount: break;
+  }
+  return "?";
+}
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound(s.ToString());
+  if (s.IsCorruption()) return Status::Corruption("projections: " + s.ToString());
+  if (s.IsIOError()) return Status::IOError("projections: " + s.ToString());
+  return Status::Internal("projections: " + s.ToString());
+}
+
+namespace {
+rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
+  rocksdb::ColumnFamilyOptions o;
+  // Point lookups only: bloom filters, hash index, a 64 MiB block cache.
+  if (cf == Cf::kKeyIndex) o.OptimizeForPointLookup(64);
+  return o;
+}
+}  // namespace
+
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& dir) {
+  rocksdb::DBOptions options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.max_background_jobs = 2;
+  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.keep_log_file_num = 3;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i)
+    cfs.emplace_back(CfName(static_cast<Cf>(i)), CfOptions(static_cast<Cf>(i)));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(options, dir, cfs, &handles, &raw);
+  if (!s.ok()) return Status::IOError("cannot open projections at " + dir + ": " + s.ToString());
+  std::unique_ptr<ProjectionStore> store(new ProjectionStore());
+  store->db_.reset(raw);
+  // handles[0] is the default CF; keep it last so index == Cf value.
+  rocksdb::ColumnFamilyHandle* def = handles.front();
+  store->handles_.assign(handles.begin() + 1, handles.end());
+  store->handles_.push_back(def);
+  return store;
+}
+
+Status ProjectionStore::Destroy(const std::string& dir) {
+  rocksdb::Options o;
+  auto s = rocksdb::DestroyDB(dir, o);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s);
+  return Status::Ok();
+}
+
+ProjectionStore::~ProjectionStore() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+std::string ProjectionStore::EncodePosition(Position p) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    s[static_cast<std::size_t>(i)] = static_cast<char>(p & 0xFF);
+    p >>= 8;
+  }
+  return s;
+}
+
+Result<Position> ProjectionStore::LoadPosition() {
+  std::string v;
+  Status s = Get(Cf::kMeta, "position", &v);
+  if (s.code() == Status::Code::kNotFound) return Position{0};
+  if (!s.ok()) return s;
+  if (v.size() != 8) return Status::Corruption("projections: bad stored position");
+  Position p = 0;
+  for (unsigned char c : v) p = (p << 8) | c;
+  return p;
+}
+
+Status ProjectionStore::Get(Cf c, const rocksdb::Slice& key, std::string* value) {
+  return FromRocks(db_->Get(rocksdb::ReadOptions(), cf(c), key, value));
+}
+
+Status ProjectionStore::Get(Cf c, const rocksdb::Slice& key, rocksdb::PinnableSlice* value) {
+  return FromRocks(db_->Get(rocksdb::ReadOptions(), cf(c), key, value));
+}
+
+Status ProjectionStore::Write(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = false;  // the ledger is durable; a lost tail is re-applied from the stored position
+  return FromRocks(db_->Write(wo, batch));
+}
+
+std::vector<ProjectionStore::Row> ProjectionStore::DumpAll() {
+  std::vector<Row> rows;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<std::size_t>(i)]));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      rows.push_back({CfName(static_cast<Cf>(i)), it->key().ToString(), it->value().ToString()});
+  }
+  return rows;
+}
+
+}  // namespace authledger

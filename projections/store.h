@@ -1,0 +1,64 @@
+// ProjectionStore: the RocksDB database of read models, in <data>/projections.
+//
+// Column families (each a read model; see docs/architecture.md):
+//   meta          "position" -> u64 BE: ledger position of the last applied event
+//   accounts      account id -> AccountState JSON (the aggregate commands decide on)
+//   key_index     key id -> KeyRecord (binary; the verify hot path)
+//   account_keys  account id "/" key id -> KeyState JSON (keys by account)
+//   audit         account id "/" u64 BE position -> audit entry JSON
+//
+// The projector writes a whole batch of events' effects and the new position in
+// one WriteBatch, so the models and their position never disagree. Everything
+// here can be deleted and rebuilt from the ledger.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "domain/status.h"
+#include "ledger/event_log.h"
+
+namespace authledger {
+
+enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kCount };
+const char* CfName(Cf cf);
+
+class ProjectionStore {
+ public:
+  // Opens (creating if missing) the store in `dir`.
+  static Result<std::unique_ptr<ProjectionStore>> Open(const std::string& dir);
+  // Deletes the store in `dir` (for rebuild). OK if it does not exist.
+  static Status Destroy(const std::string& dir);
+  ~ProjectionStore();
+
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(Cf c) { return handles_[static_cast<int>(c)]; }
+
+  // Last applied position as stored (0 for a fresh store).
+  Result<Position> LoadPosition();
+  static std::string EncodePosition(Position p);  // 8 bytes big-endian: sorts numerically
+
+  // Point read; NotFound if absent.
+  Status Get(Cf c, const rocksdb::Slice& key, std::string* value);
+  Status Get(Cf c, const rocksdb::Slice& key, rocksdb::PinnableSlice* value);
+  Status Write(rocksdb::WriteBatch* batch);
+
+  // Every (column family, key, value) in order: for rebuild-equivalence checks.
+  struct Row {
+    std::string cf, key, value;
+    bool operator==(const Row&) const = default;
+  };
+  std::vector<Row> DumpAll();
+
+ private:
+  ProjectionStore() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+Status FromRocks(const rocksdb::Status& s);
+
+}  // namespace authledger
