@@ -1,0 +1,149 @@
+#include "app/config.h"
+
+#include <cstdlib>
+
+#include <toml++/toml.h>
+
+#include "domain/api_key.h"
+#include "domain/scopes.h"
+
+namespace authledger {
+
+Result<TimeMs> ParseDuration(const std::string& text) {
+  std::size_t i = 0;
+  TimeMs value = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    if (value > 1'000'000'000'000LL) return Status::InvalidArgument("duration too large: " + text);
+    value = value * 10 + (text[i++] - '0');
+  }
+  if (i == 0) return Status::InvalidArgument("duration '" + text + "' must start with a number, e.g. 72h");
+  std::string unit = text.substr(i);
+  if (unit == "ms") return value;
+  if (unit == "s") return value * kSecondMs;
+  if (unit == "m") return value * kMinuteMs;
+  if (unit == "h") return value * kHourMs;
+  if (unit == "d") return value * kDayMs;
+  return Status::InvalidArgument("duration '" + text + "' needs a unit: ms, s, m, h or d");
+}
+
+Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+    return Status::InvalidArgument("listen address '" + listen + "' must be HOST:PORT");
+  std::string h = listen.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  long p = 0;
+  for (char c : listen.substr(colon + 1)) {
+    if (c < '0' || c > '9' || p > 65535) return Status::InvalidArgument("bad port in '" + listen + "'");
+    p = p * 10 + (c - '0');
+  }
+  if (p > 65535) return Status::InvalidArgument("bad port in '" + listen + "'");
+  *host = h;
+  *port = static_cast<std::uint16_t>(p);
+  return Status::Ok();
+}
+
+Status Config::Validate() const {
+  std::string host;
+  std::uint16_t port;
+  if (Status s = SplitHostPort(listen, &host, &port); !s.ok()) return s;
+  if (threads < 0 || threads > 256) return Status::InvalidArgument("server.threads must be 0..256");
+  if (max_body_bytes < 1024 || max_body_bytes > 16 * 1024 * 1024)
+    return Status::InvalidArgument("server.max_body_bytes must be 1024..16777216");
+  if (request_timeout_ms < 100) return Status::InvalidArgument("server.request_timeout_ms must be >= 100");
+  if (data_dir.empty()) return Status::InvalidArgument("ledger.data_dir must not be empty");
+  if (!IsValidBrand(brand)) return Status::InvalidArgument("keys.brand must be 2-10 of [a-z0-9], starting with a letter");
+  if (rotation_grace < 0 || rotation_grace > 30 * kDayMs)
+    return Status::InvalidArgument("keys.rotation_grace must be between 0 and 30d");
+  if (max_live_keys < 1) return Status::InvalidArgument("keys.max_live_keys must be >= 1");
+  if (failed_auth_per_minute < 1) return Status::InvalidArgument("security.failed_auth_per_minute must be >= 1");
+  if (auto c = ScopeCatalogue::FromList(scope_catalogue); !c.ok()) return c.status();
+  if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
+  return Status::Ok();
+}
+
+namespace {
+
+template <typename T>
+Status Read(const toml::table& t, const char* section, const char* key, T* out) {
+  auto node = t[section][key];
+  if (!node) return Status::Ok();
+  auto v = node.value<T>();
+  if (!v) return Status::InvalidArgument(std::string("config: ") + section + "." + key + " has the wrong type");
+  *out = *v;
+  return Status::Ok();
+}
+
+Status ReadDuration(const toml::table& t, const char* section, const char* key, TimeMs* out) {
+  std::string text;
+  if (Status s = Read(t, section, key, &text); !s.ok() || text.empty()) return s;
+  auto d = ParseDuration(text);
+  if (!d.ok()) return Status::InvalidArgument(std::string("config: ") + section + "." + key + ": " + d.status().message());
+  *out = *d;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  Config c;
+  if (path.empty()) return c;
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument("config " + path + ": " + std::string(e.description()) + " at line " +
+                                   std::to_string(e.source().begin.line));
+  }
+  std::int64_t threads = c.threads, max_body = static_cast<std::int64_t>(c.max_body_bytes),
+               timeout = c.request_timeout_ms, failed = c.failed_auth_per_minute,
+               max_keys = static_cast<std::int64_t>(c.max_live_keys);
+  for (Status s : {Read(t, "server", "listen", &c.listen), Read(t, "server", "threads", &threads),
+                   Read(t, "server", "max_body_bytes", &max_body), Read(t, "server", "request_timeout_ms", &timeout),
+                   Read(t, "ledger", "data_dir", &c.data_dir), Read(t, "keys", "brand", &c.brand),
+                   ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
+                   Read(t, "keys", "max_live_keys", &max_keys), Read(t, "security", "pepper_file", &c.pepper_file),
+                   Read(t, "security", "failed_auth_per_minute", &failed),
+                   ReadDuration(t, "usage", "resolution", &c.usage_resolution)}) {
+    if (!s.ok()) return s;
+  }
+  if (auto* arr = t["scopes"]["catalogue"].as_array()) {
+    c.scope_catalogue.clear();
+    for (auto& e : *arr) {
+      auto v = e.value<std::string>();
+      if (!v) return Status::InvalidArgument("config: scopes.catalogue must be a list of strings");
+      c.scope_catalogue.push_back(*v);
+    }
+  }
+  if (threads < 0 || max_body < 0 || timeout < 0 || failed < 0 || max_keys < 0 || threads > 256 ||
+      failed > 1'000'000 || max_keys > 100'000 || timeout > 3'600'000 || max_body > (1 << 30))
+    return Status::InvalidArgument("config: a numeric setting is out of range");
+  c.threads = static_cast<int>(threads);
+  c.max_body_bytes = static_cast<std::size_t>(max_body);
+  c.request_timeout_ms = static_cast<int>(timeout);
+  c.failed_auth_per_minute = static_cast<std::uint32_t>(failed);
+  c.max_live_keys = static_cast<std::size_t>(max_keys);
+  return c;
+}
+
+Status ApplyEnvironment(Config* c) {
+  auto env = [](const char* name, std::string* out) {
+    if (const char* v = std::getenv(name); v && *v) *out = v;
+  };
+  env("AUTHLEDGER_DATA", &c->data_dir);
+  env("AUTHLEDGER_LISTEN", &c->listen);
+  env("AUTHLEDGER_BRAND", &c->brand);
+  env("AUTHLEDGER_PEPPER_FILE", &c->pepper_file);
+  std::string threads;
+  env("AUTHLEDGER_THREADS", &threads);
+  if (!threads.empty()) {
+    try {
+      c->threads = std::stoi(threads);
+    } catch (...) {
+      return Status::InvalidArgument("AUTHLEDGER_THREADS must be an integer");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace authledger

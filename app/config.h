@@ -1,0 +1,56 @@
+// Configuration of the authledger executable. Sources, highest precedence first:
+// command-line flags, environment (AUTHLEDGER_*), the TOML file (--config or
+// AUTHLEDGER_CONFIG), built-in defaults. ops/authledger.example.toml documents
+// every key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domain/clock.h"
+#include "domain/status.h"
+
+namespace authledger {
+
+struct Config {
+  // [server]
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;
+  std::size_t max_body_bytes = 64 * 1024;
+  int request_timeout_ms = 10000;
+  // [ledger]
+  std::string data_dir = "./data";
+  // [keys]
+  std::string brand = "al";
+  TimeMs rotation_grace = 72 * kHourMs;
+  std::size_t max_live_keys = 25;
+  // [security]
+  std::string pepper_file;  // "" = <data_dir>/pepper
+  std::uint32_t failed_auth_per_minute = 20;
+  // [scopes]
+  std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
+                                              "metrics:read",  "incidents:read", "teams:admin", "billing:read",
+                                              "keys:admin",    "admin:*"};
+  // [usage]
+  TimeMs usage_resolution = 15 * kMinuteMs;
+  TimeMs usage_flush_interval = 1 * kSecondMs;
+
+  std::string PepperPath() const { return pepper_file.empty() ? data_dir + "/pepper" : pepper_file; }
+  std::string LedgerDir() const { return data_dir + "/ledger"; }
+  std::string ProjectionsDir() const { return data_dir + "/projections"; }
+  // Checks ranges and formats; InvalidArgument names the offending setting.
+  Status Validate() const;
+};
+
+// Reads `path` (TOML) over the defaults; an empty path reads nothing.
+Result<Config> LoadConfigFile(const std::string& path);
+// Applies AUTHLEDGER_DATA, AUTHLEDGER_LISTEN, AUTHLEDGER_BRAND, AUTHLEDGER_PEPPER_FILE,
+// AUTHLEDGER_THREADS from the environment.
+Status ApplyEnvironment(Config* config);
+// "30s", "15m", "72h", "14d", "250ms" -> milliseconds.
+Result<TimeMs> ParseDuration(const std::string& text);
+// "127.0.0.1:8080" / "[::1]:8080" -> host, port.
+Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port);
+
+}  // namespace authledger

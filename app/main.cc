@@ -1,0 +1,163 @@
+// authledger: the credential authority's executable.
+//
+//   authledger serve     --data DIR --listen HOST:PORT [--config FILE]
+//   authledger bootstrap --data DIR --account NAME
+//   authledger rebuild   --data DIR
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "app/node.h"
+
+namespace {
+
+using namespace authledger;
+
+struct CommonFlags {
+  std::string config_file;
+  std::string data_dir;
+};
+
+void AddCommon(CLI::App* cmd, CommonFlags* f) {
+  cmd->add_option("--config", f->config_file, "TOML configuration file (env AUTHLEDGER_CONFIG)")
+      ->envname("AUTHLEDGER_CONFIG");
+  cmd->add_option("--data", f->data_dir,
+                  "data directory holding the ledger, projections and pepper (env AUTHLEDGER_DATA; default ./data)");
+}
+
+// Config file, then environment, then flags.
+Result<Config> Resolve(const CommonFlags& f) {
+  auto c = LoadConfigFile(f.config_file);
+  if (!c.ok()) return c;
+  if (Status s = ApplyEnvironment(&*c); !s.ok()) return s;
+  if (!f.data_dir.empty()) c->data_dir = f.data_dir;
+  return c;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "authledger: %s\n", s.ToString().c_str());
+  return s.code() == Status::Code::kInvalidArgument ? 2 : 1;
+}
+
+std::string OperatorName() {
+  if (const char* u = std::getenv("SUDO_USER"); u && *u) return u;
+  if (struct passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+  return "uid-" + std::to_string(::geteuid());
+}
+
+int Serve(const CommonFlags& f, const std::string& listen, int threads) {
+  auto config = Resolve(f);
+  if (!config.ok()) return Fail(config.status());
+  if (!listen.empty()) config->listen = listen;
+  if (threads >= 0) config->threads = threads;
+  // Block the stop signals before any thread starts, then wait for them here.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto node = Node::Open(*config, SystemClock::Instance());
+  if (!node.ok()) return Fail(node.status());
+  if (Status s = (*node)->Serve(); !s.ok()) return Fail(s);
+  spdlog::info("authledger {} serving on {} (port {}), data {}, ledger head {}, projections at {}", AUTHLEDGER_VERSION,
+               config->listen, (*node)->port(), config->data_dir, (*node)->log().Head(),
+               (*node)->projector().applied());
+  if ((*node)->log().Head() == 0)
+    spdlog::warn("the ledger is empty: stop the server and run `authledger bootstrap --data {} --account NAME` "
+                 "to create the first account and its admin key",
+                 config->data_dir);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  spdlog::info("signal {}: shutting down", sig);
+  (*node)->Stop();
+  return 0;
+}
+
+int BootstrapCmd(const CommonFlags& f, const std::string& account, bool allow_existing) {
+  auto config = Resolve(f);
+  if (!config.ok()) return Fail(config.status());
+  auto r = Bootstrap(*config, SystemClock::Instance(), account, OperatorName(), allow_existing);
+  if (!r.ok()) return Fail(r.status());
+  std::cout << "account: " << r->account_id << "\n"
+            << "key_id: " << r->key_id << "\n"
+            << "key: " << r->full_key << "\n"
+            << "position: " << r->position << std::endl;
+  std::cerr << "\nThis admin key (scope admin:*) is shown once and never stored; keep it in a secret manager.\n"
+               "Start the server with `authledger serve --data "
+            << config->data_dir << "` and create narrower keys with POST /v1/keys.\n";
+  SecureWipe(r->full_key);
+  return 0;
+}
+
+int RebuildCmd(const CommonFlags& f) {
+  auto config = Resolve(f);
+  if (!config.ok()) return Fail(config.status());
+  auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  Position applied = 0;
+  Status s = Rebuild(*config, [&](Position p, Position head) {
+    applied = p;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last > std::chrono::seconds(1) || p == head) {
+      double secs = std::chrono::duration<double>(now - start).count();
+      std::fprintf(stderr, "\rrebuild: %llu / %llu events (%.0f events/s)", static_cast<unsigned long long>(p),
+                   static_cast<unsigned long long>(head), secs > 0 ? static_cast<double>(p) / secs : 0.0);
+      last = now;
+    }
+  });
+  std::fprintf(stderr, "\n");
+  if (!s.ok()) return Fail(s);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("rebuilt projections from %llu events in %.2fs\n", static_cast<unsigned long long>(applied), secs);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("authledger"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  CLI::App app{"authledger: the credential authority. Issues, verifies and retires API keys; every change is an "
+               "immutable event in the ledger, and RocksDB read models answer the hot path."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", AUTHLEDGER_VERSION);
+
+  CommonFlags serve_flags, boot_flags, rebuild_flags;
+  std::string listen, account;
+  int threads = -1;
+  bool allow_existing = false;
+
+  auto* serve = app.add_subcommand("serve", "Run the HTTP gateway on the embedded ledger");
+  AddCommon(serve, &serve_flags);
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (env AUTHLEDGER_LISTEN; default 127.0.0.1:8080)");
+  serve->add_option("--threads", threads, "I/O threads; 0 = one per core")->check(CLI::Range(0, 256));
+  serve->footer("Stop with SIGINT or SIGTERM. GET /healthz, /readyz and /metrics report its state.");
+
+  auto* boot = app.add_subcommand("bootstrap", "Create the first account and print its admin API key once");
+  AddCommon(boot, &boot_flags);
+  boot->add_option("--account", account, "name of the account to create")->required();
+  boot->add_flag("--allow-existing", allow_existing, "add another account to a ledger that already has events");
+  boot->footer("Run while the server is stopped (the ledger admits one process at a time).\n"
+               "Prints 'key: <key>' on stdout; it is shown only this once.");
+
+  auto* rebuild = app.add_subcommand("rebuild", "Drop every projection and rebuild it from the ledger");
+  AddCommon(rebuild, &rebuild_flags);
+  rebuild->footer("Run while the server is stopped. The result is byte-identical to the projections it replaces.");
+
+  CLI11_PARSE(app, argc, argv);
+  if (*serve) return Serve(serve_flags, listen, threads);
+  if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);
+  if (*rebuild) return RebuildCmd(rebuild_flags);
+  return 0;
+}

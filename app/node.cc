@@ -1,0 +1,149 @@
+#include "app/node.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "commands/handlers.h"
+#include "domain/crypto.h"
+#include "ledger/embedded_log.h"
+
+namespace authledger {
+
+namespace fs = std::filesystem;
+
+Result<std::string> LoadOrCreatePepper(const std::string& path, bool may_create) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (!may_create)
+      return Status::FailedPrecondition("pepper file " + path +
+                                        " is missing but the ledger already has events: restore it from backup "
+                                        "(without it no existing key can be verified)");
+    std::string hex = ToHex(Sha256(RandomBytes(64)));  // 32 bytes of CSPRNG output, hex
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::IOError("cannot create pepper file " + path + ": " + std::strerror(errno));
+    std::string line = hex + "\n";
+    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return Status::IOError("cannot write pepper file " + path);
+    return hex;
+  }
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    return Status::FailedPrecondition("pepper file " + path + " is accessible by group or others; chmod 600 it");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot read pepper file " + path + ": " + std::strerror(errno));
+  char buf[256];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n <= 0) return Status::IOError("pepper file " + path + " is empty");
+  std::string pepper(buf, static_cast<std::size_t>(n));
+  while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r' || pepper.back() == ' ')) pepper.pop_back();
+  if (pepper.size() < 32) return Status::FailedPrecondition("pepper in " + path + " is shorter than 32 characters");
+  return pepper;
+}
+
+Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& clock) {
+  if (Status s = config.Validate(); !s.ok()) return s;
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) return Status::IOError("cannot create data directory " + config.data_dir + ": " + ec.message());
+  std::unique_ptr<Node> n(new Node(config, clock));
+  auto log = EmbeddedLog::Open(config.LedgerDir());
+  if (!log.ok()) return log.status();
+  n->log_ = std::move(log).value();
+  auto pepper = LoadOrCreatePepper(config.PepperPath(), n->log_->Head() == 0);
+  if (!pepper.ok()) return pepper.status();
+  auto store = ProjectionStore::Open(config.ProjectionsDir());
+  if (!store.ok()) return store.status();
+  n->store_ = std::move(store).value();
+  n->projector_ = std::make_unique<Projector>(*n->log_, *n->store_);
+  if (Status s = n->projector_->Init(); !s.ok()) return s;
+  if (Status s = n->projector_->CatchUp(); !s.ok()) return s;
+  n->queries_ = std::make_unique<Queries>(*n->store_);
+  n->verifier_ = std::make_unique<Verifier>(*n->store_, clock, *pepper, config.brand);
+  CommandConfig cc;
+  cc.pepper = *pepper;
+  cc.brand = config.brand;
+  auto catalogue = ScopeCatalogue::FromList(config.scope_catalogue);
+  if (!catalogue.ok()) return catalogue.status();
+  cc.policy.catalogue = std::move(catalogue).value();
+  cc.policy.default_grace = config.rotation_grace;
+  cc.policy.max_live_keys = config.max_live_keys;
+  n->commands_ = std::make_unique<CommandContext>(*n->log_, *n->projector_, *n->queries_, clock, std::move(cc));
+  n->usage_ = std::make_unique<UsageRecorder>(*n->commands_, config.usage_resolution);
+  n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs);
+  n->auth_ = std::make_unique<Authenticator>(*n->verifier_, *n->failed_auth_, *n->usage_, clock);
+  return n;
+}
+
+Status Node::Serve() {
+  projector_->Start();
+  usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
+  deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
+                                               *log_, clock_, AUTHLEDGER_VERSION});
+  router_ = std::make_unique<Router>();
+  AddVerifyApi(*router_, *deps_);
+  AddKeysApi(*router_, *deps_);
+  AddAuditApi(*router_, *deps_);
+  AddHealthApi(*router_, *deps_);
+  ServerOptions so;
+  if (Status s = SplitHostPort(config_.listen, &so.address, &so.port); !s.ok()) return s;
+  so.io_threads = config_.threads;
+  so.max_body_bytes = config_.max_body_bytes;
+  so.request_timeout_ms = config_.request_timeout_ms;
+  server_ = std::make_unique<HttpServer>(so, *router_);
+  return server_->Start();
+}
+
+void Node::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_) server_->Stop();
+  if (usage_) {
+    usage_->Stop();
+    usage_->Flush();
+  }
+  if (projector_) projector_->Stop();
+}
+
+Node::~Node() { Stop(); }
+
+Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, const std::string& account_name,
+                                  const std::string& operator_name, bool allow_existing) {
+  auto node = Node::Open(config, clock);
+  if (!node.ok()) return node.status();
+  Node& n = **node;
+  if (n.log().Head() != 0 && !allow_existing)
+    return Status::AlreadyExists("the ledger in " + config.data_dir +
+                                 " already has events; bootstrap runs once (use --allow-existing to add another account)");
+  n.projector().Start();
+  Actor actor{"cli", operator_name, "", "authledger bootstrap"};
+  auto account = CreateAccount(n.commands(), account_name, actor);
+  if (!account.ok()) return account.status();
+  CreateKeyInput input;
+  input.name = "bootstrap-admin";
+  input.scopes = {std::string(kAdminWildcard)};
+  auto key = CreateKey(n.commands(), account->account_id, input, Caller{}, actor);
+  if (!key.ok()) return key.status();
+  return BootstrapResult{account->account_id, key->key.id, std::move(key->full_key), key->position};
+}
+
+Status Rebuild(const Config& config, const std::function<void(Position, Position)>& progress) {
+  auto log = EmbeddedLog::Open(config.LedgerDir());
+  if (!log.ok()) return log.status();
+  if (Status s = ProjectionStore::Destroy(config.ProjectionsDir()); !s.ok()) return s;
+  auto store = ProjectionStore::Open(config.ProjectionsDir());
+  if (!store.ok()) return store.status();
+  Projector projector(**log, **store);
+  if (Status s = projector.Init(); !s.ok()) return s;
+  Position head = (*log)->Head();
+  return projector.CatchUp([&](Position p) {
+    if (progress) progress(p, head);
+  });
+}
+
+}  // namespace authledger

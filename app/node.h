@@ -1,0 +1,82 @@
+// Node: one authledger process's parts, wired. Opening a node opens the ledger
+// (embedded), the projections and catches the projector up; Serve() then starts
+// the projector thread, the usage recorder and the HTTP gateway. Tests build a
+// Node with a ManualClock and port 0 to drive the real server over loopback.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "commands/command_context.h"
+#include "commands/usage_recorder.h"
+#include "gateway/api.h"
+#include "gateway/http_server.h"
+#include "gateway/rate_limiter.h"
+#include "ledger/event_log.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
+#include "projections/store.h"
+
+namespace authledger {
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> Open(const Config& config, const Clock& clock);
+  ~Node();
+
+  // Starts background work and the HTTP server on config.listen (port 0 = any).
+  Status Serve();
+  // Stops the server, flushes usage, stops the projector. Idempotent.
+  void Stop();
+  std::uint16_t port() const { return server_ ? server_->port() : 0; }
+
+  EventLog& log() { return *log_; }
+  ProjectionStore& store() { return *store_; }
+  Projector& projector() { return *projector_; }
+  Queries& queries() { return *queries_; }
+  CommandContext& commands() { return *commands_; }
+  UsageRecorder& usage() { return *usage_; }
+  const Config& config() const { return config_; }
+
+ private:
+  Node(Config config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+
+  Config config_;
+  const Clock& clock_;
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<ProjectionStore> store_;
+  std::unique_ptr<Projector> projector_;
+  std::unique_ptr<Queries> queries_;
+  std::unique_ptr<Verifier> verifier_;
+  std::unique_ptr<CommandContext> commands_;
+  std::unique_ptr<UsageRecorder> usage_;
+  std::unique_ptr<RateLimiter> failed_auth_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<ApiDeps> deps_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<HttpServer> server_;
+  bool stopped_ = false;
+};
+
+// Reads the pepper from `path`, creating it (32 CSPRNG bytes, hex, mode 0600) when
+// it does not exist and `may_create`. Refuses a file readable by group/others.
+Result<std::string> LoadOrCreatePepper(const std::string& path, bool may_create);
+
+struct BootstrapResult {
+  std::string account_id;
+  std::string key_id;
+  std::string full_key;  // print once, then forget
+  Position position = 0;
+};
+// Creates an account and its first admin key (scope admin:*). Refuses when the
+// ledger already holds events, unless `allow_existing`.
+Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, const std::string& account_name,
+                                  const std::string& operator_name, bool allow_existing);
+
+// Deletes every projection and rebuilds it from the ledger. `progress` gets
+// (applied, head) after each batch.
+Status Rebuild(const Config& config, const std::function<void(Position, Position)>& progress);
+
+}  // namespace authledger

@@ -1,0 +1,41 @@
+// The REST API: each Add*Api registers one group of endpoints on a Router.
+// ApiDeps must outlive the router. See docs/api.md for the contract of each.
+#pragma once
+
+#include "commands/command_context.h"
+#include "commands/usage_recorder.h"
+#include "gateway/auth.h"
+#include "gateway/router.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
+
+namespace authledger {
+
+struct ApiDeps {
+  CommandContext& commands;
+  const Queries& queries;
+  const Verifier& verifier;
+  Authenticator& auth;
+  UsageRecorder& usage;
+  Projector& projector;
+  EventLog& log;
+  const Clock& clock;
+  std::string version;
+};
+
+// POST/GET /v1/keys, GET/DELETE /v1/keys/{id}, POST /v1/keys/{id}/rotate,
+// POST /v1/keys/{id}/scopes, DELETE /v1/keys/{id}/scopes/{scope}.
+void AddKeysApi(Router& router, ApiDeps& deps);
+// POST /v1/keys/verify: the hot path.
+void AddVerifyApi(Router& router, ApiDeps& deps);
+// GET /v1/audit-log.
+void AddAuditApi(Router& router, ApiDeps& deps);
+// GET /healthz, /readyz, /metrics.
+void AddHealthApi(Router& router, ApiDeps& deps);
+
+// Waits (bounded) until the local projections have applied the position named by
+// the request's X-Min-Position header, if any. Empty optional: go ahead;
+// otherwise the problem to send (400 bad header, 503 not reached in time).
+std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projector& projector);
+
+}  // namespace authledger

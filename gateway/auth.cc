@@ -1,0 +1,62 @@
+#include "gateway/auth.h"
+
+#include "gateway/responses.h"
+
+namespace authledger {
+
+Authenticator::Authenticator(const Verifier& verifier, RateLimiter& failed_auth, UsageRecorder& usage,
+                             const Clock& clock)
+    : verifier_(verifier), failed_auth_(failed_auth), usage_(usage), clock_(clock) {}
+
+HttpResponse Authenticator::Unauthorized(const RequestContext& ctx, std::string_view detail) {
+  failed_auth_.Hit(ctx.remote_ip);
+  auto res = Problem(ctx.req, http::status::unauthorized, "unauthenticated", "Unauthenticated", detail);
+  res.set(http::field::www_authenticate, "Bearer realm=\"authledger\", error=\"invalid_token\"");
+  return res;
+}
+
+std::variant<Principal, HttpResponse> Authenticator::Authenticate(const RequestContext& ctx,
+                                                                  std::string_view required_scope) {
+  if (TimeMs wait = failed_auth_.Blocked(ctx.remote_ip); wait > 0) {
+    auto res = Problem(ctx.req, http::status::too_many_requests, "too-many-failed-authentications",
+                       "Too many failed authentication attempts",
+                       "this address failed authentication too often; retry after the time in Retry-After");
+    res.set(http::field::retry_after, std::to_string((wait + 999) / 1000));
+    return res;
+  }
+  auto header = ctx.req[http::field::authorization];
+  std::string_view h(header.data(), header.size());
+  if (h.empty()) {
+    // No credential at all is not a failed attempt; it is a missing one.
+    auto res = Problem(ctx.req, http::status::unauthorized, "unauthenticated", "Unauthenticated",
+                       "send 'Authorization: Bearer <api key>'");
+    res.set(http::field::www_authenticate, "Bearer realm=\"authledger\"");
+    return res;
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  if (h.size() <= kBearer.size() || !std::equal(kBearer.begin(), kBearer.end(), h.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      }))
+    return Unauthorized(ctx, "the Authorization header must use the Bearer scheme");
+  std::string_view token = h.substr(kBearer.size());
+  VerifyResult r = verifier_.Verify(token, required_scope, ctx.remote_ip);
+  switch (r.code) {
+    case VerifyCode::kValid: break;
+    case VerifyCode::kInsufficientScope: {
+      auto res = Problem(ctx.req, http::status::forbidden, "insufficient-scope", "Insufficient scope",
+                         "this call needs scope '" + std::string(required_scope) + "'");
+      res.set(http::field::www_authenticate, "Bearer realm=\"authledger\", error=\"insufficient_scope\", scope=\"" +
+                                                 std::string(required_scope) + "\"");
+      return res;
+    }
+    case VerifyCode::kIpNotAllowed:
+      return Problem(ctx.req, http::status::forbidden, "ip-not-allowed", "Source IP not allowed",
+                     "this key may only be used from its allowlisted CIDR blocks");
+    default: return Unauthorized(ctx, r.detail);
+  }
+  usage_.Note(r.record.account_id, r.key_id, ctx.remote_ip, clock_.Now());
+  Principal p{r.record.account_id, r.key_id, ScopeSet(r.record.scopes.begin(), r.record.scopes.end())};
+  return p;
+}
+
+}  // namespace authledger

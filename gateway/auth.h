@@ -1,0 +1,44 @@
+// Authentication and authorisation of REST calls.
+//
+// `Authorization: Bearer <api key>` is verified through the same Verifier as the
+// hot path. Outcomes: 401 (missing, malformed, unknown, revoked or expired
+// credential; WWW-Authenticate: Bearer error="invalid_token"), 403 (valid key
+// without the required scope, or source IP outside its allowlist), 429 with
+// Retry-After once a source IP has failed authentication `failed_auth_limit`
+// times in the current minute. A successful use is noted for last-used tracking.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "commands/usage_recorder.h"
+#include "domain/scopes.h"
+#include "gateway/http_types.h"
+#include "gateway/rate_limiter.h"
+#include "projections/queries.h"
+
+namespace authledger {
+
+struct Principal {
+  std::string account_id;
+  std::string key_id;
+  ScopeSet scopes;
+};
+
+class Authenticator {
+ public:
+  Authenticator(const Verifier& verifier, RateLimiter& failed_auth, UsageRecorder& usage, const Clock& clock);
+
+  // The principal, or the error response to send.
+  std::variant<Principal, HttpResponse> Authenticate(const RequestContext& ctx, std::string_view required_scope);
+
+ private:
+  HttpResponse Unauthorized(const RequestContext& ctx, std::string_view detail);
+
+  const Verifier& verifier_;
+  RateLimiter& failed_auth_;
+  UsageRecorder& usage_;
+  const Clock& clock_;
+};
+
+}  // namespace authledger

@@ -1,0 +1,174 @@
+// Key management endpoints. Every call needs keys:admin (or admin:*) and acts on
+// the caller's own account; another account's key is simply "not found".
+#include <nlohmann/json.hpp>
+
+#include "commands/handlers.h"
+#include "domain/api_key.h"
+#include "gateway/api.h"
+#include "gateway/json_input.h"
+#include "gateway/responses.h"
+
+namespace authledger {
+
+using json = nlohmann::json;
+
+namespace {
+
+json TimeOrNull(const std::optional<TimeMs>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
+
+json KeyToJson(const KeyState& k, const std::string& brand, TimeMs now) {
+  return {{"id", k.id},
+          {"prefix", brand + "_" + k.environment + "_" + k.id},
+          {"name", k.name},
+          {"scopes", k.scopes},
+          {"environment", k.environment},
+          {"status", std::string(KeyStatusName(k.StatusAt(now)))},
+          {"created_at", FormatRfc3339(k.created_at)},
+          {"created_by", k.created_by},
+          {"expires_at", TimeOrNull(k.expires_at)},
+          {"allowed_cidrs", k.allowed_cidrs},
+          {"last_used_at", TimeOrNull(k.last_used_at)},
+          {"last_used_ip", k.last_used_ip.empty() ? json(nullptr) : json(k.last_used_ip)},
+          {"rotated_from", k.rotated_from ? json(*k.rotated_from) : json(nullptr)},
+          {"replaced_by", k.replaced_by ? json(*k.replaced_by) : json(nullptr)},
+          {"grace_until", TimeOrNull(k.grace_until)},
+          {"revoked_at", TimeOrNull(k.revoked_at)}};
+}
+
+HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json body, Position position) {
+  body["position"] = position;
+  auto res = JsonResponse(ctx.req, status, body.dump());
+  if (position != 0) res.set(kPositionHeader, std::to_string(position));
+  return res;
+}
+
+Actor ActorOf(const RequestContext& ctx, const Principal& p) { return Actor{"key", p.key_id, ctx.remote_ip, ctx.endpoint}; }
+Caller CallerOf(const Principal& p) { return Caller{p.scopes}; }
+
+Status CheckKeyIdParam(const std::string& id) {
+  if (!IsKeyId(id)) return Status::NotFound("no key '" + id.substr(0, 64) + "' in this account");
+  return Status::Ok();
+}
+
+// Wraps a handler with authentication for keys:admin.
+template <typename F>
+Handler Admin(ApiDeps& d, F f) {
+  return [&d, f](RequestContext& ctx) -> HttpResponse {
+    auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
+    if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
+    return f(ctx, std::get<Principal>(auth));
+  };
+}
+
+HttpResponse IssuedResponse(ApiDeps& d, const RequestContext& ctx, const Result<IssuedKey>& issued) {
+  if (!issued.ok()) return ProblemFromStatus(ctx.req, issued.status());
+  json body = KeyToJson(issued->key, d.commands.config().brand, d.clock.Now());
+  body["key"] = issued->full_key;  // the only time the full key leaves the server
+  auto res = WriteResponse(ctx, http::status::created, std::move(body), issued->position);
+  res.set(http::field::location, "/v1/keys/" + issued->key.id);
+  return res;
+}
+
+HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  auto in = JsonInput::Parse(ctx.req, {"name", "scopes", "environment", "expires_at", "allowed_cidrs"});
+  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  CreateKeyInput input;
+  std::string expires;
+  for (Status s : {in->String("name", &input.name, true, 100), in->StringList("scopes", &input.scopes, true, 64, 64),
+                   in->String("environment", &input.environment, false, 8),
+                   in->String("expires_at", &expires, false, 40),
+                   in->StringList("allowed_cidrs", &input.allowed_cidrs, false, 32, 64)})
+    if (!s.ok()) return ProblemFromStatus(ctx.req, s);
+  if (!expires.empty()) {
+    auto t = ParseRfc3339(expires);
+    if (!t) return ProblemFromStatus(ctx.req, Status::InvalidArgument("expires_at must be an RFC 3339 time"));
+    input.expires_at = *t;
+  }
+  return IssuedResponse(d, ctx, CreateKey(d.commands, p.account_id, input, CallerOf(p), ActorOf(ctx, p)));
+}
+
+HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (auto wait = AwaitMinPosition(ctx, d.projector)) return std::move(*wait);
+  auto keys = d.queries.ListKeys(p.account_id);
+  if (!keys.ok()) return ProblemFromStatus(ctx.req, keys.status());
+  std::string status_filter;
+  ctx.QueryParam("status", &status_filter);
+  TimeMs now = d.clock.Now();
+  json items = json::array();
+  for (const auto& k : *keys) {
+    if (!status_filter.empty() && KeyStatusName(k.StatusAt(now)) != status_filter) continue;
+    items.push_back(KeyToJson(k, d.commands.config().brand, now));
+  }
+  return JsonResponse(ctx.req, http::status::ok, json{{"keys", items}}.dump());
+}
+
+HttpResponse GetKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (auto wait = AwaitMinPosition(ctx, d.projector)) return std::move(*wait);
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  auto k = d.queries.Key(p.account_id, ctx.params[0]);
+  if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());
+  return JsonResponse(ctx.req, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()).dump());
+}
+
+HttpResponse KeyAfterWrite(ApiDeps& d, RequestContext& ctx, const Principal& p, const Result<CommandOutcome>& out) {
+  if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
+  auto k = d.queries.Key(p.account_id, ctx.params[0]);
+  if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());
+  return WriteResponse(ctx, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()),
+                       out->position);
+}
+
+HttpResponse GrantScopesHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  auto in = JsonInput::Parse(ctx.req, {"scopes"});
+  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  std::vector<std::string> scopes;
+  if (Status s = in->StringList("scopes", &scopes, true, 64, 64); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  return KeyAfterWrite(d, ctx, p, GrantScopes(d.commands, p.account_id, ctx.params[0], scopes, CallerOf(p), ActorOf(ctx, p)));
+}
+
+HttpResponse RevokeScopeHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  return KeyAfterWrite(d, ctx, p,
+                       RevokeScope(d.commands, p.account_id, ctx.params[0], ctx.params[1], CallerOf(p), ActorOf(ctx, p)));
+}
+
+HttpResponse RotateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  auto in = JsonInput::Parse(ctx.req, {"grace_period_seconds"}, /*empty_ok=*/true);
+  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  std::optional<std::int64_t> grace_s;
+  if (Status s = in->Integer("grace_period_seconds", &grace_s, 0, 10LL * 365 * 86400); !s.ok())
+    return ProblemFromStatus(ctx.req, s);
+  std::optional<TimeMs> grace;
+  if (grace_s) grace = *grace_s * kSecondMs;
+  return IssuedResponse(d, ctx, RotateKey(d.commands, p.account_id, ctx.params[0], grace, CallerOf(p), ActorOf(ctx, p)));
+}
+
+HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  std::string reason;
+  ctx.QueryParam("reason", &reason);
+  if (!ctx.req.body().empty()) {
+    auto in = JsonInput::Parse(ctx.req, {"reason"}, /*empty_ok=*/true);
+    if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+    if (Status s = in->String("reason", &reason, false, 500); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  }
+  return KeyAfterWrite(d, ctx, p, RevokeKey(d.commands, p.account_id, ctx.params[0], reason, ActorOf(ctx, p)));
+}
+
+}  // namespace
+
+void AddKeysApi(Router& r, ApiDeps& d) {
+  using V = http::verb;
+  auto bind = [&d](auto fn) { return Admin(d, [&d, fn](RequestContext& c, const Principal& p) { return fn(d, c, p); }); };
+  r.Add(V::post, "/v1/keys", HandlerKind::kBlocking, bind(CreateKeyHandler));
+  r.Add(V::get, "/v1/keys", HandlerKind::kBlocking, bind(ListKeysHandler));
+  r.Add(V::get, "/v1/keys/{id}", HandlerKind::kBlocking, bind(GetKeyHandler));
+  r.Add(V::delete_, "/v1/keys/{id}", HandlerKind::kBlocking, bind(RevokeKeyHandler));
+  r.Add(V::post, "/v1/keys/{id}/rotate", HandlerKind::kBlocking, bind(RotateKeyHandler));
+  r.Add(V::post, "/v1/keys/{id}/scopes", HandlerKind::kBlocking, bind(GrantScopesHandler));
+  r.Add(V::delete_, "/v1/keys/{id}/scopes/{scope}", HandlerKind::kBlocking, bind(RevokeScopeHandler));
+}
+
+}  // namespace authledger

@@ -1,0 +1,59 @@
+#include "gateway/responses.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace authledger {
+
+HttpResponse JsonResponse(const HttpRequest& req, http::status status, std::string body) {
+  HttpResponse res{status, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse Problem(const HttpRequest& req, http::status status, std::string_view slug, std::string_view title,
+                     std::string_view detail) {
+  std::string_view target(req.target().data(), req.target().size());
+  nlohmann::json j = {{"type", "/problems/" + std::string(slug)},
+                      {"title", title},
+                      {"status", static_cast<int>(status)},
+                      {"detail", detail},
+                      {"instance", target.substr(0, target.find('?'))}};
+  HttpResponse res{status, req.version()};
+  res.set(http::field::content_type, "application/problem+json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse ProblemFromStatus(const HttpRequest& req, const Status& s) {
+  using C = Status::Code;
+  switch (s.code()) {
+    case C::kInvalidArgument: return Problem(req, http::status::bad_request, "invalid-request", "Invalid request", s.message());
+    case C::kNotFound: return Problem(req, http::status::not_found, "not-found", "Not found", s.message());
+    case C::kAlreadyExists: return Problem(req, http::status::conflict, "already-exists", "Already exists", s.message());
+    case C::kConflict: return Problem(req, http::status::conflict, "conflict", "Conflict", s.message());
+    case C::kFailedPrecondition:
+      return Problem(req, http::status::unprocessable_entity, "not-allowed-now", "Not allowed in the current state", s.message());
+    case C::kPermissionDenied: return Problem(req, http::status::forbidden, "forbidden", "Forbidden", s.message());
+    case C::kUnauthenticated: return Problem(req, http::status::unauthorized, "unauthenticated", "Unauthenticated", s.message());
+    case C::kResourceExhausted: return Problem(req, http::status::too_many_requests, "rate-limited", "Too many requests", s.message());
+    case C::kUnavailable: {
+      auto res = Problem(req, http::status::service_unavailable, "unavailable", "Temporarily unavailable", s.message());
+      res.set(http::field::retry_after, "1");
+      return res;
+    }
+    default:
+      spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target().substr(0, 200)),
+                    s.ToString());  // Status messages never carry secrets
+      // Corruption, I/O and internal errors: no internals in the response.
+      return Problem(req, http::status::internal_server_error, "internal", "Internal error",
+                     "the server could not complete the request; see the server log");
+  }
+}
+
+}  // namespace authledger

@@ -1,0 +1,26 @@
+// Response builders. JSON bodies, the ledger position of writes, and RFC 9457
+// problem details: every error the gateway returns is
+// application/problem+json with "type" (/problems/<slug>), "title", "status",
+// "detail" (a useful sentence, never a secret) and "instance" (the request path).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "domain/status.h"
+#include "gateway/http_types.h"
+
+namespace authledger {
+
+HttpResponse Problem(const HttpRequest& req, http::status status, std::string_view slug, std::string_view title,
+                     std::string_view detail);
+// Maps a Status from the layers below to its HTTP problem.
+HttpResponse ProblemFromStatus(const HttpRequest& req, const Status& s);
+// A JSON response with the given status (application/json).
+HttpResponse JsonResponse(const HttpRequest& req, http::status status, std::string body);
+// Header carrying the ledger position of a write's last event; a later read may
+// send it back as X-Min-Position to be answered as of at least that position.
+inline constexpr const char* kPositionHeader = "X-Ledger-Position";
+inline constexpr const char* kMinPositionHeader = "X-Min-Position";
+
+}  // namespace authledger
