@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The authledger executable driven as an operator would: --help, bootstrap (key
+# printed once, refused the second time), serve on a free port, rebuild while
+# stopped, restart, lock against a second process. Usage: cli_test.sh <authledger>
+set -euo pipefail
+BIN=${1:?usage: cli_test.sh <authledger binary>}
+TMP=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+DATA=$TMP/data
+
+# --help on every subcommand explains itself.
+"$BIN" --help | grep -q "bootstrap" || fail "top-level --help does not list bootstrap"
+"$BIN" serve --help | grep -q -- "--listen" || fail "serve --help lacks --listen"
+"$BIN" bootstrap --help | grep -q -- "--account" || fail "bootstrap --help lacks --account"
+"$BIN" rebuild --help | grep -q -- "--data" || fail "rebuild --help lacks --data"
+if "$BIN" serve --listen nonsense --data "$DATA" 2>"$TMP/err"; then fail "bad --listen accepted"; fi
+grep -q "HOST:PORT" "$TMP/err" || fail "bad --listen error is unclear: $(cat "$TMP/err")"
+
+# bootstrap prints the key exactly once.
+"$BIN" bootstrap --data "$DATA" --account acme >"$TMP/boot" 2>"$TMP/boot.err"
+KEY=$(sed -n 's/^key: //p' "$TMP/boot")
+[[ "$KEY" =~ ^al_live_[0-9A-Za-z]{51}$ ]] || fail "bootstrap printed no well-formed key"
+[ "$(stat -c %a "$DATA/pepper")" = "600" ] || fail "pepper file is not mode 0600"
+if "$BIN" bootstrap --data "$DATA" --account again >"$TMP/boot2" 2>&1; then fail "second bootstrap succeeded"; fi
+grep -q "already has events" "$TMP/boot2" || fail "second bootstrap error unclear"
+grep -rqF "$KEY" "$DATA" && fail "the full key was written to the data directory"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start_server() {
+  PORT=$(free_port)
+  "$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" 2>>"$TMP/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0
+    sleep 0.1
+  done
+  fail "server did not become healthy: $(cat "$TMP/server.log")"
+}
+stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "server exited non-zero"; SERVER_PID=""; }
+
+start_server
+# A second process cannot open the same ledger.
+if "$BIN" rebuild --data "$DATA" 2>"$TMP/lock.err"; then fail "rebuild ran against a live server's ledger"; fi
+grep -qi "locked" "$TMP/lock.err" || fail "lock error unclear: $(cat "$TMP/lock.err")"
+NEW=$(curl -sf -X POST "http://127.0.0.1:$PORT/v1/keys" -H "Authorization: Bearer $KEY" \
+  -H 'Content-Type: application/json' -d '{"name":"ci","scopes":["monitors:read"]}')
+NEWKEY=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' <<<"$NEW")
+verify() {
+  curl -sf -X POST "http://127.0.0.1:$PORT/v1/keys/verify" -H 'Content-Type: application/json' -d "{\"key\":\"$1\",\"scope\":\"monitors:read\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])'
+}
+[ "$(verify "$NEWKEY")" = VALID ] || fail "new key does not verify"
+stop_server
+grep -qF "$NEWKEY" "$TMP/server.log" && fail "a key appeared in the server log"
+
+# 5 events: account, admin key, ci key, and a key.used.v1 for each of the two keys used
+"$BIN" rebuild --data "$DATA" >"$TMP/rebuild.out" 2>&1 || fail "rebuild failed: $(cat "$TMP/rebuild.out")"
+grep -q "rebuilt projections from 5 events" "$TMP/rebuild.out" || fail "rebuild output: $(cat "$TMP/rebuild.out")"
+
+start_server
+[ "$(verify "$NEWKEY")" = VALID ] || fail "key does not verify after rebuild + restart"
+stop_server
+echo "cli_test: all checks passed"

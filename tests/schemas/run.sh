@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# tests/schemas/run.sh — the events the real server stores validate against schemas/events/.
+#
+# Usage: bash tests/schemas/run.sh <authledger-binary>
+#
+#  1. installs the validator's npm packages (npm ci) if tests/schemas/node_modules is missing;
+#  2. in a temp data dir: `authledger bootstrap`, then `authledger serve` on a free loopback port,
+#     and a REST scenario that makes every event type (create key, grant and revoke a scope,
+#     rotate, verify the new key -> key.used.v1, revoke), waiting for key.used.v1 in the audit log;
+#     then stops the server with SIGTERM;
+#  3. extracts the stored events from <data>/ledger/*.log with ledger_to_jsonl.py
+#     (docs/ledger-format.md, CRC-checked);
+#  4. validates them with validate-events.mjs (schemas + hash chain) and requires every type;
+#  5. checks that no full key (nor its secret part) printed during the scenario appears in the
+#     stored events or in the server's log.
+# Exits non-zero on any failure; the temp dir and the server are cleaned up on exit.
+# SCHEMAS_KEEP_EVENTS=FILE keeps a copy of the extracted events (they hold no secrets).
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: bash tests/schemas/run.sh <authledger-binary>" >&2
+  exit 2
+fi
+BIN="$(realpath "$1")"
+[[ -x "$BIN" ]] || { echo "run.sh: $1 is not an executable" >&2; exit 2; }
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PY=/usr/bin/python3
+[[ -x "$PY" ]] || PY="$(command -v python3)"
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/authledger-schemas.XXXXXX")"
+D="$TMP/data"
+SERVER_PID=""
+cleanup() {
+  local rc=$?
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() { echo "== $*"; }
+# Never print a full key: redact anything shaped like one.
+redact() { sed -E 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g'; }
+die() {
+  echo "FAIL: $*" >&2
+  if [[ -f "$TMP/server.log" ]]; then
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -n 40 "$TMP/server.log" | redact >&2
+  fi
+  exit 1
+}
+# json_get FILE EXPR: prints the value at EXPR (a Python subscript on `j`, e.g. '["id"]').
+json_get() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval("j"+sys.argv[2]); print(v if not isinstance(v,(dict,list,bool)) else json.dumps(v))' "$1" "$2"; }
+
+# --- 1. validator dependencies -------------------------------------------------------------
+if [[ ! -d "$HERE/node_modules/ajv" || ! -d "$HERE/node_modules/ajv-formats" ]]; then
+  step "npm ci in tests/schemas"
+  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+fi
+
+# --- 2. scenario against the real binary ------------------------------------------------------
+step "bootstrap"
+"$BIN" bootstrap --data "$D" --account acme >"$TMP/bootstrap.out" 2>"$TMP/bootstrap.err" ||
+  { redact <"$TMP/bootstrap.err" >&2; die "bootstrap failed"; }
+ACCOUNT="$(awk '$1=="account:"{print $2}' "$TMP/bootstrap.out")"
+ADMIN_ID="$(awk '$1=="key_id:"{print $2}' "$TMP/bootstrap.out")"
+ADMIN_KEY="$(awk '$1=="key:"{print $2}' "$TMP/bootstrap.out")"
+[[ -n "$ACCOUNT" && -n "$ADMIN_ID" && -n "$ADMIN_KEY" ]] || die "bootstrap printed no account/key_id/key"
+KEYS_FILE="$TMP/full-keys.txt"
+printf '%s\n' "$ADMIN_KEY" >"$KEYS_FILE"
+echo "account $ACCOUNT, admin key id $ADMIN_ID"
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+BASE=""
+for attempt in 1 2 3; do
+  PORT="$(free_port)"
+  step "serve on 127.0.0.1:$PORT (attempt $attempt)"
+  "$BIN" serve --data "$D" --listen "127.0.0.1:$PORT" >"$TMP/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/healthz" 2>/dev/null; then
+      BASE="http://127.0.0.1:$PORT"
+      break
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n "$BASE" ]] && break
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+done
+[[ -n "$BASE" ]] || die "the server did not answer GET /healthz"
+
+# api METHOD PATH EXPECTED_STATUS [JSON_BODY] -> response body in $TMP/resp.json
+api() {
+  local method=$1 path=$2 want=$3 body=${4:-}
+  local args=(-sS -o "$TMP/resp.json" -w '%{http_code}' --max-time 15 -X "$method"
+              -H "Authorization: Bearer $ADMIN_KEY")
+  [[ -n "$body" ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  local code
+  code="$(curl "${args[@]}" "$BASE$path")" || die "$method $path: curl failed"
+  if [[ "$code" != "$want" ]]; then
+    echo "response: $(redact <"$TMP/resp.json")" >&2
+    die "$method $path: HTTP $code, expected $want"
+  fi
+  echo "   $method $path -> $code"
+}
+
+step "REST scenario"
+api POST /v1/keys 201 \
+  '{"name":"ci","scopes":["monitors:read"],"environment":"test","allowed_cidrs":["10.0.0.0/8"],"expires_at":"2030-01-01T00:00:00Z"}'
+KEY1_ID="$(json_get "$TMP/resp.json" '["id"]')"
+KEY1="$(json_get "$TMP/resp.json" '["key"]')"
+[[ -n "$KEY1_ID" && -n "$KEY1" ]] || die "POST /v1/keys: no id/key in the response"
+printf '%s\n' "$KEY1" >>"$KEYS_FILE"
+
+api POST "/v1/keys/$KEY1_ID/scopes" 200 '{"scopes":["alerts:read"]}'
+api DELETE "/v1/keys/$KEY1_ID/scopes/alerts:read" 200
+
+api POST "/v1/keys/$KEY1_ID/rotate" 201 '{"grace_period_seconds":60}'
+KEY2_ID="$(json_get "$TMP/resp.json" '["id"]')"
+KEY2="$(json_get "$TMP/resp.json" '["key"]')"
+[[ -n "$KEY2_ID" && -n "$KEY2" && "$KEY2_ID" != "$KEY1_ID" ]] || die "rotate: no new id/key in the response"
+printf '%s\n' "$KEY2" >>"$KEYS_FILE"
+
+api POST /v1/keys/verify 200 "{\"key\":\"$KEY2\",\"ip\":\"10.1.2.3\"}"
+[[ "$(json_get "$TMP/resp.json" '["valid"]')" == "true" ]] ||
+  die "verify of the rotated key was not valid: $(redact <"$TMP/resp.json")"
+
+api DELETE "/v1/keys/$KEY2_ID" 200
+
+step "waiting for io.authledger.key.used.v1 in the audit log"
+found=""
+for _ in $(seq 50); do
+  api GET "/v1/audit-log?limit=500" 200 >/dev/null
+  if grep -q '"io.authledger.key.used.v1"' "$TMP/resp.json"; then found=1; break; fi
+  sleep 0.2
+done
+[[ -n "$found" ]] || die "no io.authledger.key.used.v1 in GET /v1/audit-log after 10 s"
+
+step "stopping the server (SIGTERM)"
+kill -TERM "$SERVER_PID"
+rc=0
+for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SERVER_PID" 2>/dev/null && die "the server did not stop within 10 s of SIGTERM"
+wait "$SERVER_PID" || rc=$?
+SERVER_PID=""
+[[ $rc -eq 0 ]] || die "the server exited with status $rc after SIGTERM"
+
+# --- 3. extract the stored events --------------------------------------------------------------
+step "extracting $D/ledger/*.log"
+EVENTS="$TMP/events.jsonl"
+"$PY" "$HERE/ledger_to_jsonl.py" "$D/ledger" "$EVENTS" || die "ledger_to_jsonl.py failed"
+if [[ -n "${SCHEMAS_KEEP_EVENTS:-}" ]]; then cp "$EVENTS" "$SCHEMAS_KEEP_EVENTS"; echo "events copied to $SCHEMAS_KEEP_EVENTS"; fi
+
+# --- 4. validate -------------------------------------------------------------------------------
+step "validating"
+node "$HERE/validate-events.mjs" "$EVENTS" | tee "$TMP/validate.out" || die "schema validation failed"
+grep -qx 'every event type is covered' "$TMP/validate.out" || die "the scenario did not produce every event type"
+
+# --- 5. no secrets in events or logs ---------------------------------------------------------
+step "checking that no key material was stored or logged"
+[[ "$(wc -l <"$KEYS_FILE")" -eq 3 ]] || die "expected 3 full keys from the scenario"
+# Each key's secret part too: <brand>_<env>_<12 id><33 secret><6 checksum>.
+sed -E 's/^[a-z][a-z0-9]*_(live|test)_[0-9A-Za-z]{12}([0-9A-Za-z]{33})[0-9A-Za-z]{6}$/\2/;t;d' "$KEYS_FILE" >"$TMP/secrets.txt"
+[[ "$(wc -l <"$TMP/secrets.txt")" -eq 3 ]] || die "a scenario key does not have the documented format"
+for f in "$EVENTS" "$TMP/server.log" "$TMP/bootstrap.err"; do
+  if grep -qF -f "$KEYS_FILE" "$f"; then die "a full key appears in $(basename "$f")"; fi
+  if grep -qF -f "$TMP/secrets.txt" "$f"; then die "a key's secret part appears in $(basename "$f")"; fi
+done
+echo "no full key or secret in the $(wc -l <"$EVENTS") stored events or the server log"
+
+echo "1 passed, 0 failed"
