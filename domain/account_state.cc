@@ -95,6 +95,8 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
           },
           [&](const KeyCreated& d) -> Status {
             if (s->keys.count(d.key_id)) return Status::Corruption("key created twice: " + d.key_id);
+            if (d.rotated_from && !s->keys.count(*d.rotated_from))
+              return Status::Corruption("key " + d.key_id + " rotated from unknown key " + *d.rotated_from);
             KeyState k;
             k.id = d.key_id;
             k.name = d.name;
@@ -120,6 +122,8 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
             return Status::Ok();
           },
           [&](const KeyRotated& d) -> Status {
+            if (!s->keys.count(d.replaced_by))
+              return Status::Corruption("key " + d.key_id + " rotated to unknown key " + d.replaced_by);
             key->replaced_by = d.replaced_by;
             key->grace_until = d.grace_until;
             return Status::Ok();

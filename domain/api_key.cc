@@ -31,7 +31,7 @@ std::string FormatApiKey(std::string_view brand, KeyEnvironment env, std::string
 Result<ParsedKey> ParseApiKey(std::string_view key) {
   constexpr std::size_t kTail = kKeyIdLength + kSecretLength + kChecksumLength;
   auto first = key.find('_');
-  if (first == std::string_view::npos || key.size() > 64)
+  if (first == std::string_view::npos || key.size() > 10 + 6 + kTail)  // longest brand + "_test_" + tail
     return Status::InvalidArgument("not an API key: expected <brand>_<live|test>_<id><secret><checksum>");
   std::string_view brand = key.substr(0, first);
   if (!IsValidBrand(brand)) return Status::InvalidArgument("not an API key: bad brand prefix");
@@ -49,13 +49,12 @@ Result<ParsedKey> ParseApiKey(std::string_view key) {
   return ParsedKey{brand, *env, tail.substr(0, kKeyIdLength), tail.substr(kKeyIdLength, kSecretLength)};
 }
 
+Digest HashSecret(const HmacSha256Key& pepper, std::string_view key_id, std::string_view secret) {
+  return pepper.Mac({key_id, ":", secret});
+}
+
 Digest HashSecret(std::string_view pepper, std::string_view key_id, std::string_view secret) {
-  std::string msg;
-  msg.reserve(key_id.size() + 1 + secret.size());
-  msg.append(key_id).append(":").append(secret);
-  Digest d = HmacSha256(pepper, msg);
-  SecureWipe(msg);
-  return d;
+  return HashSecret(HmacSha256Key(pepper), key_id, secret);
 }
 
 NewKeyMaterial GenerateApiKey(std::string_view brand, KeyEnvironment env, std::string_view pepper) {

@@ -61,5 +61,7 @@ std::string FormatApiKey(std::string_view brand, KeyEnvironment env, std::string
 
 // HMAC-SHA256(pepper, key_id ":" secret).
 Digest HashSecret(std::string_view pepper, std::string_view key_id, std::string_view secret);
+// The same with a pre-keyed pepper (the hot path).
+Digest HashSecret(const HmacSha256Key& pepper, std::string_view key_id, std::string_view secret);
 
 }  // namespace authledger

@@ -52,7 +52,10 @@ std::optional<Cidr> ParseCidr(std::string_view text) {
   auto slash = text.find('/');
   auto ip = ParseIp(text.substr(0, slash));
   if (!ip) return std::nullopt;
-  int max = ip->v4 ? 32 : 128;
+  // The prefix is in the notation the address is written in: "::ffff:192.0.2.0/120"
+  // is an IPv6 prefix even though the address is IPv4-mapped.
+  bool written_v4 = ip->v4 && text.substr(0, slash).find(':') == std::string_view::npos;
+  int max = written_v4 ? 32 : 128;
   int prefix = max;
   if (slash != std::string_view::npos) {
     std::string_view p = text.substr(slash + 1);
@@ -64,7 +67,8 @@ std::optional<Cidr> ParseCidr(std::string_view text) {
     }
     if (prefix > max) return std::nullopt;
   }
-  Cidr c{*ip, ip->v4 ? prefix + 96 : prefix};
+  Cidr c{*ip, written_v4 ? prefix + 96 : prefix};
+  c.base.v4 = ip->v4 && c.prefix >= 96;  // printed as IPv4 only if the block lies inside ::ffff:0:0/96
   // Reject host bits set below the prefix.
   IpAddress masked = *ip;
   for (int bit = c.prefix; bit < 128; ++bit)

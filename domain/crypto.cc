@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <zlib.h>
 
@@ -34,6 +36,38 @@ Digest HmacSha256(std::string_view key, std::string_view data) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(), &len);
+  return d;
+}
+
+HmacSha256Key::HmacSha256Key(std::string_view key) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  keyed_ = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  if (!keyed_ ||
+      EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
+    std::fputs("authledger: cannot initialise HMAC-SHA256\n", stderr);
+    std::abort();
+  }
+}
+
+HmacSha256Key::~HmacSha256Key() { EVP_MAC_CTX_free(keyed_); }
+
+Digest HmacSha256Key::Mac(std::string_view data) const { return Mac({data}); }
+
+Digest HmacSha256Key::Mac(std::initializer_list<std::string_view> parts) const {
+  Digest d{};
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+  bool ok = ctx != nullptr;
+  for (std::string_view p : parts)
+    ok = ok && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(p.data()), p.size()) == 1;
+  std::size_t len = 0;
+  if (!ok || EVP_MAC_final(ctx, d.data(), &len, d.size()) != 1) {
+    std::fputs("authledger: HMAC-SHA256 failed\n", stderr);
+    std::abort();
+  }
+  EVP_MAC_CTX_free(ctx);
   return d;
 }
 

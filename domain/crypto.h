@@ -4,8 +4,11 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
 
 namespace authledger {
 
@@ -13,6 +16,22 @@ using Digest = std::array<unsigned char, 32>;
 
 Digest Sha256(std::string_view data);
 Digest HmacSha256(std::string_view key, std::string_view data);
+// HMAC-SHA256 with a fixed key, keyed once: Mac() only copies the keyed state,
+// so the hot path pays no algorithm fetch or key setup. Thread-safe (const).
+class HmacSha256Key {
+ public:
+  explicit HmacSha256Key(std::string_view key);
+  ~HmacSha256Key();
+  HmacSha256Key(const HmacSha256Key&) = delete;
+  HmacSha256Key& operator=(const HmacSha256Key&) = delete;
+  Digest Mac(std::string_view data) const;
+  // MAC of the concatenation of `parts`, without building it.
+  Digest Mac(std::initializer_list<std::string_view> parts) const;
+
+ private:
+  ::evp_mac_ctx_st* keyed_;  // EVP_MAC_CTX, never modified after construction
+};
+
 std::string ToHex(const unsigned char* p, std::size_t n);
 inline std::string ToHex(const Digest& d) { return ToHex(d.data(), d.size()); }
 // Lowercase/uppercase hex to bytes; false on odd length or a non-hex digit.

@@ -40,14 +40,32 @@ Status CheckScopes(const std::vector<std::string>& scopes, const KeyPolicy& p, b
 
 }  // namespace
 
-Status ValidateName(const std::string& name, const char* what) {
-  if (name.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty");
-  if (name.size() > 100) return Status::InvalidArgument(std::string(what) + " is longer than 100 characters");
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7F)
+Status ValidateText(const std::string& text, const char* what, std::size_t max_chars, bool allow_empty) {
+  if (text.empty() && !allow_empty) return Status::InvalidArgument(std::string(what) + " must not be empty");
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++chars) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > text.size()) return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+    std::uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
       return Status::InvalidArgument(std::string(what) + " must not contain control characters");
+    i += len;
+  }
+  if (chars > max_chars)
+    return Status::InvalidArgument(std::string(what) + " is longer than " + std::to_string(max_chars) + " characters");
   return Status::Ok();
 }
+
+Status ValidateName(const std::string& name, const char* what) { return ValidateText(name, what, 100, false); }
 
 Decision DecideCreateAccount(const AccountState& s, const std::string& name) {
   if (s.exists()) return Status::AlreadyExists("account already exists");
@@ -138,11 +156,18 @@ Decision DecideRotateKey(const AccountState& s, const std::string& key_id, const
   return std::vector<EventData>{std::move(created), KeyRotated{key_id, key.key_id, grace_until}};
 }
 
-Decision DecideRevokeKey(const AccountState& s, const std::string& key_id, const std::string& reason, TimeMs now) {
+Decision DecideRevokeKey(const AccountState& s, const std::string& key_id, const std::string& reason, TimeMs now,
+                         const Caller& caller) {
   const KeyState* k = s.FindKey(key_id);
   if (!k) return Status::NotFound("no key '" + key_id + "' in this account");
   if (k->revoked_at) return Status::Conflict("key '" + key_id + "' is already revoked");
-  if (reason.size() > 500) return Status::InvalidArgument("reason is longer than 500 characters");
+  if (auto st = ValidateText(reason, "reason", 500, true); !st.ok()) return st;
+  // A credential cannot take out a more powerful one (e.g. keys:admin revoking admin:*).
+  if (caller.scopes)
+    for (const auto& sc : k->scopes)
+      if (!Grants(*caller.scopes, sc))
+        return Status::PermissionDenied("you cannot revoke a key holding scope '" + sc +
+                                        "' because your credential does not hold it");
   return std::vector<EventData>{KeyRevoked{key_id, reason}};
 }
 

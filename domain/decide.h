@@ -50,12 +50,15 @@ Decision DecideRevokeScope(const AccountState& s, const std::string& key_id, con
 // grace == nullopt: policy.default_grace.
 Decision DecideRotateKey(const AccountState& s, const std::string& key_id, const NewKey& key,
                          std::optional<TimeMs> grace, const Caller& caller, const KeyPolicy& policy, TimeMs now);
-Decision DecideRevokeKey(const AccountState& s, const std::string& key_id, const std::string& reason, TimeMs now);
+Decision DecideRevokeKey(const AccountState& s, const std::string& key_id, const std::string& reason, TimeMs now,
+                         const Caller& caller = Caller{});
 // Usage is recorded for keys that still exist; a no-op (empty decision) otherwise.
 Decision DecideRecordUsage(const AccountState& s, const std::string& key_id, TimeMs used_at, const std::string& ip,
                            std::uint64_t uses);
 
-// Name rules shared by accounts and keys: 1..100 characters, no control characters.
+// Text rules: valid UTF-8, no control characters (C0, DEL, C1), at most
+// `max_chars` code points. Names are 1..100 characters.
+Status ValidateText(const std::string& text, const char* what, std::size_t max_chars, bool allow_empty);
 Status ValidateName(const std::string& name, const char* what);
 
 }  // namespace authledger

@@ -26,7 +26,9 @@ std::string EncodeEvent(const Event& e) {
             {"data", EventDataToJson(e.data)}};
   if (!e.actor.ip.empty()) j["actorip"] = e.actor.ip;
   if (!e.actor.endpoint.empty()) j["actorendpoint"] = e.actor.endpoint;
-  return j.dump();
+  // Decide validated every text field as UTF-8; `replace` keeps encoding total
+  // (no exception can escape a command) should anything slip through.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 namespace {
