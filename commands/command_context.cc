@@ -31,6 +31,8 @@ Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) 
 Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, const Actor& actor,
                                                const DecideFn& decide) {
   std::lock_guard account_lock(LockFor(account_id));
+  // Never decide on projections that stopped on an error: they may be stale.
+  if (Status h = projector_.health(); !h.ok()) return Status::Unavailable("projections are stopped: " + h.message());
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto state = LoadCurrent(account_id);
     if (!state.ok()) return state.status();
@@ -38,7 +40,11 @@ Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, co
     Decision decision = decide(*state, now);
     if (!decision.ok()) return decision.status();
     CommandOutcome outcome;
-    if (decision->empty()) return outcome;
+    if (decision->empty()) {
+      outcome.state = std::move(state).value();
+      return outcome;
+    }
+    outcome.state = *state;
 
     AppendBatch batch;
     batch.account_id = account_id;
@@ -49,6 +55,7 @@ Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, co
       Event e{NewUuidV7(now), account_id, ++seq, prev, now, actor, std::move(data)};
       std::string bytes = EncodeEvent(e);
       prev = EventHash(bytes);
+      if (Status s = Apply(&outcome.state, e, prev); !s.ok()) return Status::Internal("decided an invalid event: " + s.message());
       batch.events.push_back(std::move(bytes));
       outcome.events.push_back(std::move(e));
     }
@@ -58,8 +65,7 @@ Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, co
       return appended.status();
     }
     outcome.position = *appended;
-    Status s = projector_.WaitApplied(outcome.position, config_.projection_wait);
-    if (!s.ok()) return s;
+    outcome.applied = projector_.WaitApplied(outcome.position, config_.projection_wait).ok();
     return outcome;
   }
   return Status::Conflict("account is being changed concurrently; retry");

@@ -6,8 +6,11 @@
 //   envelopes (ids, seq, hash chain, actor) -> append (optimistic: expected seq)
 //   -> wait until the local projections applied the batch (read-your-writes).
 //
-// A lost optimistic race is retried from the fresh state; any other failure is
-// returned as is and nothing was appended.
+// A lost optimistic race is retried from the fresh state; any other failure
+// before the append is returned as is and nothing was appended. Once the append
+// succeeded the command has happened: it is reported as a success even if the
+// projections then fail to catch up within `projection_wait` (the outcome says
+// so, and the position lets a reader wait for it).
 #pragma once
 
 #include <array>
@@ -34,6 +37,8 @@ struct CommandConfig {
 struct CommandOutcome {
   Position position = 0;  // of the last appended event; 0 if the decision was empty
   std::vector<Event> events;
+  AccountState state;     // the aggregate after the events (as the projection will hold it)
+  bool applied = true;    // false: durable, but not yet visible in the local projections
 };
 
 using DecideFn = std::function<Decision(const AccountState& state, TimeMs now)>;

@@ -39,7 +39,8 @@ Result<CommandOutcome> RevokeScope(CommandContext& ctx, const std::string& accou
 Result<IssuedKey> RotateKey(CommandContext& ctx, const std::string& account_id, const std::string& key_id,
                             std::optional<TimeMs> grace, const Caller& caller, const Actor& actor);
 
+// A caller may not revoke a key that holds scopes it lacks itself.
 Result<CommandOutcome> RevokeKey(CommandContext& ctx, const std::string& account_id, const std::string& key_id,
-                                 const std::string& reason, const Actor& actor);
+                                 const std::string& reason, const Caller& caller, const Actor& actor);
 
 }  // namespace authledger

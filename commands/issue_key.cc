@@ -5,18 +5,23 @@ namespace authledger {
 Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env,
                            const Actor& actor, const DecideWithKeyFn& decide) {
   NewKeyMaterial m = GenerateApiKey(ctx.config().brand, env, ctx.config().pepper);
+  // Key ids index the hot path across all accounts: never reuse one (p ~ 2^-71).
+  while (ctx.queries().KeyIdTaken(m.key_id)) {
+    SecureWipe(m.full_key);
+    m = GenerateApiKey(ctx.config().brand, env, ctx.config().pepper);
+  }
   NewKey key{m.key_id, ToHex(m.secret_hash)};
   auto out = ctx.Execute(account_id, actor, [&](const AccountState& s, TimeMs now) { return decide(s, key, now); });
   if (!out.ok()) {
     SecureWipe(m.full_key);
     return out.status();
   }
-  auto state = ctx.queries().Key(account_id, m.key_id);
-  if (!state.ok()) {
+  const KeyState* created = out->state.FindKey(m.key_id);
+  if (!created) {
     SecureWipe(m.full_key);
-    return state.status();
+    return Status::Internal("issued key is missing from the decided state");
   }
-  return IssuedKey{std::move(m.full_key), std::move(state).value(), out->position};
+  return IssuedKey{std::move(m.full_key), *created, out->position};
 }
 
 }  // namespace authledger

@@ -3,9 +3,10 @@
 namespace authledger {
 
 Result<CommandOutcome> RevokeKey(CommandContext& ctx, const std::string& account_id, const std::string& key_id,
-                                 const std::string& reason, const Actor& actor) {
-  return ctx.Execute(account_id, actor,
-                     [&](const AccountState& s, TimeMs now) { return DecideRevokeKey(s, key_id, reason, now); });
+                                 const std::string& reason, const Caller& caller, const Actor& actor) {
+  return ctx.Execute(account_id, actor, [&](const AccountState& s, TimeMs now) {
+    return DecideRevokeKey(s, key_id, reason, now, caller);
+  });
 }
 
 }  // namespace authledger

@@ -1,22 +1,48 @@
 #include "commands/usage_recorder.h"
 
+#include <map>
+
 namespace authledger {
 
-UsageRecorder::UsageRecorder(CommandContext& ctx, TimeMs resolution) : ctx_(ctx), resolution_(resolution) {}
+namespace {
+std::atomic<std::uint64_t> next_instance{1};
+}
+
+void UsageRecorder::Pending::Merge(const Pending& o) {
+  uses += o.uses;
+  if (o.last_at >= last_at) {
+    last_at = o.last_at;
+    ip = o.ip;
+  }
+}
+
+UsageRecorder::UsageRecorder(CommandContext& ctx, TimeMs resolution)
+    : ctx_(ctx), resolution_(resolution), instance_(next_instance.fetch_add(1)) {}
 
 UsageRecorder::~UsageRecorder() { Stop(); }
 
-UsageRecorder::Shard& UsageRecorder::ShardFor(std::string_view key_id) {
-  return shards_[std::hash<std::string_view>{}(key_id) % kShards];
+UsageRecorder::ThreadBuffer& UsageRecorder::LocalBuffer() {
+  // One buffer per (thread, recorder). Threads are few and long-lived (I/O and
+  // command threads), so this list stays short.
+  thread_local std::vector<std::pair<std::uint64_t, std::shared_ptr<ThreadBuffer>>> mine;
+  for (auto& [id, buffer] : mine)
+    if (id == instance_) return *buffer;
+  auto buffer = std::make_shared<ThreadBuffer>();
+  {
+    std::lock_guard lock(registry_mu_);
+    buffers_.push_back(buffer);
+  }
+  mine.emplace_back(instance_, buffer);
+  return *buffer;
 }
 
 void UsageRecorder::Note(std::string_view account_id, std::string_view key_id, std::string_view ip, TimeMs at) {
-  Shard& shard = ShardFor(key_id);
-  std::lock_guard lock(shard.mu);
-  auto it = shard.pending.find(key_id);
-  if (it == shard.pending.end()) {
-    if (shard.pending.size() >= kMaxPendingPerShard) return;
-    it = shard.pending.emplace(std::string(key_id), Pending{std::string(account_id), at, std::string(ip), 0}).first;
+  ThreadBuffer& b = LocalBuffer();
+  std::lock_guard lock(b.mu);
+  auto it = b.pending.find(key_id);
+  if (it == b.pending.end()) {
+    if (b.pending.size() >= kMaxPendingPerThread) return;
+    it = b.pending.emplace(std::string(key_id), Pending{std::string(account_id), at, std::string(ip), 0}).first;
   }
   Pending& p = it->second;
   if (at >= p.last_at) {
@@ -28,44 +54,54 @@ void UsageRecorder::Note(std::string_view account_id, std::string_view key_id, s
 
 std::size_t UsageRecorder::Flush() {
   std::lock_guard flush_lock(flush_mu_);
+  std::vector<std::shared_ptr<ThreadBuffer>> buffers;
+  {
+    std::lock_guard lock(registry_mu_);
+    buffers = buffers_;
+  }
+  PendingMap all;
+  all.swap(carry_);
+  for (auto& b : buffers) {
+    PendingMap mine;
+    {
+      std::lock_guard lock(b->mu);
+      mine.swap(b->pending);
+    }
+    for (auto& [key_id, p] : mine) {
+      auto [it, inserted] = all.try_emplace(key_id, p);
+      if (!inserted) it->second.Merge(p);
+    }
+  }
+  // One command per account, with an event for every key whose use is due.
+  std::map<std::string, std::vector<std::string>> by_account;
+  for (const auto& [key_id, p] : all) by_account[p.account_id].push_back(key_id);
   std::size_t appended = 0;
   const Actor actor{"system", "usage-recorder", "", ""};
-  for (Shard& shard : shards_) {
-    PendingMap batch;
-    {
-      std::lock_guard lock(shard.mu);
-      batch.swap(shard.pending);
-    }
-    for (auto& [key_id, p] : batch) {
-      auto rec = recorded_.find(key_id);
-      bool due = rec == recorded_.end() || p.last_at - rec->second >= resolution_;
-      if (due) {
-        auto out = ctx_.Execute(p.account_id, actor, [&](const AccountState& s, TimeMs) {
-          const KeyState* k = s.FindKey(key_id);
-          if (k && k->last_used_at && p.last_at - *k->last_used_at < resolution_) return Decision(std::vector<EventData>{});
-          return DecideRecordUsage(s, key_id, p.last_at, p.ip, p.uses);
-        });
-        if (out.ok() && out->position != 0) {
-          recorded_[key_id] = p.last_at;
-          ++appended;
-          continue;
-        }
-        if (out.ok()) {  // already recorded recently (e.g. before a restart)
-          auto k = ctx_.queries().Key(p.account_id, key_id);
-          if (k.ok() && k->last_used_at) recorded_[key_id] = *k->last_used_at;
-        }
+  for (const auto& [account_id, keys] : by_account) {
+    std::vector<std::string> recorded;
+    auto out = ctx_.Execute(account_id, actor, [&](const AccountState& s, TimeMs now) {
+      std::vector<EventData> events;
+      recorded.clear();
+      for (const auto& key_id : keys) {
+        const Pending& p = all.at(key_id);
+        const KeyState* k = s.FindKey(key_id);
+        // Due once the previously recorded use is at least `resolution` old.
+        if (k && k->last_used_at && now - *k->last_used_at < resolution_) continue;
+        auto d = DecideRecordUsage(s, key_id, p.last_at, p.ip, p.uses);
+        if (!d.ok()) return d;
+        for (auto& e : *d) events.push_back(std::move(e));
+        recorded.push_back(key_id);
       }
-      // Not due (or failed): keep counting toward the next event.
-      std::lock_guard lock(shard.mu);
-      auto [it, inserted] = shard.pending.try_emplace(key_id, p);
-      if (!inserted) {
-        it->second.uses += p.uses;
-        if (p.last_at > it->second.last_at) {
-          it->second.last_at = p.last_at;
-          it->second.ip = p.ip;
-        }
-      }
+      return Decision(std::move(events));
+    });
+    if (out.ok()) {
+      appended += out->events.size();
+      for (const auto& key_id : recorded) all.erase(key_id);
     }
+    // Keys not due yet (or whose append failed) wait for a later flush; each is
+    // due within `resolution`, so carry_ never outgrows the set of used keys.
+    for (const auto& key_id : keys)
+      if (auto it = all.find(key_id); it != all.end()) carry_.emplace(key_id, it->second);
   }
   return appended;
 }

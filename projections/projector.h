@@ -34,6 +34,8 @@ class Projector {
   void Stop();
 
   Position applied() const { return applied_.load(std::memory_order_acquire); }
+  // The ledger's durable head (what applied() is catching up to).
+  Position ledger_head() const { return log_.Head(); }
   // Blocks until applied() >= p, the projector fails, or the timeout passes.
   // OK, Unavailable on timeout, or the projector's failure.
   Status WaitApplied(Position p, std::chrono::milliseconds timeout);

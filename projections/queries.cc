@@ -28,7 +28,9 @@ std::string_view VerifyCodeName(VerifyCode c) {
 }
 
 Verifier::Verifier(ProjectionStore& store, const Clock& clock, std::string pepper, std::string brand)
-    : store_(store), clock_(clock), pepper_(std::move(pepper)), brand_(std::move(brand)) {}
+    : store_(store), clock_(clock), pepper_(pepper), brand_(std::move(brand)) {
+  SecureWipe(pepper);
+}
 
 VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std::string_view ip) const {
   VerifyResult r;
@@ -47,6 +49,11 @@ VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std:
   rocksdb::PinnableSlice value;
   Status s = store_.Get(Cf::kKeyIndex, rocksdb::Slice(parsed->key_id.data(), parsed->key_id.size()), &value);
   if (!s.ok() || !DecodeKeyRecord(std::string_view(value.data(), value.size()), &r.record)) {
+    // Spend the same HMAC as for a known id, so timing does not reveal which ids exist.
+    Digest burn = HashSecret(pepper_, parsed->key_id, parsed->secret);
+    static const Digest kNothing{};
+    (void)ConstantTimeEquals(burn, kNothing);
+    r.record = KeyRecord{};
     r.code = VerifyCode::kNotFound;
     r.detail = "no such key";
     return r;
@@ -69,8 +76,9 @@ VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std:
     r.detail = "key has expired (or its rotation grace period ended)";
     return r;
   }
-  if (!ip.empty() && !r.record.allowed_cidrs.empty()) {
-    auto addr = ParseIp(ip);
+  if (!r.record.allowed_cidrs.empty()) {
+    // A restricted key is only valid for a caller that says where the request came from.
+    auto addr = ip.empty() ? std::nullopt : ParseIp(ip);
     bool allowed = false;
     if (addr) {
       for (const auto& text : r.record.allowed_cidrs) {
@@ -83,7 +91,8 @@ VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std:
     }
     if (!allowed) {
       r.code = VerifyCode::kIpNotAllowed;
-      r.detail = addr ? "source IP is outside the key's allowlist" : "ip is not a valid IP address";
+      r.detail = addr ? "source IP is outside the key's allowlist"
+                      : "key is restricted to allowlisted IPs; pass the client's 'ip' to verify it";
       return r;
     }
   }
@@ -126,22 +135,35 @@ Result<KeyState> Queries::Key(const std::string& account_id, const std::string& 
   return KeyStateFromJson(json::parse(v, nullptr, false));
 }
 
+bool Queries::KeyIdTaken(const std::string& key_id) const {
+  rocksdb::PinnableSlice v;
+  return store_.Get(Cf::kKeyIndex, key_id, &v).code() != Status::Code::kNotFound;
+}
+
 Result<Queries::AuditPage> Queries::Audit(const std::string& account_id, Position before, std::size_t limit) const {
+  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
   AuditPage page;
   std::string prefix = AuditPrefix(account_id);
   std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kAudit)));
   if (before == 0) {
     it->SeekForPrev(prefix + std::string(8, '\xff'));
   } else {
-    it->SeekForPrev(AuditKey(account_id, before));
-    if (it->Valid() && it->key() == rocksdb::Slice(AuditKey(account_id, before))) it->Prev();
+    std::string start = AuditKey(account_id, before);
+    it->SeekForPrev(start);
+    if (it->Valid() && it->key() == rocksdb::Slice(start)) it->Prev();
   }
+  Position last = 0;
   for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
     if (page.entries.size() == limit) {
-      page.next_before = page.entries.back().at("position").get<Position>();
+      page.next_before = last;
       break;
     }
-    page.entries.push_back(json::parse(it->value().ToStringView(), nullptr, false));
+    nlohmann::json entry = json::parse(it->value().ToStringView(), nullptr, false);
+    if (entry.is_discarded() || !entry.is_object() || it->key().size() != prefix.size() + 8)
+      return Status::Corruption("audit view: damaged entry for account " + account_id);
+    last = 0;
+    for (unsigned char c : it->key().ToStringView().substr(prefix.size())) last = (last << 8) | c;
+    page.entries.push_back(std::move(entry));
   }
   if (!it->status().ok()) return FromRocks(it->status());
   return page;

@@ -34,13 +34,14 @@ struct VerifyResult {
 class Verifier {
  public:
   Verifier(ProjectionStore& store, const Clock& clock, std::string pepper, std::string brand);
-  // `scope` empty: any scope; `ip` empty: no allowlist check.
+  // `scope` empty: any scope. `ip` empty: only keys without an IP allowlist can
+  // be VALID (a restricted key answers IP_NOT_ALLOWED).
   VerifyResult Verify(std::string_view key, std::string_view scope, std::string_view ip) const;
 
  private:
   ProjectionStore& store_;
   const Clock& clock_;
-  std::string pepper_;
+  HmacSha256Key pepper_;
   std::string brand_;
 };
 
@@ -52,6 +53,8 @@ class Queries {
   Result<AccountState> Account(const std::string& account_id) const;
   Result<std::vector<KeyState>> ListKeys(const std::string& account_id) const;
   Result<KeyState> Key(const std::string& account_id, const std::string& key_id) const;
+  // True if any account has (or had) a key with this id.
+  bool KeyIdTaken(const std::string& key_id) const;
 
   struct AuditPage {
     std::vector<nlohmann::json> entries;  // newest first
