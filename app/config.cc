@@ -18,12 +18,15 @@ Result<TimeMs> ParseDuration(const std::string& text) {
   }
   if (i == 0) return Status::InvalidArgument("duration '" + text + "' must start with a number, e.g. 72h");
   std::string unit = text.substr(i);
-  if (unit == "ms") return value;
-  if (unit == "s") return value * kSecondMs;
-  if (unit == "m") return value * kMinuteMs;
-  if (unit == "h") return value * kHourMs;
-  if (unit == "d") return value * kDayMs;
-  return Status::InvalidArgument("duration '" + text + "' needs a unit: ms, s, m, h or d");
+  TimeMs scale = unit == "ms" ? 1
+                 : unit == "s" ? kSecondMs
+                 : unit == "m" ? kMinuteMs
+                 : unit == "h" ? kHourMs
+                 : unit == "d" ? kDayMs
+                               : 0;
+  if (scale == 0) return Status::InvalidArgument("duration '" + text + "' needs a unit: ms, s, m, h or d");
+  if (value > 100LL * 365 * kDayMs / scale) return Status::InvalidArgument("duration '" + text + "' is too large");
+  return value * scale;
 }
 
 Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port) {

@@ -68,6 +68,10 @@ int Serve(const CommonFlags& f, const std::string& listen, int threads) {
 
   auto node = Node::Open(*config, SystemClock::Instance());
   if (!node.ok()) return Fail(node.status());
+  if (const auto& r = (*node)->recovery(); r.truncated_bytes > 0)
+    spdlog::warn("ledger recovery: cut a torn tail of {} bytes from {} at offset {} (a write that was never "
+                 "acknowledged)",
+                 r.truncated_bytes, r.truncated_segment, r.truncated_at);
   if (Status s = (*node)->Serve(); !s.ok()) return Fail(s);
   spdlog::info("authledger {} serving on {} (port {}), data {}, ledger head {}, projections at {}", AUTHLEDGER_VERSION,
                config->listen, (*node)->port(), config->data_dir, (*node)->log().Head(),

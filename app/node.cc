@@ -23,23 +23,38 @@ Result<std::string> LoadOrCreatePepper(const std::string& path, bool may_create)
       return Status::FailedPrecondition("pepper file " + path +
                                         " is missing but the ledger already has events: restore it from backup "
                                         "(without it no existing key can be verified)");
+    // Written to a temporary file, fsync'd, renamed into place, and the directory
+    // fsync'd: after a crash the pepper is either fully there or not at all.
     std::string hex = ToHex(Sha256(RandomBytes(64)));  // 32 bytes of CSPRNG output, hex
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::IOError("cannot create pepper file " + path + ": " + std::strerror(errno));
+    std::string tmp = path + ".tmp";
+    ::unlink(tmp.c_str());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::IOError("cannot create pepper file " + tmp + ": " + std::strerror(errno));
     std::string line = hex + "\n";
     bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
     ::close(fd);
-    if (!ok) return Status::IOError("cannot write pepper file " + path);
+    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+    std::string dir = fs::path(path).parent_path().string();
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ok = ok && dfd >= 0 && ::fsync(dfd) == 0;
+    if (dfd >= 0) ::close(dfd);
+    if (!ok) return Status::IOError("cannot write pepper file " + path + ": " + std::strerror(errno));
     return hex;
   }
   if (st.st_mode & (S_IRWXG | S_IRWXO))
     return Status::FailedPrecondition("pepper file " + path + " is accessible by group or others; chmod 600 it");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return Status::IOError("cannot read pepper file " + path + ": " + std::strerror(errno));
-  char buf[256];
+  struct stat opened{};
+  if (::fstat(fd, &opened) != 0 || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev) {
+    ::close(fd);
+    return Status::FailedPrecondition("pepper file " + path + " changed while being opened");
+  }
+  char buf[257];
   ssize_t n = ::read(fd, buf, sizeof buf);
   ::close(fd);
   if (n <= 0) return Status::IOError("pepper file " + path + " is empty");
+  if (n == sizeof buf) return Status::FailedPrecondition("pepper file " + path + " is longer than 256 bytes");
   std::string pepper(buf, static_cast<std::size_t>(n));
   while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r' || pepper.back() == ' ')) pepper.pop_back();
   if (pepper.size() < 32) return Status::FailedPrecondition("pepper in " + path + " is shorter than 32 characters");
@@ -54,6 +69,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   std::unique_ptr<Node> n(new Node(config, clock));
   auto log = EmbeddedLog::Open(config.LedgerDir());
   if (!log.ok()) return log.status();
+  n->recovery_ = (*log)->recovery();
   n->log_ = std::move(log).value();
   auto pepper = LoadOrCreatePepper(config.PepperPath(), n->log_->Head() == 0);
   if (!pepper.ok()) return pepper.status();
@@ -84,7 +100,7 @@ Status Node::Serve() {
   projector_->Start();
   usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
   deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
-                                               *log_, clock_, AUTHLEDGER_VERSION});
+                                               clock_, AUTHLEDGER_VERSION});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);

@@ -14,6 +14,7 @@
 #include "gateway/api.h"
 #include "gateway/http_server.h"
 #include "gateway/rate_limiter.h"
+#include "ledger/embedded_log.h"
 #include "ledger/event_log.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
@@ -39,6 +40,8 @@ class Node {
   CommandContext& commands() { return *commands_; }
   UsageRecorder& usage() { return *usage_; }
   const Config& config() const { return config_; }
+  // What opening the embedded ledger had to repair (a torn tail after a crash).
+  const RecoveryReport& recovery() const { return recovery_; }
 
  private:
   Node(Config config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
@@ -57,6 +60,7 @@ class Node {
   std::unique_ptr<ApiDeps> deps_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;
+  RecoveryReport recovery_;
   bool stopped_ = false;
 };
 

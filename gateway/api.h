@@ -18,7 +18,6 @@ struct ApiDeps {
   Authenticator& auth;
   UsageRecorder& usage;
   Projector& projector;
-  EventLog& log;
   const Clock& clock;
   std::string version;
 };
@@ -33,9 +32,12 @@ void AddAuditApi(Router& router, ApiDeps& deps);
 // GET /healthz, /readyz, /metrics.
 void AddHealthApi(Router& router, ApiDeps& deps);
 
-// Waits (bounded) until the local projections have applied the position named by
-// the request's X-Min-Position header, if any. Empty optional: go ahead;
-// otherwise the problem to send (400 bad header, 503 not reached in time).
-std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projector& projector);
+// Honours the request's X-Min-Position header, if any: waits at most `max_wait`
+// for the local projections to apply that position. Inline (I/O-thread) routes
+// pass 0 and never block. Empty optional: go ahead; otherwise the problem to
+// send (400 bad header, 503 + Retry-After when not reached).
+std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projector& projector,
+                                             std::chrono::milliseconds max_wait);
+inline constexpr std::chrono::milliseconds kBlockingMinPositionWait{2000};
 
 }  // namespace authledger

@@ -28,7 +28,7 @@ HttpResponse AuditLog(ApiDeps& d, RequestContext& ctx) {
   auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
   if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
   const Principal& p = std::get<Principal>(auth);
-  if (auto wait = AwaitMinPosition(ctx, d.projector)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, kBlockingMinPositionWait)) return std::move(*wait);
   std::string text;
   std::uint64_t limit = 50, cursor = 0;
   if (ctx.QueryParam("limit", &text) && !ParseUint(text, 500, &limit))

@@ -1,5 +1,7 @@
 #include "gateway/auth.h"
 
+#include "domain/cidr.h"
+#include "domain/crypto.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -8,8 +10,17 @@ Authenticator::Authenticator(const Verifier& verifier, RateLimiter& failed_auth,
                              const Clock& clock)
     : verifier_(verifier), failed_auth_(failed_auth), usage_(usage), clock_(clock) {}
 
+namespace {
+// The rate-limit key of a source address: IPv4 as is, IPv6 by its /64.
+std::string SourceKey(const std::string& ip) {
+  auto addr = ParseIp(ip);
+  if (!addr || addr->v4) return ip;
+  return ToHex(addr->bytes.data(), 8) + "/64";
+}
+}  // namespace
+
 HttpResponse Authenticator::Unauthorized(const RequestContext& ctx, std::string_view detail) {
-  failed_auth_.Hit(ctx.remote_ip);
+  failed_auth_.Hit(SourceKey(ctx.remote_ip));
   auto res = Problem(ctx.req, http::status::unauthorized, "unauthenticated", "Unauthenticated", detail);
   res.set(http::field::www_authenticate, "Bearer realm=\"authledger\", error=\"invalid_token\"");
   return res;
@@ -17,7 +28,7 @@ HttpResponse Authenticator::Unauthorized(const RequestContext& ctx, std::string_
 
 std::variant<Principal, HttpResponse> Authenticator::Authenticate(const RequestContext& ctx,
                                                                   std::string_view required_scope) {
-  if (TimeMs wait = failed_auth_.Blocked(ctx.remote_ip); wait > 0) {
+  if (TimeMs wait = failed_auth_.Blocked(SourceKey(ctx.remote_ip)); wait > 0) {
     auto res = Problem(ctx.req, http::status::too_many_requests, "too-many-failed-authentications",
                        "Too many failed authentication attempts",
                        "this address failed authentication too often; retry after the time in Retry-After");

@@ -4,8 +4,9 @@
 // hot path. Outcomes: 401 (missing, malformed, unknown, revoked or expired
 // credential; WWW-Authenticate: Bearer error="invalid_token"), 403 (valid key
 // without the required scope, or source IP outside its allowlist), 429 with
-// Retry-After once a source IP has failed authentication `failed_auth_limit`
-// times in the current minute. A successful use is noted for last-used tracking.
+// Retry-After once a source address has failed authentication `failed_auth_limit`
+// times in the current minute (IPv4 per address, IPv6 per /64, since one
+// client holds a whole /64). A successful use is noted for last-used tracking.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
 // Liveness, readiness and Prometheus metrics.
 //   GET /healthz  200 while the process serves HTTP.
-//   GET /readyz   200 when the projector is healthy and caught up to the ledger
-//                 head it saw at the last check; 503 with the reason otherwise.
+//   GET /readyz   200 while the projector is running without error (with the
+//                 ledger head and applied position); 503 with the reason otherwise.
 //   GET /metrics  text exposition format 0.0.4.
 #include <nlohmann/json.hpp>
 
@@ -22,11 +22,12 @@ void AddHealthApi(Router& r, ApiDeps& d) {
       return Problem(c.req, http::status::service_unavailable, "projector-stopped", "Not ready",
                      "the projector stopped: " + h.message());
     return JsonResponse(c.req, http::status::ok,
-                        json{{"status", "ready"}, {"ledger_head", d.log.Head()}, {"applied", d.projector.applied()}}
+                        json{{"status", "ready"}, {"ledger_head", d.projector.ledger_head()},
+                             {"applied", d.projector.applied()}}
                             .dump());
   });
   r.Add(http::verb::get, "/metrics", HandlerKind::kInline, [&d](RequestContext& c) {
-    Position head = d.log.Head(), applied = d.projector.applied();
+    Position head = d.projector.ledger_head(), applied = d.projector.applied();
     std::string body =
         "# HELP authledger_ledger_head_position Position of the last durable ledger event.\n"
         "# TYPE authledger_ledger_head_position gauge\n"

@@ -6,6 +6,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -25,14 +26,22 @@ using tcp = asio::ip::tcp;
 struct HttpServer::Impl {
   ServerOptions options;
   const Router& router;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;  // one per I/O thread; [0] also accepts
+  std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::thread_pool> command_pool;
-  tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> blocking_in_flight{0};
   std::uint16_t bound_port = 0;
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
+
+  // Counts a live connection for as long as it exists.
+  struct ConnectionSlot {
+    std::atomic<std::size_t>& n;
+    ~ConnectionSlot() { n.fetch_sub(1, std::memory_order_relaxed); }
+  };
 
   asio::awaitable<HttpResponse> Dispatch(HttpRequest& req, const std::string& remote_ip) {
     std::string_view target(req.target().data(), req.target().size());
@@ -52,13 +61,20 @@ struct HttpServer::Impl {
       }
     };
     if (match.kind == HandlerKind::kInline) co_return run();
+    if (blocking_in_flight.fetch_add(1, std::memory_order_relaxed) >= options.max_blocking_in_flight) {
+      blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
+      co_return ProblemFromStatus(req, Status::Unavailable("too many requests in progress; retry shortly"));
+    }
     // Hop to the command pool and back: the I/O thread stays free meanwhile.
-    co_return co_await asio::co_spawn(
+    HttpResponse res = co_await asio::co_spawn(
         command_pool->get_executor(), [&]() -> asio::awaitable<HttpResponse> { co_return run(); },
         asio::use_awaitable);
+    blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    co_return res;
   }
 
   asio::awaitable<void> Session(tcp::socket socket) {
+    ConnectionSlot slot{connections};
     beast::tcp_stream stream(std::move(socket));
     beast::error_code ec;
     std::string remote_ip = stream.socket().remote_endpoint(ec).address().to_string();
@@ -103,12 +119,19 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<void> Accept() {
-    for (;;) {
+    for (std::size_t next = 0;; ++next) {
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      auto& ioc = *contexts[next % contexts.size()];
+      tcp::socket socket =
+          co_await acceptor->async_accept(ioc.get_executor(), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped.load() || ec == asio::error::operation_aborted) co_return;
         continue;  // e.g. EMFILE: keep serving existing connections
+      }
+      if (connections.fetch_add(1, std::memory_order_relaxed) >= options.max_connections) {
+        connections.fetch_sub(1, std::memory_order_relaxed);
+        socket.close(ec);  // over the cap: refuse rather than queue without bound
+        continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(ioc, Session(std::move(socket)), asio::detached);
@@ -126,7 +149,11 @@ Status HttpServer::Start() {
   auto address = asio::ip::make_address(impl_->options.address, ec);
   if (ec) return Status::InvalidArgument("listen address '" + impl_->options.address + "' is not an IP address");
   tcp::endpoint endpoint(address, impl_->options.port);
-  auto& acc = impl_->acceptor;
+  int n = impl_->options.io_threads > 0 ? impl_->options.io_threads
+                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
+  impl_->acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
+  auto& acc = *impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(endpoint, ec);
@@ -136,22 +163,26 @@ Status HttpServer::Start() {
                                std::to_string(impl_->options.port) + ": " + ec.message());
   impl_->bound_port = acc.local_endpoint().port();
   impl_->command_pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(impl_->options.command_threads));
-  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
-  int n = impl_->options.io_threads > 0 ? impl_->options.io_threads
-                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  asio::co_spawn(*impl_->contexts[0], impl_->Accept(), asio::detached);
+  for (auto& ctx : impl_->contexts) {
+    impl_->threads.emplace_back([c = ctx.get()] {
+      auto guard = asio::make_work_guard(*c);  // idle contexts wait for connections
+      c->run();
+    });
+  }
   return Status::Ok();
 }
 
 void HttpServer::Stop() {
   if (!impl_ || impl_->stopped.exchange(true)) return;
-  beast::error_code ec;
-  asio::post(impl_->ioc, [this] {
-    beast::error_code ec2;
-    impl_->acceptor.close(ec2);
-  });
+  if (impl_->acceptor) {
+    asio::post(*impl_->contexts[0], [this] {
+      beast::error_code ec;
+      impl_->acceptor->close(ec);
+    });
+  }
   if (impl_->command_pool) impl_->command_pool->join();
-  impl_->ioc.stop();
+  for (auto& ctx : impl_->contexts) ctx->stop();
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
 }

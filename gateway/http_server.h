@@ -1,8 +1,11 @@
 // HttpServer: Boost.Beast over Asio with C++20 coroutines. One coroutine per
 // connection runs the session loop: read a request (bounded header and body,
 // idle timeout), route it, write the response, repeat while keep-alive.
-// I/O runs on `threads` threads; blocking handlers run on a separate pool so
-// a command waiting on fsync never stalls the verify hot path.
+// Each I/O thread runs its own io_context (no scheduler lock shared between
+// threads); accepted connections are dealt round-robin. Blocking handlers run
+// on a separate pool so a command waiting on fsync never stalls the verify hot
+// path. Bounded: connections (beyond the cap they are closed at once) and
+// blocking requests in flight (beyond the cap: 503 + Retry-After).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,8 @@ struct ServerOptions {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   int request_timeout_ms = 10000;  // per read/write, including idle keep-alive
+  std::size_t max_connections = 10000;
+  std::size_t max_blocking_in_flight = 1024;
 };
 
 class HttpServer {

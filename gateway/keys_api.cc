@@ -46,7 +46,7 @@ Actor ActorOf(const RequestContext& ctx, const Principal& p) { return Actor{"key
 Caller CallerOf(const Principal& p) { return Caller{p.scopes}; }
 
 Status CheckKeyIdParam(const std::string& id) {
-  if (!IsKeyId(id)) return Status::NotFound("no key '" + id.substr(0, 64) + "' in this account");
+  if (!IsKeyId(id)) return Status::NotFound("no such key in this account (key ids are 12 letters and digits)");
   return Status::Ok();
 }
 
@@ -74,7 +74,7 @@ HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
   if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
   CreateKeyInput input;
   std::string expires;
-  for (Status s : {in->String("name", &input.name, true, 100), in->StringList("scopes", &input.scopes, true, 64, 64),
+  for (Status s : {in->String("name", &input.name, true, 400), in->StringList("scopes", &input.scopes, true, 64, 64),
                    in->String("environment", &input.environment, false, 8),
                    in->String("expires_at", &expires, false, 40),
                    in->StringList("allowed_cidrs", &input.allowed_cidrs, false, 32, 64)})
@@ -88,11 +88,14 @@ HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 }
 
 HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, kBlockingMinPositionWait)) return std::move(*wait);
   auto keys = d.queries.ListKeys(p.account_id);
   if (!keys.ok()) return ProblemFromStatus(ctx.req, keys.status());
   std::string status_filter;
-  ctx.QueryParam("status", &status_filter);
+  if (ctx.QueryParam("status", &status_filter) && status_filter != "active" && status_filter != "rotating" &&
+      status_filter != "expired" && status_filter != "revoked")
+    return ProblemFromStatus(ctx.req,
+                             Status::InvalidArgument("status must be one of active, rotating, expired, revoked"));
   TimeMs now = d.clock.Now();
   json items = json::array();
   for (const auto& k : *keys) {
@@ -103,17 +106,17 @@ HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p
 }
 
 HttpResponse GetKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, kBlockingMinPositionWait)) return std::move(*wait);
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto k = d.queries.Key(p.account_id, ctx.params[0]);
   if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());
   return JsonResponse(ctx.req, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()).dump());
 }
 
-HttpResponse KeyAfterWrite(ApiDeps& d, RequestContext& ctx, const Principal& p, const Result<CommandOutcome>& out) {
+HttpResponse KeyAfterWrite(ApiDeps& d, RequestContext& ctx, const Principal&, const Result<CommandOutcome>& out) {
   if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
-  auto k = d.queries.Key(p.account_id, ctx.params[0]);
-  if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());
+  const KeyState* k = out->state.FindKey(ctx.params[0]);
+  if (!k) return ProblemFromStatus(ctx.req, Status::NotFound("no such key in this account"));
   return WriteResponse(ctx, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()),
                        out->position);
 }
@@ -152,9 +155,9 @@ HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
   if (!ctx.req.body().empty()) {
     auto in = JsonInput::Parse(ctx.req, {"reason"}, /*empty_ok=*/true);
     if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
-    if (Status s = in->String("reason", &reason, false, 500); !s.ok()) return ProblemFromStatus(ctx.req, s);
+    if (Status s = in->String("reason", &reason, false, 2000); !s.ok()) return ProblemFromStatus(ctx.req, s);
   }
-  return KeyAfterWrite(d, ctx, p, RevokeKey(d.commands, p.account_id, ctx.params[0], reason, ActorOf(ctx, p)));
+  return KeyAfterWrite(d, ctx, p, RevokeKey(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p)));
 }
 
 }  // namespace

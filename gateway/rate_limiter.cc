@@ -9,23 +9,27 @@ RateLimiter::Shard& RateLimiter::ShardFor(std::string_view key) const {
   return shards_[std::hash<std::string_view>{}(key) % shards_.size()];
 }
 
+RateLimiter::Window* RateLimiter::Find(Shard& s, std::string_view key, TimeMs start, bool create) const {
+  auto it = s.windows.find(std::string(key));
+  if (it != s.windows.end()) return &it->second;
+  if (s.windows.size() >= max_keys_per_shard_ && s.last_sweep != start) {
+    s.last_sweep = start;
+    std::erase_if(s.windows, [&](const auto& kv) { return kv.second.start < start; });
+  }
+  if (s.windows.size() >= max_keys_per_shard_) return &s.overflow;
+  if (!create) return nullptr;
+  return &s.windows.emplace(std::string(key), Window{start, 0}).first->second;
+}
+
 TimeMs RateLimiter::Hit(std::string_view key) {
   TimeMs now = clock_.Now();
   TimeMs start = now - now % window_;
   Shard& s = ShardFor(key);
   std::lock_guard lock(s.mu);
-  auto it = s.windows.find(std::string(key));
-  if (it == s.windows.end()) {
-    if (s.windows.size() >= max_keys_per_shard_) {
-      std::erase_if(s.windows, [&](const auto& kv) { return kv.second.start < start; });
-      if (s.windows.size() >= max_keys_per_shard_) return start + window_ - now;  // full: fail closed
-    }
-    it = s.windows.emplace(std::string(key), Window{start, 0}).first;
-  }
-  Window& w = it->second;
-  if (w.start != start) w = Window{start, 0};
-  if (w.count >= limit_) return start + window_ - now;
-  ++w.count;
+  Window* w = Find(s, key, start, true);
+  if (w->start != start) *w = Window{start, 0};
+  if (w->count >= limit_) return start + window_ - now;
+  ++w->count;
   return 0;
 }
 
@@ -34,8 +38,8 @@ TimeMs RateLimiter::Blocked(std::string_view key) const {
   TimeMs start = now - now % window_;
   Shard& s = ShardFor(key);
   std::lock_guard lock(s.mu);
-  auto it = s.windows.find(std::string(key));
-  if (it == s.windows.end() || it->second.start != start || it->second.count < limit_) return 0;
+  Window* w = Find(s, key, start, false);
+  if (!w || w->start != start || w->count < limit_) return 0;
   return start + window_ - now;
 }
 

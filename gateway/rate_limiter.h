@@ -1,7 +1,9 @@
 // RateLimiter: a per-key fixed-window counter ("at most `limit` events per
 // `window`"), sharded so concurrent callers rarely share a lock. Memory is
-// bounded: each shard holds at most `max_keys_per_shard` keys and drops windows
-// that have ended when it is full. Time comes from the injected Clock.
+// bounded: each shard holds at most `max_keys_per_shard` keys; when full it
+// drops ended windows (at most one sweep per window), and keys that still do not
+// fit share one overflow counter — so a flood of new keys is limited together
+// instead of escaping the limit. Time comes from the injected Clock.
 #pragma once
 
 #include <array>
@@ -32,7 +34,11 @@ class RateLimiter {
   struct Shard {
     mutable std::mutex mu;
     std::unordered_map<std::string, Window> windows;
+    Window overflow;
+    TimeMs last_sweep = -1;
   };
+  // The window `key` counts in (creating it if there is room), under s.mu.
+  Window* Find(Shard& s, std::string_view key, TimeMs start, bool create) const;
   Shard& ShardFor(std::string_view key) const;
 
   const Clock& clock_;

@@ -14,6 +14,20 @@ HttpResponse JsonResponse(const HttpRequest& req, http::status status, std::stri
   return res;
 }
 
+std::string RedactedPath(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string out;
+  std::size_t i = 0;
+  while (i < path.size() && out.size() < 200) {
+    std::size_t j = path.find('/', i + 1);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view seg = path.substr(i, j - i);  // includes its leading '/'
+    out.append(seg.size() > 33 ? std::string_view("/<redacted>") : seg);
+    i = j;
+  }
+  return out;
+}
+
 HttpResponse Problem(const HttpRequest& req, http::status status, std::string_view slug, std::string_view title,
                      std::string_view detail) {
   std::string_view target(req.target().data(), req.target().size());
@@ -21,7 +35,7 @@ HttpResponse Problem(const HttpRequest& req, http::status status, std::string_vi
                       {"title", title},
                       {"status", static_cast<int>(status)},
                       {"detail", detail},
-                      {"instance", target.substr(0, target.find('?'))}};
+                      {"instance", RedactedPath(target)}};
   HttpResponse res{status, req.version()};
   res.set(http::field::content_type, "application/problem+json");
   res.set(http::field::cache_control, "no-store");
@@ -48,8 +62,9 @@ HttpResponse ProblemFromStatus(const HttpRequest& req, const Status& s) {
       return res;
     }
     default:
-      spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target().substr(0, 200)),
-                    s.ToString());  // Status messages never carry secrets
+      // Path only (a query string could carry anything); Status messages never carry secrets.
+      spdlog::error("{} {}: {}", std::string(req.method_string()),
+                    RedactedPath(std::string_view(req.target().data(), req.target().size())), s.ToString());
       // Corruption, I/O and internal errors: no internals in the response.
       return Problem(req, http::status::internal_server_error, "internal", "Internal error",
                      "the server could not complete the request; see the server log");

@@ -1,7 +1,8 @@
 // Response builders. JSON bodies, the ledger position of writes, and RFC 9457
 // problem details: every error the gateway returns is
 // application/problem+json with "type" (/problems/<slug>), "title", "status",
-// "detail" (a useful sentence, never a secret) and "instance" (the request path).
+// "detail" (a useful sentence, never a secret) and "instance" (the request path,
+// with the query dropped and any segment long enough to be a key redacted).
 #pragma once
 
 #include <string>
@@ -14,6 +15,9 @@ namespace authledger {
 
 HttpResponse Problem(const HttpRequest& req, http::status status, std::string_view slug, std::string_view title,
                      std::string_view detail);
+// The request path for problems and logs: no query string, and every segment
+// longer than 32 characters (long enough to be a pasted key) as "<redacted>".
+std::string RedactedPath(std::string_view target);
 // Maps a Status from the layers below to its HTTP problem.
 HttpResponse ProblemFromStatus(const HttpRequest& req, const Status& s);
 // A JSON response with the given status (application/json).

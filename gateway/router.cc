@@ -107,7 +107,7 @@ Router::Match Router::Find(const HttpRequest& req, std::string_view path) const 
     m.error.set(http::field::allow, allow);
   } else {
     m.error = Problem(req, http::status::not_found, "not-found", "Not found",
-                      "no endpoint at " + std::string(path.substr(0, 200)));
+                      "no endpoint at " + RedactedPath(path));
   }
   return m;
 }

@@ -38,7 +38,11 @@ bench_pkgs=(curl python3 wrk)
 
 wanted=("${build_pkgs[@]}")
 case "$profile" in
-  test)  wanted+=("${test_pkgs[@]}") ;;
+  test)  wanted+=("${test_pkgs[@]}")
+         # The schema test runs ajv on Node.js; use the machine's node if it has one.
+         if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+           wanted+=(nodejs npm)
+         fi ;;
   bench) wanted+=("${bench_pkgs[@]}")
          # Any Debian nginx flavour will do; do not replace an installed nginx-full/-core/-extras
          # (they conflict with nginx-light).

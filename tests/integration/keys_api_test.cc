@@ -34,7 +34,9 @@ class KeysApiTest : public ::testing::Test {
     EXPECT_EQ(j["status"], status);
     EXPECT_TRUE(j["title"].is_string());
     EXPECT_TRUE(j["type"].is_string());
-    if (!detail_part.empty()) EXPECT_NE(j["detail"].get<std::string>().find(detail_part), std::string::npos) << r.body;
+    if (!detail_part.empty()) {
+      EXPECT_NE(j["detail"].get<std::string>().find(detail_part), std::string::npos) << r.body;
+    }
   }
 };
 
@@ -76,7 +78,10 @@ TEST_F(KeysApiTest, CreateShowsKeyOnceAndItVerifies) {
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.body.find(std::string(parsed->secret)), std::string::npos);
   ASSERT_EQ(list.json()["keys"].size(), 2u);  // bootstrap admin + this one
-  json listed = list.json()["keys"][1];
+  json listed, all = list.json()["keys"];
+  for (const auto& item : all) {
+    if (item["id"] == k["id"]) listed = item;
+  }
   EXPECT_EQ(listed["name"], "prod-monitoring-cli");
   EXPECT_TRUE(listed["last_used_at"].is_null());
 }
@@ -178,6 +183,41 @@ TEST_F(KeysApiTest, AKeyCannotGrantScopesItDoesNotHold) {
   ExpectProblem(http().Call("POST", "/v1/keys/" + mgr["id"].get<std::string>() + "/scopes", mgr["key"],
                             {{"scopes", {"monitors:write"}}}),
                 403, "monitors:write");
+}
+
+TEST_F(KeysApiTest, AKeyCannotRevokeAMorePowerfulOne) {
+  json mgr = t.CreateKey({{"name", "key-manager"}, {"scopes", {"keys:admin"}}});
+  json list = http().Call("GET", "/v1/keys", admin()).json()["keys"];
+  std::string admin_id;
+  for (const auto& item : list) {
+    if (item["name"] == "bootstrap-admin") admin_id = item["id"];
+  }
+  ExpectProblem(http().Call("DELETE", "/v1/keys/" + admin_id, mgr["key"]), 403, "admin:*");
+  EXPECT_EQ(Verify(admin())["code"], "VALID");
+  // The admin may revoke the manager.
+  EXPECT_EQ(http().Call("DELETE", "/v1/keys/" + mgr["id"].get<std::string>(), admin()).status, 200);
+}
+
+TEST_F(KeysApiTest, QueryAndPathInputIsValidated) {
+  json k = t.CreateKey({{"name", "q"}, {"scopes", {"monitors:read"}}});
+  ExpectProblem(http().Call("GET", "/v1/keys?status=bogus", admin()), 400, "status must be one of");
+  EXPECT_EQ(http().Call("GET", "/v1/keys?status=active", admin()).json()["keys"].size(), 2u);
+  EXPECT_EQ(http().Call("GET", "/v1/keys?status=revoked", admin()).json()["keys"].size(), 0u);
+  // A full key pasted where an id belongs is not echoed back.
+  std::string full = k["key"];
+  auto r = http().Call("GET", "/v1/keys/" + full, admin());
+  ExpectProblem(r, 404);
+  EXPECT_EQ(r.body.find(full.substr(8)), std::string::npos);
+  // Invalid UTF-8 or control characters in a reason: 400, nothing recorded.
+  Position before = Head();
+  ExpectProblem(http().Call("DELETE", "/v1/keys/" + k["id"].get<std::string>() + "?reason=%FF", admin()), 400, "UTF-8");
+  ExpectProblem(http().Call("DELETE", "/v1/keys/" + k["id"].get<std::string>() + "?reason=a%0Ab", admin()), 400,
+                "control characters");
+  EXPECT_EQ(Head(), before);
+  // Names count characters, not bytes: 100 'é' is fine.
+  std::string name;
+  for (int i = 0; i < 100; ++i) name += "\xc3\xa9";
+  EXPECT_EQ(http().Call("POST", "/v1/keys", admin(), {{"name", name}, {"scopes", {"monitors:read"}}}).status, 201);
 }
 
 TEST_F(KeysApiTest, RotationKeepsTheOldKeyForTheGracePeriod) {
@@ -289,6 +329,10 @@ TEST_F(KeysApiTest, VerifyCodes) {
   std::string wrong_env = FormatApiKey("al", KeyEnvironment::kTest, k["id"].get<std::string>(),
                                        std::string(ParseApiKey(key)->secret));
   EXPECT_EQ(Verify(wrong_env)["code"], "NOT_FOUND");
+  // A restricted key is never VALID for a caller that does not say where the request came from.
+  json no_ip = Verify(key, "monitors:read");
+  EXPECT_EQ(no_ip["code"], "IP_NOT_ALLOWED");
+  EXPECT_NE(no_ip["detail"].get<std::string>().find("pass the client's 'ip'"), std::string::npos);
   t.clock().Set(*ParseRfc3339("2026-02-01T00:00:00Z"));
   EXPECT_EQ(Verify(key, "monitors:read", "203.0.113.9")["code"], "EXPIRED");
 
@@ -390,9 +434,14 @@ TEST_F(KeysApiTest, MinPositionHeaderIsHonoured) {
   auto ok = http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(),
                            {{"X-Min-Position", std::to_string(p)}});
   EXPECT_EQ(ok.status, 200);
-  ExpectProblem(http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(),
-                               {{"X-Min-Position", std::to_string(p + 1000)}}),
-                503, "not applied");
+  // The hot path never blocks on a position this node does not have: 503 at once.
+  auto far = http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(),
+                            {{"X-Min-Position", std::to_string(p + 1000)}});
+  ExpectProblem(far, 503, "not applied");
+  EXPECT_EQ(far.header("retry-after"), "1");
+  // Reads on the command pool wait (bounded) for positions the ledger holds.
+  EXPECT_EQ(http().Request("GET", "/v1/keys", "", {{"Authorization", "Bearer " + admin()},
+                                                  {"X-Min-Position", std::to_string(p)}}).status, 200);
   ExpectProblem(http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(), {{"X-Min-Position", "x"}}),
                 400);
 }

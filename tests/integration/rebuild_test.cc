@@ -22,8 +22,12 @@ TEST(RebuildTest, RebuiltProjectionsAreByteIdentical) {
     json k = t.CreateKey({{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}});
     std::string id = k["id"];
     t.clock().Advance(kMinuteMs);
-    if (i % 2 == 0) ASSERT_EQ(http.Call("POST", "/v1/keys/" + id + "/rotate", t.admin_key()).status, 201);
-    if (i % 3 == 0) ASSERT_EQ(http.Call("DELETE", "/v1/keys/" + id, t.admin_key()).status, 200);
+    if (i % 2 == 0) {
+      ASSERT_EQ(http.Call("POST", "/v1/keys/" + id + "/rotate", t.admin_key()).status, 201);
+    }
+    if (i % 3 == 0) {
+      ASSERT_EQ(http.Call("DELETE", "/v1/keys/" + id, t.admin_key()).status, 200);
+    }
     if (i == 1) {
       ASSERT_EQ(http.Call("POST", "/v1/keys/" + id + "/scopes", t.admin_key(), {{"scopes", {"alerts:read"}}}).status, 200);
       ASSERT_EQ(http.Call("POST", "/v1/keys/verify", "", {{"key", k["key"]}}).json()["code"], "VALID");
