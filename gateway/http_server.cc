@@ -85,7 +85,11 @@ struct HttpServer::Impl {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
+      // One deadline covers reading the request and writing its response; it is
+      // re-armed before the write only if handling took a good part of it (a
+      // timer operation per request instead of two on the hot path).
       stream.expires_after(timeout);
+      auto armed_at = std::chrono::steady_clock::now();
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
           ec == asio::error::connection_reset)
@@ -111,7 +115,7 @@ struct HttpServer::Impl {
       HttpResponse res = co_await Dispatch(req, remote_ip);
       res.set(http::field::server, "authledger");
       res.keep_alive(req.keep_alive() && !stopped.load(std::memory_order_relaxed));
-      stream.expires_after(timeout);
+      if (std::chrono::steady_clock::now() - armed_at > timeout / 2) stream.expires_after(timeout);
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
     }

@@ -48,7 +48,11 @@ start_server
   done
 ) &
 WRITER_PID=$!
-sleep 1.5
+# Kill once a few writes were acknowledged (and more are in flight), however slow the machine is.
+for _ in $(seq 1 300); do
+  [ "$(wc -l <"$TMP/acked" 2>/dev/null || echo 0)" -ge 5 ] && break
+  sleep 0.1
+done
 kill -9 "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""

@@ -1,0 +1,120 @@
+// Configuration: TOML file over defaults, environment over the file, validation.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "app/config.h"
+
+namespace authledger {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  std::string path_ = ::testing::TempDir() + "/authledger-config-test.toml";
+  void Write(const std::string& text) { std::ofstream(path_) << text; }
+  void TearDown() override {
+    std::remove(path_.c_str());
+    for (const char* v : {"AUTHLEDGER_DATA", "AUTHLEDGER_LISTEN", "AUTHLEDGER_BRAND", "AUTHLEDGER_THREADS"})
+      ::unsetenv(v);
+  }
+};
+
+TEST_F(ConfigTest, DefaultsAreValidAndMatchTheDocumentedExample) {
+  Config c;
+  EXPECT_TRUE(c.Validate().ok());
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.rotation_grace, 72 * kHourMs);
+  EXPECT_EQ(c.failed_auth_per_minute, 20u);
+  EXPECT_EQ(c.PepperPath(), "./data/pepper");
+  // The shipped example config parses and equals the defaults.
+  auto example = LoadConfigFile(std::string(AUTHLEDGER_SOURCE_DIR) + "/ops/authledger.example.toml");
+  ASSERT_TRUE(example.ok()) << example.status().ToString();
+  EXPECT_EQ(example->listen, c.listen);
+  EXPECT_EQ(example->brand, c.brand);
+  EXPECT_EQ(example->rotation_grace, c.rotation_grace);
+  EXPECT_EQ(example->usage_resolution, c.usage_resolution);
+  EXPECT_EQ(example->scope_catalogue, c.scope_catalogue);
+}
+
+TEST_F(ConfigTest, FileOverridesDefaultsAndEnvironmentOverridesFile) {
+  Write(R"([server]
+listen = "127.0.0.1:9090"
+threads = 3
+[ledger]
+data_dir = "/var/lib/x"
+[keys]
+brand = "sp"
+rotation_grace = "14d"
+[scopes]
+catalogue = ["read:checks", "admin:*"]
+[usage]
+resolution = "5m"
+)");
+  auto c = LoadConfigFile(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listen, "127.0.0.1:9090");
+  EXPECT_EQ(c->threads, 3);
+  EXPECT_EQ(c->data_dir, "/var/lib/x");
+  EXPECT_EQ(c->brand, "sp");
+  EXPECT_EQ(c->rotation_grace, 14 * kDayMs);
+  EXPECT_EQ(c->usage_resolution, 5 * kMinuteMs);
+  EXPECT_EQ(c->scope_catalogue, (std::vector<std::string>{"read:checks", "admin:*"}));
+  ::setenv("AUTHLEDGER_DATA", "/srv/authledger", 1);
+  ::setenv("AUTHLEDGER_LISTEN", "0.0.0.0:8443", 1);
+  ASSERT_TRUE(ApplyEnvironment(&*c).ok());
+  EXPECT_EQ(c->data_dir, "/srv/authledger");
+  EXPECT_EQ(c->listen, "0.0.0.0:8443");
+  EXPECT_TRUE(c->Validate().ok());
+}
+
+TEST_F(ConfigTest, BadFilesAndValuesAreRejectedWithTheSettingNamed) {
+  Write("[server\nlisten = 1");
+  auto broken = LoadConfigFile(path_);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("line"), std::string::npos);
+  Write("[server]\nlisten = 8080\n");
+  auto typed = LoadConfigFile(path_);
+  ASSERT_FALSE(typed.ok());
+  EXPECT_NE(typed.status().message().find("server.listen"), std::string::npos);
+  Write("[keys]\nrotation_grace = \"72\"\n");
+  auto unitless = LoadConfigFile(path_);
+  ASSERT_FALSE(unitless.ok());
+  EXPECT_NE(unitless.status().message().find("keys.rotation_grace"), std::string::npos);
+  EXPECT_FALSE(LoadConfigFile(path_ + ".missing").ok());
+
+  Config c;
+  c.brand = "Bad-Brand";
+  EXPECT_NE(c.Validate().message().find("keys.brand"), std::string::npos);
+  c = Config{};
+  c.listen = "localhost";
+  EXPECT_NE(c.Validate().message().find("HOST:PORT"), std::string::npos);
+  c = Config{};
+  c.rotation_grace = 31 * kDayMs;
+  EXPECT_FALSE(c.Validate().ok());
+  c = Config{};
+  c.scope_catalogue = {"no-colon"};
+  EXPECT_FALSE(c.Validate().ok());
+  ::setenv("AUTHLEDGER_THREADS", "many", 1);
+  EXPECT_FALSE(ApplyEnvironment(&c).ok());
+}
+
+TEST_F(ConfigTest, DurationsAndListenAddresses) {
+  EXPECT_EQ(*ParseDuration("250ms"), 250);
+  EXPECT_EQ(*ParseDuration("30s"), 30 * kSecondMs);
+  EXPECT_EQ(*ParseDuration("15m"), 15 * kMinuteMs);
+  EXPECT_EQ(*ParseDuration("72h"), 72 * kHourMs);
+  EXPECT_EQ(*ParseDuration("90d"), 90 * kDayMs);
+  for (const char* bad : {"", "h", "5", "5w", "-5m", "999999999999d", "1.5h"})
+    EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
+  std::string host;
+  std::uint16_t port = 0;
+  ASSERT_TRUE(SplitHostPort("[::1]:8080", &host, &port).ok());
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 8080);
+  EXPECT_FALSE(SplitHostPort("127.0.0.1:70000", &host, &port).ok());
+  EXPECT_FALSE(SplitHostPort(":80", &host, &port).ok());
+}
+
+}  // namespace
+}  // namespace authledger
