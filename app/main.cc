@@ -3,6 +3,8 @@
 //   authledger serve     --data DIR --listen HOST:PORT [--config FILE]
 //   authledger bootstrap --data DIR --account NAME
 //   authledger rebuild   --data DIR
+//   authledger audit verify --data DIR | --file FILE
+//   authledger audit export --data DIR --out FILE
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "app/audit.h"
 #include "app/node.h"
 
 namespace {
@@ -126,6 +129,42 @@ int RebuildCmd(const CommonFlags& f) {
   return 0;
 }
 
+int AuditVerifyCmd(const CommonFlags& f, const std::string& file) {
+  Result<AuditVerification> r = Status::Ok();
+  std::string what;
+  if (!file.empty()) {
+    r = VerifyExportFile(file);
+    what = file;
+  } else {
+    auto config = Resolve(f);
+    if (!config.ok()) return Fail(config.status());
+    r = VerifyLedger(*config);
+    what = "the ledger in " + config->data_dir;
+  }
+  if (!r.ok()) return Fail(r.status());
+  const ChainReport& rep = r->report;
+  if (r->status.ok()) {
+    std::printf("OK: verified %llu events in %llu account chains of %s\n",
+                static_cast<unsigned long long>(rep.events), static_cast<unsigned long long>(rep.accounts),
+                what.c_str());
+    return 0;
+  }
+  std::printf("FAILED after %llu intact events: %s\n", static_cast<unsigned long long>(rep.events),
+              r->status.message().c_str());
+  std::printf("first broken link: account %s, seq %llu, position %llu\n", rep.account.empty() ? "?" : rep.account.c_str(),
+              static_cast<unsigned long long>(rep.seq), static_cast<unsigned long long>(rep.position));
+  return 3;
+}
+
+int AuditExportCmd(const CommonFlags& f, const std::string& out) {
+  auto config = Resolve(f);
+  if (!config.ok()) return Fail(config.status());
+  auto n = ExportLedger(*config, out);
+  if (!n.ok()) return Fail(n.status());
+  std::printf("exported %llu events to %s\n", static_cast<unsigned long long>(*n), out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,7 +198,23 @@ int main(int argc, char** argv) {
   AddCommon(rebuild, &rebuild_flags);
   rebuild->footer("Run while the server is stopped. The result is byte-identical to the projections it replaces.");
 
+  CommonFlags audit_flags;
+  std::string audit_file, audit_out;
+  auto* audit = app.add_subcommand("audit", "Auditors' tools: verify the ledger's hash chains, export it");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand("verify", "Verify every account's hash chain in a ledger or an exported file");
+  AddCommon(verify, &audit_flags);
+  verify->add_option("--file", audit_file, "verify an exported JSON Lines file instead of a data directory");
+  verify->footer("Exit status: 0 intact, 3 tampering found (the first broken link is named), 1/2 other errors.\n"
+                 "With --data, run while the server is stopped (the ledger admits one process at a time).");
+  auto* exp = audit->add_subcommand("export", "Write the ledger as JSON Lines, one event per line as stored");
+  AddCommon(exp, &audit_flags);
+  exp->add_option("--out", audit_out, "file to write (line N = the event at position N)")->required();
+  exp->footer("The file is self-contained: `authledger audit verify --file FILE` checks it offline.");
+
   CLI11_PARSE(app, argc, argv);
+  if (*verify) return AuditVerifyCmd(audit_flags, audit_file);
+  if (*exp) return AuditExportCmd(audit_flags, audit_out);
   if (*serve) return Serve(serve_flags, listen, threads);
   if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);
   if (*rebuild) return RebuildCmd(rebuild_flags);

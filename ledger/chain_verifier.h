@@ -1,0 +1,55 @@
+// ChainVerifier: checks the ledger's tamper evidence, event by event in ledger
+// order. For every event: positions are contiguous, the bytes are a valid
+// envelope, event ids are unique, and within its account the sequence is the
+// next one and `prevhash` is the SHA-256 of the account's previous stored event.
+//
+// Any alteration, removal, reordering or insertion of an event breaks one of
+// these at or after it; Add() then returns Corruption naming the first broken
+// link (account, sequence, position) and the verifier stays failed.
+// (Removing an account's newest events is only detectable against a signed
+// checkpoint; see docs/decisions.md.)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "domain/status.h"
+#include "ledger/event_log.h"
+
+namespace authledger {
+
+struct ChainReport {
+  std::uint64_t events = 0;    // events verified
+  std::uint64_t accounts = 0;  // distinct chains
+  // Set on failure: where the first broken link is.
+  std::string account;
+  std::uint64_t seq = 0;
+  Position position = 0;
+};
+
+class ChainVerifier {
+ public:
+  // Verifies the next event; `position` must follow the previous one.
+  Status Add(Position position, std::string_view stored_bytes);
+  const ChainReport& report() const { return report_; }
+  const Status& status() const { return status_; }
+
+ private:
+  struct Head {
+    std::uint64_t seq = 0;
+    std::string hash;
+    Position position = 0;
+  };
+  Status Fail(std::string account, std::uint64_t seq, Position position, const std::string& what);
+
+  ChainReport report_;
+  Status status_;
+  Position last_position_ = 0;
+  std::unordered_map<std::string, Head> heads_;
+  std::unordered_set<std::string> ids_;
+};
+
+}  // namespace authledger
