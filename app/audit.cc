@@ -63,10 +63,10 @@ Result<std::uint64_t> ExportLedger(const Config& config, const std::string& out_
   return count;
 }
 
-Result<AuditVerification> VerifyLedger(const Config& config) {
+Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key) {
   auto log = EmbeddedLog::Open(config.LedgerDir());
   if (!log.ok()) return log.status();
-  ChainVerifier v;
+  ChainVerifier v(trusted_public_key);
   std::vector<StoredEvent> events;
   for (Position next = 1;;) {
     Status s = (*log)->Read(next, kReadBatch, &events);
@@ -80,10 +80,10 @@ Result<AuditVerification> VerifyLedger(const Config& config) {
   return AuditVerification{Status::Ok(), v.report()};
 }
 
-Result<AuditVerification> VerifyExportFile(const std::string& path) {
+Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot open " + path);
-  ChainVerifier v;
+  ChainVerifier v(trusted_public_key);
   std::string line;
   Position position = 0;
   while (std::getline(in, line)) {

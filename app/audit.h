@@ -22,8 +22,9 @@ struct AuditVerification {
   ChainReport report;
 };
 // Verifies the ledger in `config.data_dir` (the server must be stopped: the
-// ledger admits one process), or an exported file.
-Result<AuditVerification> VerifyLedger(const Config& config);
-Result<AuditVerification> VerifyExportFile(const std::string& path);
+// ledger admits one process), or an exported file. `trusted_public_key` (32 raw
+// bytes, or "") pins the key checkpoints must be signed with.
+Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key);
+Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key);
 
 }  // namespace authledger

@@ -62,6 +62,7 @@ Status Config::Validate() const {
   if (failed_auth_per_minute < 1) return Status::InvalidArgument("security.failed_auth_per_minute must be >= 1");
   if (auto c = ScopeCatalogue::FromList(scope_catalogue); !c.ok()) return c.status();
   if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
+  if (checkpoint_interval < kSecondMs) return Status::InvalidArgument("audit.checkpoint_interval must be >= 1s");
   return Status::Ok();
 }
 
@@ -107,7 +108,9 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
                    Read(t, "keys", "max_live_keys", &max_keys), Read(t, "security", "pepper_file", &c.pepper_file),
                    Read(t, "security", "failed_auth_per_minute", &failed),
-                   ReadDuration(t, "usage", "resolution", &c.usage_resolution)}) {
+                   ReadDuration(t, "usage", "resolution", &c.usage_resolution),
+                   Read(t, "audit", "signing_key_file", &c.signing_key_file),
+                   ReadDuration(t, "audit", "checkpoint_interval", &c.checkpoint_interval)}) {
     if (!s.ok()) return s;
   }
   if (auto* arr = t["scopes"]["catalogue"].as_array()) {
@@ -137,6 +140,7 @@ Status ApplyEnvironment(Config* c) {
   env("AUTHLEDGER_LISTEN", &c->listen);
   env("AUTHLEDGER_BRAND", &c->brand);
   env("AUTHLEDGER_PEPPER_FILE", &c->pepper_file);
+  env("AUTHLEDGER_SIGNING_KEY_FILE", &c->signing_key_file);
   std::string threads;
   env("AUTHLEDGER_THREADS", &threads);
   if (!threads.empty()) {

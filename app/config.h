@@ -32,11 +32,15 @@ struct Config {
   std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
                                               "metrics:read",  "incidents:read", "teams:admin", "billing:read",
                                               "keys:admin",    "admin:*"};
+  // [audit]
+  std::string signing_key_file;  // "" = <data_dir>/checkpoint.key
+  TimeMs checkpoint_interval = 1 * kHourMs;
   // [usage]
   TimeMs usage_resolution = 15 * kMinuteMs;
   TimeMs usage_flush_interval = 1 * kSecondMs;
 
   std::string PepperPath() const { return pepper_file.empty() ? data_dir + "/pepper" : pepper_file; }
+  std::string SigningKeyPath() const { return signing_key_file.empty() ? data_dir + "/checkpoint.key" : signing_key_file; }
   std::string LedgerDir() const { return data_dir + "/ledger"; }
   std::string ProjectionsDir() const { return data_dir + "/projections"; }
   // Checks ranges and formats; InvalidArgument names the offending setting.

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/audit.h"
+#include "domain/crypto.h"
 #include "app/node.h"
 
 namespace {
@@ -129,24 +130,40 @@ int RebuildCmd(const CommonFlags& f) {
   return 0;
 }
 
-int AuditVerifyCmd(const CommonFlags& f, const std::string& file) {
+int AuditVerifyCmd(const CommonFlags& f, const std::string& file, const std::string& public_key_hex, bool strict) {
+  std::string trusted;
+  if (!public_key_hex.empty() && (!FromHex(public_key_hex, &trusted) || trusted.size() != 32))
+    return Fail(Status::InvalidArgument("--public-key must be 64 hex characters (GET /v1/audit/public-key)"));
   Result<AuditVerification> r = Status::Ok();
   std::string what;
   if (!file.empty()) {
-    r = VerifyExportFile(file);
+    r = VerifyExportFile(file, trusted);
     what = file;
   } else {
     auto config = Resolve(f);
     if (!config.ok()) return Fail(config.status());
-    r = VerifyLedger(*config);
+    r = VerifyLedger(*config, trusted);
     what = "the ledger in " + config->data_dir;
   }
   if (!r.ok()) return Fail(r.status());
   const ChainReport& rep = r->report;
   if (r->status.ok()) {
-    std::printf("OK: verified %llu events in %llu account chains of %s\n",
+    std::printf("OK: verified %llu events in %llu account chains and %llu signed checkpoints of %s\n",
                 static_cast<unsigned long long>(rep.events), static_cast<unsigned long long>(rep.accounts),
-                what.c_str());
+                static_cast<unsigned long long>(rep.checkpoints), what.c_str());
+    if (!rep.signer.empty())
+      std::printf("checkpoints signed by Ed25519 key %s%s\n", rep.signer.c_str(),
+                  trusted.empty() ? " (not pinned: pass --public-key to require it)" : " (pinned)");
+    if (rep.after_last_checkpoint > 0) {
+      std::printf("%s: the last %llu events are not covered by a signed checkpoint (removing them would "
+                  "go unnoticed)\n",
+                  strict ? "FAILED" : "note", static_cast<unsigned long long>(rep.after_last_checkpoint));
+      if (strict) return 3;
+    }
+    if (strict && rep.checkpoints == 0 && rep.events > 0) {
+      std::printf("FAILED: no signed checkpoint\n");
+      return 3;
+    }
     return 0;
   }
   std::printf("FAILED after %llu intact events: %s\n", static_cast<unsigned long long>(rep.events),
@@ -199,12 +216,18 @@ int main(int argc, char** argv) {
   rebuild->footer("Run while the server is stopped. The result is byte-identical to the projections it replaces.");
 
   CommonFlags audit_flags;
-  std::string audit_file, audit_out;
-  auto* audit = app.add_subcommand("audit", "Auditors' tools: verify the ledger's hash chains, export it");
+  std::string audit_file, audit_out, audit_public_key;
+  bool audit_strict = false;
+  auto* audit = app.add_subcommand("audit", "Auditors' tools: verify the ledger's hash chains and checkpoints, export it");
   audit->require_subcommand(1);
-  auto* verify = audit->add_subcommand("verify", "Verify every account's hash chain in a ledger or an exported file");
+  auto* verify = audit->add_subcommand(
+      "verify", "Verify every account's hash chain and every signed checkpoint in a ledger or an exported file");
   AddCommon(verify, &audit_flags);
   verify->add_option("--file", audit_file, "verify an exported JSON Lines file instead of a data directory");
+  verify->add_option("--public-key", audit_public_key,
+                     "hex Ed25519 public key that must have signed every checkpoint (GET /v1/audit/public-key)");
+  verify->add_flag("--strict", audit_strict,
+                   "also fail if events follow the last signed checkpoint (detects a truncated tail)");
   verify->footer("Exit status: 0 intact, 3 tampering found (the first broken link is named), 1/2 other errors.\n"
                  "With --data, run while the server is stopped (the ledger admits one process at a time).");
   auto* exp = audit->add_subcommand("export", "Write the ledger as JSON Lines, one event per line as stored");
@@ -213,7 +236,7 @@ int main(int argc, char** argv) {
   exp->footer("The file is self-contained: `authledger audit verify --file FILE` checks it offline.");
 
   CLI11_PARSE(app, argc, argv);
-  if (*verify) return AuditVerifyCmd(audit_flags, audit_file);
+  if (*verify) return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict);
   if (*exp) return AuditExportCmd(audit_flags, audit_out);
   if (*serve) return Serve(serve_flags, listen, threads);
   if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);

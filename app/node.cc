@@ -16,13 +16,13 @@ namespace authledger {
 
 namespace fs = std::filesystem;
 
-Result<std::string> LoadOrCreatePepper(const std::string& path, bool may_create) {
+Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) {
     if (!may_create)
-      return Status::FailedPrecondition("pepper file " + path +
+      return Status::FailedPrecondition("secret file " + path +
                                         " is missing but the ledger already has events: restore it from backup "
-                                        "(without it no existing key can be verified)");
+                                        "(without the pepper no existing key can be verified)");
     // Written to a temporary file, fsync'd, renamed into place, and the directory
     // fsync'd: after a crash the pepper is either fully there or not at all.
     std::string hex = ToHex(Sha256(RandomBytes(64)));  // 32 bytes of CSPRNG output, hex
@@ -71,7 +71,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   if (!log.ok()) return log.status();
   n->recovery_ = (*log)->recovery();
   n->log_ = std::move(log).value();
-  auto pepper = LoadOrCreatePepper(config.PepperPath(), n->log_->Head() == 0);
+  auto pepper = LoadOrCreateSecret(config.PepperPath(), n->log_->Head() == 0);
   if (!pepper.ok()) return pepper.status();
   auto store = ProjectionStore::Open(config.ProjectionsDir());
   if (!store.ok()) return store.status();
@@ -91,6 +91,12 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   cc.policy.max_live_keys = config.max_live_keys;
   n->commands_ = std::make_unique<CommandContext>(*n->log_, *n->projector_, *n->queries_, clock, std::move(cc));
   n->usage_ = std::make_unique<UsageRecorder>(*n->commands_, config.usage_resolution);
+  auto signing = LoadOrCreateSecret(config.SigningKeyPath(), true);
+  if (!signing.ok()) return signing.status();
+  std::string signing_raw;
+  if (!FromHex(*signing, &signing_raw) || Ed25519PublicKey(signing_raw).empty())
+    return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() + " does not hold a 32-byte hex key");
+  n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
   n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs);
   n->auth_ = std::make_unique<Authenticator>(*n->verifier_, *n->failed_auth_, *n->usage_, clock);
   return n;
@@ -98,9 +104,11 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
 
 Status Node::Serve() {
   projector_->Start();
+  serving_ = true;
   usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
+  checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
   deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
-                                               clock_, AUTHLEDGER_VERSION});
+                                               *checkpointer_, clock_, AUTHLEDGER_VERSION});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);
@@ -122,6 +130,10 @@ void Node::Stop() {
   if (usage_) {
     usage_->Stop();
     usage_->Flush();
+  }
+  if (checkpointer_) {
+    checkpointer_->Stop();
+    if (serving_) (void)checkpointer_->Checkpoint();  // sign everything up to the end
   }
   if (projector_) projector_->Stop();
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "commands/checkpointer.h"
 #include "commands/command_context.h"
 #include "commands/usage_recorder.h"
 #include "gateway/api.h"
@@ -39,6 +40,7 @@ class Node {
   Queries& queries() { return *queries_; }
   CommandContext& commands() { return *commands_; }
   UsageRecorder& usage() { return *usage_; }
+  Checkpointer& checkpointer() { return *checkpointer_; }
   const Config& config() const { return config_; }
   // What opening the embedded ledger had to repair (a torn tail after a crash).
   const RecoveryReport& recovery() const { return recovery_; }
@@ -55,18 +57,21 @@ class Node {
   std::unique_ptr<Verifier> verifier_;
   std::unique_ptr<CommandContext> commands_;
   std::unique_ptr<UsageRecorder> usage_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<RateLimiter> failed_auth_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<ApiDeps> deps_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;
   RecoveryReport recovery_;
+  bool serving_ = false;
   bool stopped_ = false;
 };
 
-// Reads the pepper from `path`, creating it (32 CSPRNG bytes, hex, mode 0600) when
-// it does not exist and `may_create`. Refuses a file readable by group/others.
-Result<std::string> LoadOrCreatePepper(const std::string& path, bool may_create);
+// Reads a server secret (the pepper, the checkpoint signing key) from `path`,
+// creating it (32 CSPRNG bytes as hex, mode 0600, atomically) when it does not
+// exist and `may_create`. Refuses a file readable by group/others.
+Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create);
 
 struct BootstrapResult {
   std::string account_id;

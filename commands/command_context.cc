@@ -30,32 +30,48 @@ Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) 
 
 Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, const Actor& actor,
                                                const DecideFn& decide) {
+  return Run(
+      account_id, actor,
+      [&](const AccountState& s, TimeMs now) -> Result<HeadBoundDecision> {
+        Decision d = decide(s, now);
+        if (!d.ok()) return d.status();
+        return HeadBoundDecision{std::move(d).value(), 0};
+      },
+      false);
+}
+
+Result<CommandOutcome> CommandContext::ExecuteAtHead(const std::string& account_id, const Actor& actor,
+                                                     const DecideAtHeadFn& decide) {
+  return Run(account_id, actor, decide, true);
+}
+
+Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const Actor& actor,
+                                           const DecideAtHeadFn& decide, bool bind_head) {
   std::lock_guard account_lock(LockFor(account_id));
   // Never decide on projections that stopped on an error: they may be stale.
   if (Status h = projector_.health(); !h.ok()) return Status::Unavailable("projections are stopped: " + h.message());
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
     auto state = LoadCurrent(account_id);
     if (!state.ok()) return state.status();
     TimeMs now = clock_.Now();
-    Decision decision = decide(*state, now);
+    auto decision = decide(*state, now);
     if (!decision.ok()) return decision.status();
     CommandOutcome outcome;
-    if (decision->empty()) {
-      outcome.state = std::move(state).value();
-      return outcome;
-    }
-    outcome.state = *state;
+    outcome.state = std::move(state).value();
+    if (decision->events.empty()) return outcome;
 
     AppendBatch batch;
     batch.account_id = account_id;
-    batch.expected_seq = state->seq;
-    std::string prev = state->head_hash;
-    std::uint64_t seq = state->seq;
-    for (EventData& data : *decision) {
+    batch.expected_seq = outcome.state.seq;
+    if (bind_head) batch.expected_head = decision->at_head;
+    std::string prev = outcome.state.head_hash;
+    std::uint64_t seq = outcome.state.seq;
+    for (EventData& data : decision->events) {
       Event e{NewUuidV7(now), account_id, ++seq, prev, now, actor, std::move(data)};
       std::string bytes = EncodeEvent(e);
       prev = EventHash(bytes);
-      if (Status s = Apply(&outcome.state, e, prev); !s.ok()) return Status::Internal("decided an invalid event: " + s.message());
+      if (Status s = Apply(&outcome.state, e, prev); !s.ok())
+        return Status::Internal("decided an invalid event: " + s.message());
       batch.events.push_back(std::move(bytes));
       outcome.events.push_back(std::move(e));
     }
@@ -68,7 +84,7 @@ Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, co
     outcome.applied = projector_.WaitApplied(outcome.position, config_.projection_wait).ok();
     return outcome;
   }
-  return Status::Conflict("account is being changed concurrently; retry");
+  return Status::Conflict("the ledger is being changed concurrently; retry");
 }
 
 }  // namespace authledger

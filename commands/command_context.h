@@ -43,17 +43,32 @@ struct CommandOutcome {
 
 using DecideFn = std::function<Decision(const AccountState& state, TimeMs now)>;
 
+// A decision that is only valid while the ledger's head is still `at_head`
+// (a checkpoint signs the state right before it).
+struct HeadBoundDecision {
+  std::vector<EventData> events;
+  Position at_head = 0;
+};
+using DecideAtHeadFn = std::function<Result<HeadBoundDecision>(const AccountState& state, TimeMs now)>;
+
 class CommandContext {
  public:
   CommandContext(EventLog& log, Projector& projector, Queries& queries, const Clock& clock, CommandConfig config);
 
   Result<CommandOutcome> Execute(const std::string& account_id, const Actor& actor, const DecideFn& decide);
+  // Like Execute, but the append also requires the ledger head the decision was
+  // made at; if anything was appended since, it decides again (a few times),
+  // then gives up with Conflict.
+  Result<CommandOutcome> ExecuteAtHead(const std::string& account_id, const Actor& actor,
+                                       const DecideAtHeadFn& decide);
 
   const CommandConfig& config() const { return config_; }
   const Clock& clock() const { return clock_; }
   const Queries& queries() const { return queries_; }
 
  private:
+  Result<CommandOutcome> Run(const std::string& account_id, const Actor& actor, const DecideAtHeadFn& decide,
+                             bool bind_head);
   Result<AccountState> LoadCurrent(const std::string& account_id);
   std::mutex& LockFor(const std::string& account_id);
 

@@ -71,7 +71,12 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
   if (e.prev_hash != s->head_hash)
     return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
                               ": prevhash does not match the previous event");
-  if (!s->exists() && !std::holds_alternative<AccountCreated>(e.data))
+  bool ledger_chain = e.account_id == kLedgerAccountId;
+  if (ledger_chain != std::holds_alternative<LedgerCheckpoint>(e.data))
+    return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
+                              (ledger_chain ? ": only checkpoints belong to the ledger chain"
+                                            : ": a checkpoint outside the ledger chain"));
+  if (!s->exists() && !ledger_chain && !std::holds_alternative<AccountCreated>(e.data))
     return Status::Corruption("account " + e.account_id + ": first event is not account.created");
 
   KeyState* key = nullptr;
@@ -131,6 +136,14 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
           [&](const KeyRevoked& d) -> Status {
             key->revoked_at = e.time;
             key->revoke_reason = d.reason;
+            return Status::Ok();
+          },
+          [&](const LedgerCheckpoint&) -> Status {
+            if (!s->exists()) {
+              s->id = e.account_id;
+              s->name = "ledger";
+              s->created_at = e.time;
+            }
             return Status::Ok();
           },
           [&](const KeyUsed& d) -> Status {

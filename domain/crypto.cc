@@ -104,6 +104,49 @@ std::uint32_t Crc32(std::string_view data, std::uint32_t seed) {
       crc32(seed, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
+std::string Ed25519PublicKey(std::string_view priv) {
+  if (priv.size() != 32) return "";
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                               reinterpret_cast<const unsigned char*>(priv.data()), priv.size());
+  if (!key) return "";
+  std::string pub(32, '\0');
+  std::size_t len = pub.size();
+  bool ok = EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(pub.data()), &len) == 1 && len == 32;
+  EVP_PKEY_free(key);
+  return ok ? pub : "";
+}
+
+std::string Ed25519Sign(std::string_view priv, std::string_view message) {
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                               reinterpret_cast<const unsigned char*>(priv.data()), priv.size());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::string sig(64, '\0');
+  std::size_t len = sig.size();
+  bool ok = key && ctx && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key) == 1 &&
+            EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                           reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  if (!ok || len != 64) {
+    std::fputs("authledger: Ed25519 signing failed\n", stderr);
+    std::abort();
+  }
+  return sig;
+}
+
+bool Ed25519Verify(std::string_view pub, std::string_view message, std::string_view sig) {
+  if (pub.size() != 32 || sig.size() != 64) return false;
+  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                              reinterpret_cast<const unsigned char*>(pub.data()), pub.size());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = key && ctx && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key) == 1 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -96,6 +96,13 @@ json ToJson(const KeyUsed& e) {
   return {{"key_id", e.key_id}, {"last_used_at", e.last_used_at}, {"ip", e.ip}, {"uses", e.uses}};
 }
 
+json ToJson(const LedgerCheckpoint& e) {
+  json heads = json::array();
+  for (const auto& h : e.heads) heads.push_back({{"account_id", h.account_id}, {"seq", h.seq}, {"hash", h.hash}});
+  return {{"covers_position", e.covers_position}, {"heads", heads}, {"public_key", e.public_key},
+          {"signature", e.signature}};
+}
+
 template <typename T>
 Result<EventData> Finish(Reader& r, T value) {
   if (!r.error.empty()) return Status::InvalidArgument(std::string(T::kType) + ": " + r.error);
@@ -108,20 +115,28 @@ std::string_view EventType(const EventData& d) {
   return std::visit([](const auto& e) { return std::decay_t<decltype(e)>::kType; }, d);
 }
 
+std::string CheckpointMessage(std::uint64_t covers_position, const std::vector<ChainHead>& heads) {
+  std::string m = "authledger-checkpoint-v1\n" + std::to_string(covers_position) + "\n";
+  for (const auto& h : heads) m += h.account_id + " " + std::to_string(h.seq) + " " + h.hash + "\n";
+  return m;
+}
+
 std::string_view EventKeyId(const EventData& d) {
   return std::visit(Overloaded{[](const AccountCreated&) { return std::string_view(); },
+                               [](const LedgerCheckpoint&) { return std::string_view(); },
                                [](const auto& e) { return std::string_view(e.key_id); }},
                     d);
 }
 
 std::string EventSubject(const EventData& d) {
+  if (std::holds_alternative<LedgerCheckpoint>(d)) return "checkpoint";
   std::string_view k = EventKeyId(d);
   return k.empty() ? std::string("account") : "keys/" + std::string(k);
 }
 
 std::vector<std::string_view> AllEventTypes() {
   return {AccountCreated::kType, KeyCreated::kType, KeyScopesGranted::kType, KeyScopesRevoked::kType,
-          KeyRotated::kType,     KeyRevoked::kType, KeyUsed::kType};
+          KeyRotated::kType,     KeyRevoked::kType, KeyUsed::kType,           LedgerCheckpoint::kType};
 }
 
 json EventDataToJson(const EventData& d) {
@@ -175,6 +190,26 @@ Result<EventData> EventDataFromJson(std::string_view type, const json& j) {
     r.Int("last_used_at", &e.last_used_at);
     r.Str("ip", &e.ip, false);
     r.Uint("uses", &e.uses);
+    return Finish(r, std::move(e));
+  }
+  if (type == LedgerCheckpoint::kType) {
+    LedgerCheckpoint e;
+    r.Uint("covers_position", &e.covers_position);
+    r.Str("public_key", &e.public_key);
+    r.Str("signature", &e.signature);
+    if (const json* heads = r.Field("heads", true)) {
+      if (!heads->is_array()) return Status::InvalidArgument("checkpoint: 'heads' must be an array");
+      for (const auto& hj : *heads) {
+        if (!hj.is_object()) return Status::InvalidArgument("checkpoint: a head must be an object");
+        Reader hr{hj, {}};
+        ChainHead h;
+        hr.Str("account_id", &h.account_id);
+        hr.Uint("seq", &h.seq);
+        hr.Str("hash", &h.hash);
+        if (!hr.error.empty()) return Status::InvalidArgument("checkpoint head: " + hr.error);
+        e.heads.push_back(std::move(h));
+      }
+    }
     return Finish(r, std::move(e));
   }
   return Status::InvalidArgument("unknown event type '" + std::string(type) + "'");

@@ -62,6 +62,30 @@ struct KeyRevoked {
   std::string reason;
 };
 
+// A signed statement of every account chain's head, appended by the server at
+// an interval and at shutdown. `covers_position` is the ledger position right
+// before this event: the heads are exactly the chains' state there. The
+// signature is Ed25519 over CheckpointMessage(covers_position, heads).
+struct ChainHead {
+  std::string account_id;
+  std::uint64_t seq = 0;
+  std::string hash;  // hex SHA-256 of the account's event `seq`
+  bool operator==(const ChainHead&) const = default;
+};
+struct LedgerCheckpoint {
+  static constexpr std::string_view kType = "io.authledger.ledger.checkpoint.v1";
+  std::uint64_t covers_position = 0;
+  std::vector<ChainHead> heads;  // sorted by account id; the ledger chain itself excluded
+  std::string public_key;        // hex, 32 bytes
+  std::string signature;         // hex, 64 bytes
+};
+// The exact bytes a checkpoint's signature covers:
+//   "authledger-checkpoint-v1\n<covers_position>\n" + "<account> <seq> <hash>\n" per head.
+std::string CheckpointMessage(std::uint64_t covers_position, const std::vector<ChainHead>& heads);
+
+// Checkpoints form their own chain under this reserved account id.
+inline constexpr std::string_view kLedgerAccountId = "acct_000000000000";
+
 struct KeyUsed {
   static constexpr std::string_view kType = "io.authledger.key.used.v1";
   std::string key_id;
@@ -70,11 +94,12 @@ struct KeyUsed {
   std::uint64_t uses = 0;  // uses observed since the previous KeyUsed event
 };
 
-using EventData =
-    std::variant<AccountCreated, KeyCreated, KeyScopesGranted, KeyScopesRevoked, KeyRotated, KeyRevoked, KeyUsed>;
+using EventData = std::variant<AccountCreated, KeyCreated, KeyScopesGranted, KeyScopesRevoked, KeyRotated, KeyRevoked,
+                               KeyUsed, LedgerCheckpoint>;
 
 std::string_view EventType(const EventData& d);
-// The CloudEvents subject: "keys/<id>" for key events, "account" otherwise.
+// The CloudEvents subject: "keys/<id>" for key events, "checkpoint" for
+// checkpoints, "account" otherwise.
 std::string EventSubject(const EventData& d);
 // The key an event is about, or "" for account-level events.
 std::string_view EventKeyId(const EventData& d);

@@ -2,6 +2,7 @@
 // ApiDeps must outlive the router. See docs/api.md for the contract of each.
 #pragma once
 
+#include "commands/checkpointer.h"
 #include "commands/command_context.h"
 #include "commands/usage_recorder.h"
 #include "gateway/auth.h"
@@ -18,6 +19,7 @@ struct ApiDeps {
   Authenticator& auth;
   UsageRecorder& usage;
   Projector& projector;
+  Checkpointer& checkpointer;
   const Clock& clock;
   std::string version;
 };
@@ -27,7 +29,7 @@ struct ApiDeps {
 void AddKeysApi(Router& router, ApiDeps& deps);
 // POST /v1/keys/verify: the hot path.
 void AddVerifyApi(Router& router, ApiDeps& deps);
-// GET /v1/audit-log.
+// GET /v1/audit-log, GET /v1/audit/public-key.
 void AddAuditApi(Router& router, ApiDeps& deps);
 // GET /healthz, /readyz, /metrics.
 void AddHealthApi(Router& router, ApiDeps& deps);

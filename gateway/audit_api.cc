@@ -43,9 +43,17 @@ HttpResponse AuditLog(ApiDeps& d, RequestContext& ctx) {
   return JsonResponse(ctx.req, http::status::ok, body.dump());
 }
 
+// The checkpoint signing key's public half: auditors pin it in `audit verify --public-key`.
+HttpResponse PublicKey(ApiDeps& d, RequestContext& ctx) {
+  json body = {{"algorithm", "Ed25519"}, {"public_key", d.checkpointer.public_key_hex()}};
+  return JsonResponse(ctx.req, http::status::ok, body.dump());
+}
+
 }  // namespace
 
 void AddAuditApi(Router& r, ApiDeps& d) {
+  r.Add(http::verb::get, "/v1/audit/public-key", HandlerKind::kInline,
+        [&d](RequestContext& c) { return PublicKey(d, c); });
   r.Add(http::verb::get, "/v1/audit-log", HandlerKind::kBlocking, [&d](RequestContext& c) { return AuditLog(d, c); });
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/router.h"
 
+#include <algorithm>
+
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -76,30 +78,35 @@ Router::Match Router::Find(const HttpRequest& req, std::string_view path) const 
   Match m;
   auto segs = Split(path);
   std::string allow;
-  for (const Route& r : routes_) {
-    if (r.segments.size() != segs.size()) continue;
-    std::vector<std::string> params;
-    bool ok = true;
-    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
-      if (IsParam(r.segments[i])) {
-        std::string decoded;
-        if (!UrlDecode(segs[i], &decoded) || decoded.empty() || decoded.size() > 256) ok = false;
-        else params.push_back(std::move(decoded));
-      } else {
-        ok = r.segments[i] == segs[i];
+  // Literal routes win over parameterised ones: GET /v1/keys/verify is a 405 on
+  // the verify route, not a lookup of a key called "verify".
+  for (int pass = 0; pass < 2 && allow.empty(); ++pass) {
+    for (const Route& r : routes_) {
+      bool literal = std::none_of(r.segments.begin(), r.segments.end(), IsParam);
+      if (literal != (pass == 0) || r.segments.size() != segs.size()) continue;
+      std::vector<std::string> params;
+      bool ok = true;
+      for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+        if (IsParam(r.segments[i])) {
+          std::string decoded;
+          if (!UrlDecode(segs[i], &decoded) || decoded.empty() || decoded.size() > 256) ok = false;
+          else params.push_back(std::move(decoded));
+        } else {
+          ok = r.segments[i] == segs[i];
+        }
       }
+      if (!ok) continue;
+      if (r.method != req.method()) {
+        if (!allow.empty()) allow += ", ";
+        allow += std::string(http::to_string(r.method));
+        continue;
+      }
+      m.handler = &r.handler;
+      m.kind = r.kind;
+      m.params = std::move(params);
+      m.endpoint = std::string(http::to_string(r.method)) + " " + r.pattern;
+      return m;
     }
-    if (!ok) continue;
-    if (r.method != req.method()) {
-      if (!allow.empty()) allow += ", ";
-      allow += std::string(http::to_string(r.method));
-      continue;
-    }
-    m.handler = &r.handler;
-    m.kind = r.kind;
-    m.params = std::move(params);
-    m.endpoint = std::string(http::to_string(r.method)) + " " + r.pattern;
-    return m;
   }
   if (!allow.empty()) {
     m.error = Problem(req, http::status::method_not_allowed, "method-not-allowed", "Method not allowed",

@@ -1,5 +1,6 @@
 #include "ledger/chain_verifier.h"
 
+#include "domain/crypto.h"
 #include "domain/envelope.h"
 
 namespace authledger {
@@ -26,7 +27,7 @@ Status ChainVerifier::Add(Position position, std::string_view bytes) {
   Head& head = heads_[e->account_id];
   if (head.seq == 0 && head.hash.empty()) {
     head.hash = kGenesisHash;
-    ++report_.accounts;
+    if (e->account_id != kLedgerAccountId) ++report_.accounts;
   }
   const std::string link = "account " + e->account_id + " seq " + std::to_string(e->seq) + " at " + at;
   if (e->seq != head.seq + 1) {
@@ -40,10 +41,50 @@ Status ChainVerifier::Add(Position position, std::string_view bytes) {
     return Fail(e->account_id, e->seq, position,
                 link + ": prevhash does not match the stored bytes of " + prev + " (that event was altered, or this one inserted)");
   }
+  if (std::holds_alternative<LedgerCheckpoint>(e->data)) {
+    if (Status s = CheckCheckpoint(*e, position); !s.ok()) return s;
+  } else {
+    ++report_.after_last_checkpoint;
+  }
   head.seq = e->seq;
   head.hash = EventHash(bytes);
   head.position = position;
   ++report_.events;
+  return Status::Ok();
+}
+
+Status ChainVerifier::CheckCheckpoint(const Event& e, Position position) {
+  const auto& cp = std::get<LedgerCheckpoint>(e.data);
+  const std::string link = "checkpoint seq " + std::to_string(e.seq) + " at position " + std::to_string(position);
+  std::string pub, sig;
+  if (!FromHex(cp.public_key, &pub) || !FromHex(cp.signature, &sig))
+    return Fail(e.account_id, e.seq, position, link + ": malformed key or signature");
+  if (!trusted_key_.empty() && pub != trusted_key_)
+    return Fail(e.account_id, e.seq, position, link + ": signed by a key other than the trusted one (forged?)");
+  if (report_.signer.empty()) report_.signer = cp.public_key;
+  if (cp.public_key != report_.signer)
+    return Fail(e.account_id, e.seq, position, link + ": signed by a different key than earlier checkpoints");
+  if (!Ed25519Verify(pub, CheckpointMessage(cp.covers_position, cp.heads), sig))
+    return Fail(e.account_id, e.seq, position, link + ": the signature does not verify (forged or altered)");
+  if (cp.covers_position != position - 1)
+    return Fail(e.account_id, e.seq, position, link + ": covers position " + std::to_string(cp.covers_position) +
+                                                   " instead of the one before it (events inserted or removed)");
+  // The signed heads must be exactly the chains as verified so far.
+  std::size_t accounts = 0;
+  for (const auto& h : cp.heads) {
+    auto it = heads_.find(h.account_id);
+    if (it == heads_.end() || it->second.seq != h.seq || it->second.hash != h.hash)
+      return Fail(h.account_id, it == heads_.end() ? 0 : it->second.seq, position,
+                  link + ": the signed head of account " + h.account_id + " (seq " + std::to_string(h.seq) +
+                      ") differs from the ledger's (events of that account were altered, removed or inserted)");
+    ++accounts;
+  }
+  std::size_t expected = heads_.size() - (heads_.count(std::string(kLedgerAccountId)) ? 1 : 0);
+  if (accounts != expected)
+    return Fail(e.account_id, e.seq, position, link + ": signs " + std::to_string(accounts) + " account chains but the ledger has " +
+                                                   std::to_string(expected) + " (an account's events were inserted)");
+  ++report_.checkpoints;
+  report_.after_last_checkpoint = 0;
   return Status::Ok();
 }
 

@@ -16,22 +16,32 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "domain/envelope.h"
 #include "domain/status.h"
 #include "ledger/event_log.h"
 
 namespace authledger {
 
 struct ChainReport {
-  std::uint64_t events = 0;    // events verified
-  std::uint64_t accounts = 0;  // distinct chains
+  std::uint64_t events = 0;       // events verified
+  std::uint64_t accounts = 0;     // distinct account chains (the ledger chain excluded)
+  std::uint64_t checkpoints = 0;  // signed checkpoints verified
+  std::uint64_t after_last_checkpoint = 0;  // events no signature covers yet
+  std::string signer;             // hex public key that signed the checkpoints
   // Set on failure: where the first broken link is.
   std::string account;
   std::uint64_t seq = 0;
   Position position = 0;
 };
 
+// Checkpoints (io.authledger.ledger.checkpoint.v1) are verified too: their
+// heads must equal every account chain's head at the position before them, and
+// their Ed25519 signature must verify — with `trusted_public_key` (32 raw
+// bytes) if given, else with the key the first checkpoint names, which every
+// later checkpoint must share.
 class ChainVerifier {
  public:
+  explicit ChainVerifier(std::string trusted_public_key = "") : trusted_key_(std::move(trusted_public_key)) {}
   // Verifies the next event; `position` must follow the previous one.
   Status Add(Position position, std::string_view stored_bytes);
   const ChainReport& report() const { return report_; }
@@ -45,6 +55,9 @@ class ChainVerifier {
   };
   Status Fail(std::string account, std::uint64_t seq, Position position, const std::string& what);
 
+  Status CheckCheckpoint(const Event& e, Position position);
+
+  std::string trusted_key_;
   ChainReport report_;
   Status status_;
   Position last_position_ = 0;

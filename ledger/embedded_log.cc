@@ -493,6 +493,11 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
       } else if (auto jt = account_seqs_.find(b.account_id); jt != account_seqs_.end()) {
         cur = jt->second;
       }
+      if (b.expected_head && *b.expected_head != next - 1) {
+        w->status = Status::Conflict("ledger append expected head " + std::to_string(*b.expected_head) +
+                                     " but the ledger is at " + std::to_string(next - 1));
+        continue;
+      }
       if (b.expected_seq != cur) {
         w->status = Status::Conflict("ledger append for account " + b.account_id +
                                      " expected sequence " + std::to_string(b.expected_seq) +

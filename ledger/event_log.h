@@ -9,6 +9,9 @@
 //  - Optimistic concurrency: a batch names its account and the account sequence
 //    its caller last saw; if another batch for that account was appended since,
 //    Append fails with Status::Conflict and writes nothing.
+//  - A batch may also name the ledger head it expects (expected_head): it is
+//    appended only if its first event lands at expected_head+1 (checkpoints
+//    use this to sign exactly the state before them).
 //  - Nothing is ever rewritten. Read(from) returns events in Position order.
 //  - Thread-safe. Appends from many threads are group-committed.
 #pragma once
@@ -16,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,7 @@ struct AppendBatch {
   // The account's sequence number of the last event the caller saw (0: none).
   // The batch's events carry expected_seq+1, expected_seq+2, ...
   std::uint64_t expected_seq = 0;
+  std::optional<Position> expected_head;  // if set: Conflict unless the log's head is exactly this
   std::vector<std::string> events;  // serialized envelopes, in order; non-empty
 };
 

@@ -135,6 +135,42 @@ Result<KeyState> Queries::Key(const std::string& account_id, const std::string& 
   return KeyStateFromJson(json::parse(v, nullptr, false));
 }
 
+Result<Queries::ChainHeads> Queries::ChainHeadsNow() const {
+  const rocksdb::Snapshot* snap = store_.db()->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  ChainHeads out;
+  Status status;
+  std::string pos;
+  rocksdb::Status s = store_.db()->Get(ro, store_.cf(Cf::kMeta), "position", &pos);
+  if (s.ok() && pos.size() == 8) {
+    for (unsigned char c : pos) out.position = (out.position << 8) | c;
+  } else if (!s.IsNotFound()) {
+    status = FromRocks(s);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kAccounts)));
+  for (it->SeekToFirst(); status.ok() && it->Valid(); it->Next()) {
+    if (it->key() == rocksdb::Slice(kLedgerAccountId.data(), kLedgerAccountId.size())) continue;
+    json j = json::parse(it->value().ToStringView(), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
+        !j.contains("head_hash") || !j["head_hash"].is_string()) {
+      status = Status::Corruption("accounts model: damaged entry " + it->key().ToString());
+      break;
+    }
+    out.heads.push_back({it->key().ToString(), j["seq"].get<std::uint64_t>(), j["head_hash"].get<std::string>()});
+  }
+  if (status.ok() && !it->status().ok()) status = FromRocks(it->status());
+  it.reset();
+  store_.db()->ReleaseSnapshot(snap);
+  if (!status.ok()) return status;
+  return out;
+}
+
+bool Queries::IsCheckpointAt(Position p) const {
+  rocksdb::PinnableSlice v;
+  return store_.Get(Cf::kAudit, AuditKey(std::string(kLedgerAccountId), p), &v).ok();
+}
+
 bool Queries::KeyIdTaken(const std::string& key_id) const {
   rocksdb::PinnableSlice v;
   return store_.Get(Cf::kKeyIndex, key_id, &v).code() != Status::Code::kNotFound;

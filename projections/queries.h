@@ -53,6 +53,15 @@ class Queries {
   Result<AccountState> Account(const std::string& account_id) const;
   Result<std::vector<KeyState>> ListKeys(const std::string& account_id) const;
   Result<KeyState> Key(const std::string& account_id, const std::string& key_id) const;
+  // Every account chain's head (the ledger chain excluded), sorted by account,
+  // and the position they are as of — read from one consistent snapshot.
+  struct ChainHeads {
+    Position position = 0;
+    std::vector<ChainHead> heads;
+  };
+  Result<ChainHeads> ChainHeadsNow() const;
+  // True if the event at `p` is a checkpoint.
+  bool IsCheckpointAt(Position p) const;
   // True if any account has (or had) a key with this id.
   bool KeyIdTaken(const std::string& key_id) const;
 

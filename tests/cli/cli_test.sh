@@ -59,9 +59,10 @@ verify() {
 stop_server
 grep -qF "$NEWKEY" "$TMP/server.log" && fail "a key appeared in the server log"
 
-# 5 events: account, admin key, ci key, and a key.used.v1 for each of the two keys used
+# 6 events: account, admin key, ci key, a key.used.v1 for each of the two keys used, and the
+# checkpoint signed when the server stopped
 "$BIN" rebuild --data "$DATA" >"$TMP/rebuild.out" 2>&1 || fail "rebuild failed: $(cat "$TMP/rebuild.out")"
-grep -q "rebuilt projections from 5 events" "$TMP/rebuild.out" || fail "rebuild output: $(cat "$TMP/rebuild.out")"
+grep -q "rebuilt projections from 6 events" "$TMP/rebuild.out" || fail "rebuild output: $(cat "$TMP/rebuild.out")"
 
 start_server
 [ "$(verify "$NEWKEY")" = VALID ] || fail "key does not verify after rebuild + restart"

@@ -1,0 +1,66 @@
+#include "commands/checkpointer.h"
+
+#include "domain/crypto.h"
+
+namespace authledger {
+
+Checkpointer::Checkpointer(CommandContext& ctx, Projector& projector, std::string signing_key)
+    : ctx_(ctx), projector_(projector), signing_key_(std::move(signing_key)) {
+  std::string pub = Ed25519PublicKey(signing_key_);
+  public_key_hex_ = ToHex(reinterpret_cast<const unsigned char*>(pub.data()), pub.size());
+}
+
+Checkpointer::~Checkpointer() {
+  Stop();
+  SecureWipe(signing_key_);
+}
+
+Result<Position> Checkpointer::Checkpoint() {
+  const Actor actor{"system", "checkpointer", "", ""};
+  const std::string ledger(kLedgerAccountId);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto out = ctx_.ExecuteAtHead(ledger, actor, [&](const AccountState&, TimeMs) -> Result<HeadBoundDecision> {
+      Position head = projector_.ledger_head();
+      if (head == 0) return HeadBoundDecision{};
+      if (Status s = projector_.WaitApplied(head, std::chrono::seconds(5)); !s.ok()) return s;
+      auto heads = ctx_.queries().ChainHeadsNow();
+      if (!heads.ok()) return heads.status();
+      if (heads->position != head) return Status::Conflict("ledger moved while reading chain heads");
+      if (ctx_.queries().IsCheckpointAt(head)) return HeadBoundDecision{};  // nothing new to sign
+      LedgerCheckpoint cp;
+      cp.covers_position = head;
+      cp.heads = std::move(heads->heads);
+      cp.public_key = public_key_hex_;
+      std::string sig = Ed25519Sign(signing_key_, CheckpointMessage(cp.covers_position, cp.heads));
+      cp.signature = ToHex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+      return HeadBoundDecision{{std::move(cp)}, head};
+    });
+    if (out.ok()) return out->position;
+    if (out.status().code() != Status::Code::kConflict) return out.status();
+  }
+  return Status::Conflict("the ledger kept moving; checkpoint postponed");
+}
+
+void Checkpointer::Start(std::chrono::milliseconds interval) {
+  stop_.store(false);
+  thread_ = std::thread([this, interval] {
+    while (!stop_.load()) {
+      {
+        std::unique_lock lock(wake_mu_);
+        if (wake_.wait_for(lock, interval, [&] { return stop_.load(); })) break;
+      }
+      (void)Checkpoint();  // a missed interval is retried at the next one and at stop
+    }
+  });
+}
+
+void Checkpointer::Stop() {
+  {
+    std::lock_guard lock(wake_mu_);
+    stop_.store(true);
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace authledger
