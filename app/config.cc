@@ -62,6 +62,7 @@ Status Config::Validate() const {
   if (failed_auth_per_minute < 1) return Status::InvalidArgument("security.failed_auth_per_minute must be >= 1");
   if (auto c = ScopeCatalogue::FromList(scope_catalogue); !c.ok()) return c.status();
   if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
+  if (audit_retention < kDayMs) return Status::InvalidArgument("audit.retention must be >= 1d");
   if (checkpoint_interval < kSecondMs) return Status::InvalidArgument("audit.checkpoint_interval must be >= 1s");
   return Status::Ok();
 }
@@ -110,7 +111,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    Read(t, "security", "failed_auth_per_minute", &failed),
                    ReadDuration(t, "usage", "resolution", &c.usage_resolution),
                    Read(t, "audit", "signing_key_file", &c.signing_key_file),
-                   ReadDuration(t, "audit", "checkpoint_interval", &c.checkpoint_interval)}) {
+                   ReadDuration(t, "audit", "checkpoint_interval", &c.checkpoint_interval),
+                   ReadDuration(t, "audit", "retention", &c.audit_retention)}) {
     if (!s.ok()) return s;
   }
   if (auto* arr = t["scopes"]["catalogue"].as_array()) {

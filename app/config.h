@@ -35,6 +35,7 @@ struct Config {
   // [audit]
   std::string signing_key_file;  // "" = <data_dir>/checkpoint.key
   TimeMs checkpoint_interval = 1 * kHourMs;
+  TimeMs audit_retention = 365 * kDayMs;  // how far back GET /v1/audit-log reaches (the ledger keeps all)
   // [usage]
   TimeMs usage_resolution = 15 * kMinuteMs;
   TimeMs usage_flush_interval = 1 * kSecondMs;

@@ -5,6 +5,8 @@
 //   authledger rebuild   --data DIR
 //   authledger audit verify --data DIR | --file FILE
 //   authledger audit export --data DIR --out FILE
+//   authledger replay    --data DIR --until TIME|POSITION --out OUTDIR [--keys ACCOUNT_ID]
+//   authledger replay    --out OUTDIR --keys ACCOUNT_ID [--valid-only]
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/audit.h"
+#include "app/replay.h"
 #include "domain/crypto.h"
 #include "app/node.h"
 
@@ -182,6 +185,49 @@ int AuditExportCmd(const CommonFlags& f, const std::string& out) {
   return 0;
 }
 
+int ReplayCmd(const CommonFlags& f, const std::string& until_text, const std::string& out, bool force,
+              const std::string& account, bool valid_only, const std::string& format) {
+  if (until_text.empty() && account.empty())
+    return Fail(Status::InvalidArgument("nothing to do: pass --until to replay, --keys to query a replay, or both"));
+  if (valid_only && account.empty()) return Fail(Status::InvalidArgument("--valid-only filters --keys ACCOUNT_ID"));
+  if (force && until_text.empty()) return Fail(Status::InvalidArgument("--force only applies to a replay (--until)"));
+  if (!until_text.empty()) {
+    auto until = ParseReplayUntil(until_text);
+    if (!until.ok()) return Fail(until.status());
+    auto config = Resolve(f);
+    if (!config.ok()) return Fail(config.status());
+    auto start = std::chrono::steady_clock::now();
+    auto last = start;
+    auto r = Replay(*config, *until, out, force, [&](Position p, Position target) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last > std::chrono::seconds(1) || p == target) {
+        double secs = std::chrono::duration<double>(now - start).count();
+        std::fprintf(stderr, "\rreplay: %llu events (%.0f events/s)", static_cast<unsigned long long>(p),
+                     secs > 0 ? static_cast<double>(p) / secs : 0.0);
+        last = now;
+      }
+    });
+    std::fprintf(stderr, "\n");
+    if (!r.ok()) return Fail(r.status());
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("replayed %llu of %llu events into %s in %.2fs\n", static_cast<unsigned long long>(r->events),
+                static_cast<unsigned long long>(r->ledger_head), out.c_str(), secs);
+    std::printf("position: %llu\n", static_cast<unsigned long long>(r->position));
+    std::printf("last_event_time: %s\n", FormatRfc3339(r->last_event_time).c_str());
+    std::printf("as_of: %s\n", FormatRfc3339(r->as_of).c_str());
+    if (r->stopped_before != 0)
+      std::printf("stopped before position %llu, the first event after --until (%s)\n",
+                  static_cast<unsigned long long>(r->stopped_before), FormatRfc3339(r->stopped_before_time).c_str());
+    std::fflush(stdout);
+  }
+  if (account.empty()) return 0;
+  ReplayInfo info;
+  auto keys = ReplayedKeys(out, account, valid_only, &info);
+  if (!keys.ok()) return Fail(keys.status());
+  PrintReplayedKeys(std::cout, info, account, *keys, valid_only, format);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -235,11 +281,34 @@ int main(int argc, char** argv) {
   exp->add_option("--out", audit_out, "file to write (line N = the event at position N)")->required();
   exp->footer("The file is self-contained: `authledger audit verify --file FILE` checks it offline.");
 
+  CommonFlags replay_flags;
+  std::string replay_until, replay_out, replay_account, replay_format = "table";
+  bool replay_force = false, replay_valid_only = false;
+  auto* replay = app.add_subcommand(
+      "replay", "Rebuild every read model as it stood at a past time or ledger position into a separate directory, "
+                "and query it");
+  AddCommon(replay, &replay_flags);
+  replay->add_option("--until", replay_until,
+                     "TIME (RFC 3339, e.g. 2026-03-01T00:00:00Z: every event whose time is <= TIME) or a ledger "
+                     "POSITION (every event up to it)");
+  replay->add_option("--out", replay_out, "the replay directory: written by --until, read by --keys")->required();
+  replay->add_flag("--force", replay_force, "replace the replay in a non-empty --out directory");
+  replay->add_option("--keys", replay_account, "ACCOUNT_ID: print that account's keys as they stood at the replay point");
+  replay->add_flag("--valid-only", replay_valid_only, "with --keys: only keys active or rotating at that time");
+  replay->add_option("--format", replay_format, "output of --keys: table or jsonl (default table)")
+      ->check(CLI::IsMember({"table", "jsonl"}));
+  replay->footer("With --until, run while the server is stopped (the ledger admits one process at a time); the data\n"
+                 "directory is only read. Without --until, --keys reads an existing replay. Statuses are computed at\n"
+                 "the replay time (TIME, or the time of the event at POSITION). See docs/replay.md.");
+
   CLI11_PARSE(app, argc, argv);
   if (*verify) return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict);
   if (*exp) return AuditExportCmd(audit_flags, audit_out);
   if (*serve) return Serve(serve_flags, listen, threads);
   if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);
   if (*rebuild) return RebuildCmd(rebuild_flags);
+  if (*replay)
+    return ReplayCmd(replay_flags, replay_until, replay_out, replay_force, replay_account, replay_valid_only,
+                     replay_format);
   return 0;
 }

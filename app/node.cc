@@ -108,7 +108,8 @@ Status Node::Serve() {
   usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
   checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
   deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
-                                               *checkpointer_, clock_, AUTHLEDGER_VERSION});
+                                               *checkpointer_, clock_, AUTHLEDGER_VERSION,
+                                               config_.audit_retention});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);

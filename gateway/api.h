@@ -22,6 +22,7 @@ struct ApiDeps {
   Checkpointer& checkpointer;
   const Clock& clock;
   std::string version;
+  TimeMs audit_retention = 365 * kDayMs;
 };
 
 // POST/GET /v1/keys, GET/DELETE /v1/keys/{id}, POST /v1/keys/{id}/rotate,

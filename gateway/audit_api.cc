@@ -1,8 +1,21 @@
-// GET /v1/audit-log?limit=N&cursor=C — the caller's account's events, newest
-// first, with actor, time, source IP and endpoint. `next_cursor` pages on to
-// older entries (null at the end).
+// GET /v1/audit-log — the caller's account's history, newest first by default.
+//
+//   since, until   RFC 3339 bounds on the event time (inclusive); the view never
+//                  reaches further back than audit.retention (365 days)
+//   type           event types, comma-separated (e.g. io.authledger.key.revoked.v1)
+//   key_id, actor, ip   only entries about that key / by that actor id / from that IP
+//   order          newest (default) | oldest
+//   limit          1..500 (json) or 1..10000 (jsonl, csv); default 50
+//   cursor         next_cursor of the previous page (opaque)
+//   format         json (default) | jsonl | csv — jsonl and csv carry the next
+//                  cursor in the X-Next-Cursor header instead of the body
+//
+// GET /v1/audit/public-key — the checkpoint signing key's public half.
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "domain/cidr.h"
+#include "domain/events.h"
 #include "gateway/api.h"
 #include "gateway/responses.h"
 
@@ -24,23 +37,117 @@ bool ParseUint(const std::string& s, std::uint64_t max, std::uint64_t* out) {
   return true;
 }
 
+// RFC 4180 field; cells that a spreadsheet would run as a formula are prefixed with '.
+std::string CsvField(std::string v) {
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v.insert(v.begin(), '\'');
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Csv(const std::vector<json>& entries) {
+  std::string out = "position,time,type,account_seq,subject,key_id,actor_type,actor_id,actor_ip,actor_endpoint,changes\r\n";
+  for (const auto& e : entries) {
+    const json& a = e.contains("actor") ? e["actor"] : json::object();
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\r\n", e.value("position", 0ull), CsvField(e.value("time", "")),
+                       CsvField(e.value("type", "")), e.value("account_seq", 0ull), CsvField(e.value("subject", "")),
+                       CsvField(e.value("key_id", "")), CsvField(a.value("type", "")), CsvField(a.value("id", "")),
+                       CsvField(a.value("ip", "")), CsvField(a.value("endpoint", "")),
+                       CsvField(e.contains("changes") ? e["changes"].dump() : ""));
+  }
+  return out;
+}
+
+// Reads the query into a filter; InvalidArgument names the bad parameter.
+Status ParseFilter(const RequestContext& ctx, TimeMs now, TimeMs retention, AuditFilter* f, std::string* format) {
+  std::string v;
+  *format = "json";
+  if (ctx.QueryParam("format", &v)) {
+    if (v != "json" && v != "jsonl" && v != "csv") return Status::InvalidArgument("format must be json, jsonl or csv");
+    *format = v;
+  }
+  std::uint64_t max_limit = *format == "json" ? 500 : 10000, limit = 50;
+  if (ctx.QueryParam("limit", &v) && (!ParseUint(v, max_limit, &limit) || limit == 0))
+    return Status::InvalidArgument("limit must be an integer from 1 to " + std::to_string(max_limit));
+  f->limit = limit;
+  for (const char* name : {"since", "until"}) {
+    if (!ctx.QueryParam(name, &v)) continue;
+    auto t = ParseRfc3339(v);
+    if (!t) return Status::InvalidArgument(std::string(name) + " must be an RFC 3339 time, e.g. 2026-03-01T00:00:00Z");
+    (std::string_view(name) == "since" ? f->since : f->until) = *t;
+  }
+  // The view's window: nothing older than the retention period.
+  TimeMs horizon = now - retention;
+  if (!f->since || *f->since < horizon) f->since = horizon;
+  if (ctx.QueryParam("type", &v)) {
+    std::string_view rest = v;
+    auto known = AllEventTypes();
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string type(rest.substr(0, comma));
+      if (std::find(known.begin(), known.end(), type) == known.end())
+        return Status::InvalidArgument("unknown event type '" + type.substr(0, 80) + "'");
+      f->types.insert(type);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (ctx.QueryParam("key_id", &v)) {
+    if (v.size() != 12) return Status::InvalidArgument("key_id must be a 12-character key id");
+    f->key_id = v;
+  }
+  if (ctx.QueryParam("actor", &v)) {
+    if (v.empty() || v.size() > 128) return Status::InvalidArgument("actor must be an actor id (1..128 characters)");
+    f->actor_id = v;
+  }
+  if (ctx.QueryParam("ip", &v)) {
+    if (!ParseIp(v)) return Status::InvalidArgument("ip must be an IPv4 or IPv6 address");
+    f->ip = v;
+  }
+  if (ctx.QueryParam("order", &v)) {
+    if (v != "newest" && v != "oldest") return Status::InvalidArgument("order must be newest or oldest");
+    f->newest_first = v == "newest";
+  }
+  if (ctx.QueryParam("cursor", &v)) {
+    f->after = AuditCursor::Decode(v);
+    if (!f->after) return Status::InvalidArgument("cursor must be a next_cursor value from a previous page");
+  }
+  return Status::Ok();
+}
+
 HttpResponse AuditLog(ApiDeps& d, RequestContext& ctx) {
   auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
   if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
   const Principal& p = std::get<Principal>(auth);
   if (auto wait = AwaitMinPosition(ctx, d.projector, kBlockingMinPositionWait)) return std::move(*wait);
-  std::string text;
-  std::uint64_t limit = 50, cursor = 0;
-  if (ctx.QueryParam("limit", &text) && !ParseUint(text, 500, &limit))
-    return ProblemFromStatus(ctx.req, Status::InvalidArgument("limit must be an integer from 1 to 500"));
-  if (limit == 0) return ProblemFromStatus(ctx.req, Status::InvalidArgument("limit must be an integer from 1 to 500"));
-  if (ctx.QueryParam("cursor", &text) && (!ParseUint(text, UINT64_MAX / 2, &cursor) || cursor == 0))
-    return ProblemFromStatus(ctx.req, Status::InvalidArgument("cursor must be a next_cursor value from a previous page"));
-  auto page = d.queries.Audit(p.account_id, cursor, limit);
+  AuditFilter filter;
+  std::string format;
+  if (Status s = ParseFilter(ctx, d.clock.Now(), d.audit_retention, &filter, &format); !s.ok())
+    return ProblemFromStatus(ctx.req, s);
+  auto page = d.queries.Audit(p.account_id, filter);
   if (!page.ok()) return ProblemFromStatus(ctx.req, page.status());
-  json body = {{"entries", page->entries},
-               {"next_cursor", page->next_before ? json(std::to_string(page->next_before)) : json(nullptr)}};
-  return JsonResponse(ctx.req, http::status::ok, body.dump());
+  json next = page->next ? json(page->next->Encode()) : json(nullptr);
+  if (format == "json")
+    return JsonResponse(ctx.req, http::status::ok, json{{"entries", page->entries}, {"next_cursor", next}}.dump());
+  std::string body;
+  if (format == "jsonl") {
+    for (const auto& e : page->entries) body.append(e.dump()).push_back('\n');
+  } else {
+    body = Csv(page->entries);
+  }
+  HttpResponse res{http::status::ok, ctx.req.version()};
+  res.set(http::field::content_type, format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson");
+  res.set(http::field::content_disposition,
+          std::string("attachment; filename=\"audit-log.") + (format == "csv" ? "csv" : "jsonl") + "\"");
+  res.set(http::field::cache_control, "no-store");
+  if (page->next) res.set("X-Next-Cursor", page->next->Encode());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
 }
 
 // The checkpoint signing key's public half: auditors pin it in `audit verify --public-key`.

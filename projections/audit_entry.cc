@@ -1,5 +1,7 @@
 #include "projections/audit_entry.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "projections/store.h"
@@ -10,6 +12,21 @@ std::string AuditPrefix(const std::string& account_id) { return account_id + "/"
 
 std::string AuditKey(const std::string& account_id, Position p) {
   return AuditPrefix(account_id) + ProjectionStore::EncodePosition(p);
+}
+
+std::string AuditTimeKey(const std::string& account_id, TimeMs time, Position p) {
+  return AuditPrefix(account_id) + ProjectionStore::EncodePosition(static_cast<std::uint64_t>(std::max<TimeMs>(time, 0))) +
+         ProjectionStore::EncodePosition(p);
+}
+
+bool ParseAuditTimeKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p) {
+  if (key.size() != prefix_len + 16) return false;
+  std::uint64_t t = 0, pos = 0;
+  for (std::size_t i = 0; i < 8; ++i) t = (t << 8) | static_cast<unsigned char>(key[prefix_len + i]);
+  for (std::size_t i = 8; i < 16; ++i) pos = (pos << 8) | static_cast<unsigned char>(key[prefix_len + i]);
+  *time = static_cast<TimeMs>(t);
+  *p = pos;
+  return true;
 }
 
 nlohmann::json AuditEntryToJson(const Event& e, Position p) {

@@ -18,6 +18,10 @@ namespace authledger {
 
 std::string AuditKey(const std::string& account_id, Position p);
 std::string AuditPrefix(const std::string& account_id);  // "<account id>/"
+// The time index: "<account id>/" + u64 BE time + u64 BE position (times before
+// 1970 sort as 0). Decodes back with ParseAuditTimeKey.
+std::string AuditTimeKey(const std::string& account_id, TimeMs time, Position p);
+bool ParseAuditTimeKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p);
 nlohmann::json AuditEntryToJson(const Event& e, Position p);
 
 }  // namespace authledger

@@ -1,5 +1,6 @@
 #include "projections/projector.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -70,6 +71,7 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
     if (!s.ok()) return Status::Corruption("position " + std::to_string(se.position) + ": " + s.message());
     if (auto k = EventKeyId(ev->data); !k.empty()) changed_keys.emplace(ev->account_id, std::string(k));
     wb.Put(store_.cf(Cf::kAudit), AuditKey(ev->account_id, se.position), AuditEntryToJson(*ev, se.position).dump());
+    wb.Put(store_.cf(Cf::kAuditTime), AuditTimeKey(ev->account_id, ev->time, se.position), rocksdb::Slice());
     pos = se.position;
   }
   for (const auto& [account, key_id] : changed_keys) {
@@ -89,9 +91,9 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
   return Status::Ok();
 }
 
-Status Projector::Step() {
+Status Projector::Step(std::size_t max) {
   std::vector<StoredEvent> events;
-  Status s = log_.Read(applied() + 1, kBatchEvents, &events);
+  Status s = log_.Read(applied() + 1, max, &events);
   if (!s.ok() || events.empty()) return s;
   return ApplyBatch(events);
 }
@@ -99,6 +101,22 @@ Status Projector::Step() {
 Status Projector::CatchUp(const std::function<void(Position)>& progress) {
   while (applied() < log_.Head()) {
     Status s = Step();
+    if (!s.ok()) {
+      Fail(s);
+      return s;
+    }
+    if (progress) progress(applied());
+  }
+  return Status::Ok();
+}
+
+Status Projector::CatchUpTo(Position limit, const std::function<void(Position)>& progress) {
+  limit = std::min(limit, log_.Head());
+  while (applied() < limit) {
+    Position before = applied();
+    Status s = Step(static_cast<std::size_t>(std::min<Position>(kBatchEvents, limit - before)));
+    if (s.ok() && applied() == before)
+      s = Status::Corruption("the ledger returned no event at position " + std::to_string(before + 1));
     if (!s.ok()) {
       Fail(s);
       return s;

@@ -29,6 +29,10 @@ class Projector {
   // Applies everything up to the log's current head on the calling thread.
   // `progress` (optional) is called after each batch with the applied position.
   Status CatchUp(const std::function<void(Position)>& progress = nullptr);
+  // Like CatchUp, but applies nothing after position `limit` (clamped to the
+  // log's head): the read models then stand exactly as they did once event
+  // `limit` was applied (`authledger replay --until`). Same code path as CatchUp.
+  Status CatchUpTo(Position limit, const std::function<void(Position)>& progress = nullptr);
   // Follows the log on a background thread until Stop().
   void Start();
   void Stop();
@@ -45,7 +49,7 @@ class Projector {
 
  private:
   Status ApplyBatch(const std::vector<StoredEvent>& events);
-  Status Step();  // reads and applies one batch if there is one
+  Status Step(std::size_t max = kBatchEvents);  // reads and applies one batch (<= max events) if there is one
   void Run();
   void Fail(Status s);
 

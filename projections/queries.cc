@@ -176,33 +176,4 @@ bool Queries::KeyIdTaken(const std::string& key_id) const {
   return store_.Get(Cf::kKeyIndex, key_id, &v).code() != Status::Code::kNotFound;
 }
 
-Result<Queries::AuditPage> Queries::Audit(const std::string& account_id, Position before, std::size_t limit) const {
-  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
-  AuditPage page;
-  std::string prefix = AuditPrefix(account_id);
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kAudit)));
-  if (before == 0) {
-    it->SeekForPrev(prefix + std::string(8, '\xff'));
-  } else {
-    std::string start = AuditKey(account_id, before);
-    it->SeekForPrev(start);
-    if (it->Valid() && it->key() == rocksdb::Slice(start)) it->Prev();
-  }
-  Position last = 0;
-  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
-    if (page.entries.size() == limit) {
-      page.next_before = last;
-      break;
-    }
-    nlohmann::json entry = json::parse(it->value().ToStringView(), nullptr, false);
-    if (entry.is_discarded() || !entry.is_object() || it->key().size() != prefix.size() + 8)
-      return Status::Corruption("audit view: damaged entry for account " + account_id);
-    last = 0;
-    for (unsigned char c : it->key().ToStringView().substr(prefix.size())) last = (last << 8) | c;
-    page.entries.push_back(std::move(entry));
-  }
-  if (!it->status().ok()) return FromRocks(it->status());
-  return page;
-}
-
 }  // namespace authledger

@@ -15,6 +15,7 @@
 
 #include "domain/account_state.h"
 #include "domain/clock.h"
+#include "projections/audit_query.h"
 #include "projections/key_index.h"
 #include "projections/store.h"
 
@@ -60,17 +61,14 @@ class Queries {
     std::vector<ChainHead> heads;
   };
   Result<ChainHeads> ChainHeadsNow() const;
+  // One page of an account's audit view (projections/audit_query.h).
+  Result<AuditResult> Audit(const std::string& account_id, const AuditFilter& filter) const {
+    return QueryAudit(store_, account_id, filter);
+  }
   // True if the event at `p` is a checkpoint.
   bool IsCheckpointAt(Position p) const;
   // True if any account has (or had) a key with this id.
   bool KeyIdTaken(const std::string& key_id) const;
-
-  struct AuditPage {
-    std::vector<nlohmann::json> entries;  // newest first
-    Position next_before = 0;             // 0: no older entries
-  };
-  // Entries with position < before (0: from the newest), at most `limit`.
-  Result<AuditPage> Audit(const std::string& account_id, Position before, std::size_t limit) const;
 
  private:
   ProjectionStore& store_;

@@ -12,6 +12,7 @@ const char* CfName(Cf cf) {
     case Cf::kKeyIndex: return "key_index";
     case Cf::kAccountKeys: return "account_keys";
     case Cf::kAudit: return "audit";
+    case Cf::kAuditTime: return "audit_time";
     case Cf::kCount: break;
   }
   return "?";

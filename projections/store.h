@@ -6,6 +6,7 @@
 //   key_index     key id -> KeyRecord (binary; the verify hot path)
 //   account_keys  account id "/" key id -> KeyState JSON (keys by account)
 //   audit         account id "/" u64 BE position -> audit entry JSON
+//   audit_time    account id "/" u64 BE time ms, u64 BE position -> "" (time index of audit)
 //
 // The projector writes a whole batch of events' effects and the new position in
 // one WriteBatch, so the models and their position never disagree. Everything
@@ -23,7 +24,7 @@
 
 namespace authledger {
 
-enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kCount };
+enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kAuditTime, kCount };
 const char* CfName(Cf cf);
 
 class ProjectionStore {

@@ -1,6 +1,8 @@
 // GET /v1/audit-log: newest first, actor/time/IP/endpoint, cursor paging.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/support/test_node.h"
 
 namespace authledger::testing {
@@ -68,6 +70,81 @@ TEST(AuditLogTest, AccountsSeeOnlyTheirOwnHistory) {
   auto entries = t.http().Call("GET", "/v1/audit-log", t.admin_key()).json()["entries"];
   for (const auto& e : entries) EXPECT_EQ(e.count("account_id"), 0u);  // implied by the caller
   EXPECT_EQ(entries.size(), 3u);
+}
+
+// Filters, order, formats and the retention window, with the test clock.
+TEST(AuditLogTest, FiltersOrderFormatsAndTheRetentionWindow) {
+  TestNode t;
+  auto& http = t.http();
+  const std::string admin = t.admin_key();
+  json a = t.CreateKey({{"name", "a"}, {"scopes", {"monitors:read"}}});  // day 0
+  t.clock().Advance(10 * kDayMs);
+  json b = t.CreateKey({{"name", "b,\"=cmd\""}, {"scopes", {"alerts:read"}}});  // day 10
+  ASSERT_EQ(http.Call("DELETE", "/v1/keys/" + a["id"].get<std::string>(), admin).status, 200);
+  t.clock().Advance(10 * kDayMs);  // day 20
+  ASSERT_EQ(http.Call("POST", "/v1/keys/" + b["id"].get<std::string>() + "/scopes", admin,
+                      {{"scopes", {"monitors:read"}}}).status, 200);
+  auto entries = [&](const std::string& query) {
+    auto r = http.Call("GET", "/v1/audit-log" + query, admin);
+    EXPECT_EQ(r.status, 200) << query << " " << r.body;
+    return r.json()["entries"];
+  };
+  auto types = [](const json& es) {
+    std::vector<std::string> v;
+    for (const auto& e : es) v.push_back(e["type"].get<std::string>().substr(14));  // drop "io.authledger."
+    return v;
+  };
+  // type, key and time filters
+  EXPECT_EQ(types(entries("?type=io.authledger.key.revoked.v1")), (std::vector<std::string>{"key.revoked.v1"}));
+  EXPECT_EQ(entries("?key_id=" + a["id"].get<std::string>()).size(), 2u);  // created + revoked
+  EXPECT_EQ(types(entries("?since=2026-01-05T00:00:00Z&until=2026-01-15T00:00:00Z")),
+            (std::vector<std::string>{"key.revoked.v1", "key.created.v1"}));
+  EXPECT_EQ(entries("?type=io.authledger.key.created.v1,io.authledger.account.created.v1").size(), 4u);
+  EXPECT_EQ(entries("?actor=tester").size(), 2u);  // bootstrap's two events
+  EXPECT_EQ(entries("?ip=127.0.0.1").size(), 4u);  // every REST change
+  // oldest first
+  EXPECT_EQ(types(entries("?order=oldest&limit=2")), (std::vector<std::string>{"account.created.v1", "key.created.v1"}));
+  // paging in both orders gives the same entries, reversed
+  auto all = [&](const std::string& order) {
+    json out = json::array();
+    std::string cursor;
+    for (int i = 0; i < 10; ++i) {
+      auto r = http.Call("GET", "/v1/audit-log?limit=2&order=" + order + (cursor.empty() ? "" : "&cursor=" + cursor), admin);
+      json body = r.json();
+      for (auto& e : body["entries"]) out.push_back(e);
+      if (body["next_cursor"].is_null()) break;
+      cursor = body["next_cursor"];
+    }
+    return out;
+  };
+  json newest = all("newest"), oldest = all("oldest");
+  ASSERT_EQ(newest.size(), 6u);
+  std::reverse(oldest.begin(), oldest.end());
+  EXPECT_EQ(newest, oldest);
+  // JSON Lines and CSV exports
+  auto jsonl = http.Call("GET", "/v1/audit-log?format=jsonl&limit=2", admin);
+  EXPECT_EQ(jsonl.header("content-type"), "application/x-ndjson");
+  EXPECT_EQ(std::count(jsonl.body.begin(), jsonl.body.end(), '\n'), 2);
+  EXPECT_FALSE(jsonl.header("x-next-cursor").empty());
+  auto csv = http.Call("GET", "/v1/audit-log?format=csv", admin);
+  EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body.rfind("position,time,type,", 0), 0u);
+  EXPECT_NE(csv.body.find("\"{\"\"key_id\"\""), std::string::npos) << csv.body;  // JSON quoted per RFC 4180
+  EXPECT_EQ(csv.body.find(",=cmd"), std::string::npos);  // no bare formula cells
+  // bad parameters
+  for (const char* q : {"?since=yesterday", "?type=io.authledger.nope.v1", "?order=sideways", "?format=xml",
+                        "?key_id=short", "?ip=999.1.1.1", "?limit=10001&format=csv", "?cursor=12"})
+    EXPECT_EQ(http.Call("GET", std::string("/v1/audit-log") + q, admin).status, 400) << q;
+  // The 365-day window (inclusive): at day 375 the day-10 events are exactly at its edge...
+  t.clock().Set(TestNode::kStart + 375 * kDayMs);
+  EXPECT_EQ(entries("").size(), 3u);
+  // ...and a millisecond later they have left the view; the ledger keeps them.
+  t.clock().Advance(1);
+  EXPECT_EQ(types(entries("")), (std::vector<std::string>{"key.scopes_granted.v1"}));
+  EXPECT_EQ(types(entries("?since=2025-01-01T00:00:00Z")), (std::vector<std::string>{"key.scopes_granted.v1"}));
+  t.clock().Advance(kDayMs * 20);
+  EXPECT_TRUE(entries("").empty());
+  EXPECT_GE(t.node().log().Head(), 6u);
 }
 
 }  // namespace

@@ -283,11 +283,15 @@ expect_json '["code"]' IP_NOT_ALLOWED
 step "audit log"
 call GET /v1/audit-log '/v1/audit-log?limit=2' 200 "${ADMIN[@]}"
 CURSOR="$(json_get "$TMP/resp.json" '["next_cursor"]')"
-[[ "$CURSOR" =~ ^[0-9]+$ ]] || die "the first audit page has no next_cursor"
+[[ "$CURSOR" =~ ^[0-9]+\.[0-9]+$ ]] || die "the first audit page has no next_cursor"
 call GET /v1/audit-log "/v1/audit-log?limit=2&cursor=$CURSOR" 200 "${ADMIN[@]}"
 call GET /v1/audit-log /v1/audit-log 200 "${ADMIN[@]}"
 call GET /v1/audit-log '/v1/audit-log?limit=500' 200 "${ADMIN[@]}"
 expect_json '["next_cursor"]' null
+call GET /v1/audit-log '/v1/audit-log?type=io.authledger.key.created.v1&order=oldest&since=2020-01-01T00:00:00Z' 200 "${ADMIN[@]}"
+call GET /v1/audit-log '/v1/audit-log?format=jsonl&limit=3' 200 "${ADMIN[@]}"
+call GET /v1/audit-log '/v1/audit-log?format=csv' 200 "${ADMIN[@]}"
+call GET /v1/audit/public-key /v1/audit/public-key 200
 
 step "503 (X-Min-Position far ahead)"
 FAR=999999999999

@@ -252,6 +252,25 @@ lines.forEach((line, i) => {
   const mt = Object.keys(content).find((k) => mediaType(k) === ct);
   if (!mt) return fail(where, `Content-Type "${headers['content-type'] ?? ''}" is not one of: ${Object.keys(content).join(', ')}`);
   let body = x.body;
+  if (ct === 'application/x-ndjson' && typeof body === 'string') {
+    // JSON Lines: every line must be an AuditEntry.
+    const entry = compile('#/components/schemas/AuditEntry', { $ref: '#/components/schemas/AuditEntry' });
+    const lines = body.split('\n').filter((l) => l !== '');
+    for (const [i, line] of lines.entries()) {
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        return fail(where, `JSON Lines line ${i + 1} is not JSON: ${line.slice(0, 200)}`);
+      }
+      if (!entry(e)) return fail(where, `JSON Lines line ${i + 1}: ${ajvErrors(entry.errors)}`);
+    }
+    return;
+  }
+  if (ct.startsWith('text/csv') && typeof body === 'string') {
+    if (!body.startsWith('position,time,type,')) return fail(where, 'the CSV has no header row');
+    return;
+  }
   if (/json/.test(ct) && typeof body === 'string') {
     try {
       body = JSON.parse(body);
