@@ -83,6 +83,8 @@ int Serve(const CommonFlags& f, const std::string& listen, int threads) {
   spdlog::info("authledger {} serving on {} (port {}), data {}, ledger head {}, projections at {}", AUTHLEDGER_VERSION,
                config->listen, (*node)->port(), config->data_dir, (*node)->log().Head(),
                (*node)->projector().applied());
+  spdlog::info("ledger checkpoints are signed with Ed25519 public key {} (GET /v1/audit/public-key)",
+               (*node)->checkpointer().public_key_hex());
   if ((*node)->log().Head() == 0)
     spdlog::warn("the ledger is empty: stop the server and run `authledger bootstrap --data {} --account NAME` "
                  "to create the first account and its admin key",
@@ -102,7 +104,8 @@ int BootstrapCmd(const CommonFlags& f, const std::string& account, bool allow_ex
   std::cout << "account: " << r->account_id << "\n"
             << "key_id: " << r->key_id << "\n"
             << "key: " << r->full_key << "\n"
-            << "position: " << r->position << std::endl;
+            << "position: " << r->position << "\n"
+            << "checkpoint_public_key: " << r->checkpoint_public_key << std::endl;
   std::cerr << "\nThis admin key (scope admin:*) is shown once and never stored; keep it in a secret manager.\n"
                "Start the server with `authledger serve --data "
             << config->data_dir << "` and create narrower keys with POST /v1/keys.\n";

@@ -158,7 +158,8 @@ Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, cons
   input.scopes = {std::string(kAdminWildcard)};
   auto key = CreateKey(n.commands(), account->account_id, input, Caller{}, actor);
   if (!key.ok()) return key.status();
-  return BootstrapResult{account->account_id, key->key.id, std::move(key->full_key), key->position};
+  return BootstrapResult{account->account_id, key->key.id, std::move(key->full_key), key->position,
+                         n.checkpointer().public_key_hex()};
 }
 
 Status Rebuild(const Config& config, const std::function<void(Position, Position)>& progress) {

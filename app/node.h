@@ -78,6 +78,7 @@ struct BootstrapResult {
   std::string key_id;
   std::string full_key;  // print once, then forget
   Position position = 0;
+  std::string checkpoint_public_key;  // hex Ed25519 key that signs checkpoints (for auditors)
 };
 // Creates an account and its first admin key (scope admin:*). Refuses when the
 // ledger already holds events, unless `allow_existing`.

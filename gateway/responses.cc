@@ -22,7 +22,7 @@ std::string RedactedPath(std::string_view target) {
     std::size_t j = path.find('/', i + 1);
     if (j == std::string_view::npos) j = path.size();
     std::string_view seg = path.substr(i, j - i);  // includes its leading '/'
-    out.append(seg.size() > 33 ? std::string_view("/<redacted>") : seg);
+    out.append(seg.size() > 33 ? std::string_view("/_redacted_") : seg);
     i = j;
   }
   return out;

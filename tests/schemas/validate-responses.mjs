@@ -138,6 +138,16 @@ function rewriteRefs(node) {
   }
   return out;
 }
+// The document's path template that a concrete path matches; the path itself if none does.
+function templateOf(path) {
+  const segs = path.split('/').filter(Boolean);
+  const templates = Object.keys(doc.paths);
+  const fits = (t) => {
+    const ts = t.split('/').filter(Boolean);
+    return ts.length === segs.length && ts.every((p, i) => /^\{.+\}$/.test(p) || p === segs[i]);
+  };
+  return templates.filter((t) => !t.includes('{')).find(fits) ?? templates.find(fits) ?? path;
+}
 const compiled = new Map(); // cache key -> validate function
 function compile(key, schema) {
   if (!compiled.has(key)) compiled.set(key, ajv.compile(rewriteRefs(schema)));
@@ -199,6 +209,9 @@ lines.forEach((line, i) => {
   }
   const method = String(x.method ?? '').toLowerCase();
   const status = Number(x.status);
+  // Exchanges recorded by the C++ test client carry the concrete path: find its template
+  // (literal paths first, as the server's router does).
+  if (x.path_template === undefined && typeof x.path === 'string') x.path_template = templateOf(x.path.split('?')[0]);
   const headers = x.headers ?? {};
   const where = `line ${i + 1} ${String(x.method).toUpperCase()} ${x.path_template} -> ${status}`;
   count++;

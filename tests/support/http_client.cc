@@ -1,5 +1,11 @@
 #include "tests/support/http_client.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -26,6 +32,21 @@ struct HttpClient::Impl {
     buffer.clear();
   }
 };
+
+namespace {
+// Appends one exchange to the suite's response dump (see the header).
+void RecordExchange(const std::string& method, const std::string& target, const HttpResult& r) {
+  static const char* dir = std::getenv("AUTHLEDGER_TEST_DUMP_DIR");
+  if (!dir || !*dir) return;
+  static std::mutex mu;
+  nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  nlohmann::json line = {{"method", method}, {"path", target}, {"status", r.status}, {"headers", r.headers},
+                         {"body", body.is_discarded() ? nlohmann::json(r.body) : body}};
+  std::lock_guard lock(mu);
+  std::ofstream(std::string(dir) + "/responses-" + std::to_string(::getpid()) + ".jsonl", std::ios::app)
+      << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+}  // namespace
 
 HttpClient::HttpClient(unsigned short port) : impl_(std::make_unique<Impl>()) { impl_->port = port; }
 HttpClient::~HttpClient() = default;
@@ -62,6 +83,7 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     }
     r.body = res.body();
     if (!res.keep_alive()) impl_->stream.reset();
+    RecordExchange(method, target, r);
     return r;
   }
   return {};

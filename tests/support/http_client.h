@@ -1,5 +1,8 @@
 // A small blocking HTTP/1.1 client over loopback for integration tests (Beast).
 // One keep-alive connection per client; reconnects if the server closed it.
+// With AUTHLEDGER_TEST_DUMP_DIR set, every exchange is also appended to
+// <dir>/responses-<pid>.jsonl, which tests/schemas/suite.sh validates against
+// the OpenAPI document.
 #pragma once
 
 #include <map>

@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <fstream>
+
+#include "ledger/embedded_log.h"
 #include <filesystem>
 #include <stdexcept>
 
@@ -32,7 +36,25 @@ TestNode::TestNode() {
   Start();
 }
 
-TestNode::~TestNode() { Shutdown(); }
+TestNode::~TestNode() {
+  Shutdown();
+  DumpEvents();
+}
+
+void TestNode::DumpEvents() {
+  const char* dir = std::getenv("AUTHLEDGER_TEST_DUMP_DIR");
+  if (!dir || !*dir) return;
+  static std::atomic<int> counter{0};
+  auto log = EmbeddedLog::Open(config_.LedgerDir());
+  if (!log.ok()) return;
+  std::ofstream out(std::string(dir) + "/events-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+                    ".jsonl");
+  std::vector<StoredEvent> events;
+  for (Position next = 1; (*log)->Read(next, 1024, &events).ok() && !events.empty();) {
+    for (const auto& e : events) out << e.bytes << "\n";
+    next = events.back().position + 1;
+  }
+}
 
 void TestNode::Start() {
   auto n = Node::Open(config_, clock_);

@@ -1,7 +1,9 @@
 // TestNode: a real authledger node for integration tests — embedded ledger and
 // RocksDB projections in a fresh temp directory, HTTP on a loopback port chosen
 // by the OS, and a ManualClock the test advances. Bootstraps one account with an
-// admin key (admin:*).
+// admin key (admin:*). With AUTHLEDGER_TEST_DUMP_DIR set, the destructor appends
+// every event of its ledger to <dir>/events-<pid>-<n>.jsonl (one file per
+// ledger), which tests/schemas/suite.sh validates against the event schemas.
 #pragma once
 
 #include <memory>
@@ -49,6 +51,7 @@ class TestNode {
 
  private:
   void Start();
+  void DumpEvents();
   TempDir dir_;
   ManualClock clock_{kStart};
   Config config_;
