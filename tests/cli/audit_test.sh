@@ -4,34 +4,22 @@
 # reordering, insertion, torn truncation) fails with exit 3 and names the first
 # broken link; a damaged ledger file fails too. Usage: audit_test.sh <authledger>
 set -euo pipefail
-BIN=${1:?usage: audit_test.sh <authledger binary>}
-TMP=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-DATA=$TMP/data
-J='Content-Type: application/json'
+source "$(dirname "$0")/../lib/authledger.bash"
+al_init "${1:-}"
 
 "$BIN" bootstrap --data "$DATA" --account acme >"$TMP/boot" 2>/dev/null
 "$BIN" bootstrap --data "$DATA" --account globex --allow-existing >"$TMP/boot2" 2>/dev/null
 ADMIN=$(sed -n 's/^key: //p' "$TMP/boot")
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" 2>"$TMP/server.log" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+start_server
 for name in a b c; do
-  curl -sf -X POST "http://127.0.0.1:$PORT/v1/keys" -H "Authorization: Bearer $ADMIN" -H "$J" \
+  curl -sf -X POST "$BASE/v1/keys" -H "Authorization: Bearer $ADMIN" -H "$J" \
     -d "{\"name\":\"$name\",\"scopes\":[\"monitors:read\"]}" >"$TMP/key-$name"
 done
-ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/key-a")
-PUB=$(curl -sf "http://127.0.0.1:$PORT/v1/audit/public-key" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["algorithm"]=="Ed25519"; print(d["public_key"])')
+ID=$(json_get "$TMP/key-a" id)
+PUB=$(curl -sf "$BASE/v1/audit/public-key" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["algorithm"]=="Ed25519"; print(d["public_key"])')
 [[ "$PUB" =~ ^[0-9a-f]{64}$ ]] || fail "no public key served"
-curl -sf -X DELETE "http://127.0.0.1:$PORT/v1/keys/$ID" -H "Authorization: Bearer $ADMIN" >/dev/null
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; SERVER_PID=""
+curl -sf -X DELETE "$BASE/v1/keys/$ID" -H "Authorization: Bearer $ADMIN" >/dev/null
+stop_server
 
 # Untouched: the ledger and its export verify.
 "$BIN" audit verify --data "$DATA" >"$TMP/v" || fail "untouched ledger did not verify: $(cat "$TMP/v")"

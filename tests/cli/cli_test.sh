@@ -3,16 +3,8 @@
 # printed once, refused the second time), serve on a free port, rebuild while
 # stopped, restart, lock against a second process. Usage: cli_test.sh <authledger>
 set -euo pipefail
-BIN=${1:?usage: cli_test.sh <authledger binary>}
-TMP=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-DATA=$TMP/data
+source "$(dirname "$0")/../lib/authledger.bash"
+al_init "${1:-}"
 
 # --help on every subcommand explains itself.
 "$BIN" --help | grep -q "bootstrap" || fail "top-level --help does not list bootstrap"
@@ -31,29 +23,16 @@ if "$BIN" bootstrap --data "$DATA" --account again >"$TMP/boot2" 2>&1; then fail
 grep -q "already has events" "$TMP/boot2" || fail "second bootstrap error unclear"
 grep -rqF "$KEY" "$DATA" && fail "the full key was written to the data directory"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_server() {
-  PORT=$(free_port)
-  "$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" 2>>"$TMP/server.log" &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0
-    sleep 0.1
-  done
-  fail "server did not become healthy: $(cat "$TMP/server.log")"
-}
-stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "server exited non-zero"; SERVER_PID=""; }
-
 start_server
 # A second process cannot open the same ledger.
 if "$BIN" rebuild --data "$DATA" 2>"$TMP/lock.err"; then fail "rebuild ran against a live server's ledger"; fi
 grep -qi "locked" "$TMP/lock.err" || fail "lock error unclear: $(cat "$TMP/lock.err")"
-NEW=$(curl -sf -X POST "http://127.0.0.1:$PORT/v1/keys" -H "Authorization: Bearer $KEY" \
+NEW=$(curl -sf -X POST "$BASE/v1/keys" -H "Authorization: Bearer $KEY" \
   -H 'Content-Type: application/json' -d '{"name":"ci","scopes":["monitors:read"]}')
-NEWKEY=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' <<<"$NEW")
+NEWKEY=$(json_get /dev/stdin key <<<"$NEW")
 verify() {
-  curl -sf -X POST "http://127.0.0.1:$PORT/v1/keys/verify" -H 'Content-Type: application/json' -d "{\"key\":\"$1\",\"scope\":\"monitors:read\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])'
+  curl -sf -X POST "$BASE/v1/keys/verify" -H "$J" -d "{\"key\":\"$1\",\"scope\":\"monitors:read\"}" |
+    json_get /dev/stdin code
 }
 [ "$(verify "$NEWKEY")" = VALID ] || fail "new key does not verify"
 stop_server

@@ -8,17 +8,8 @@
 # cases, and that the live data directory is left untouched.
 # Usage: replay_test.sh <authledger>
 set -euo pipefail
-BIN=${1:?usage: replay_test.sh <authledger binary>}
-TMP=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-DATA=$TMP/data
-J='Content-Type: application/json'
+source "$(dirname "$0")/../lib/authledger.bash"
+al_init "${1:-}"
 jget() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); [v := v[k] for k in sys.argv[2:]]; print(v)' "$@"; }
 
 "$BIN" replay --help | grep -q -- "--until" || fail "replay --help lacks --until"
@@ -29,12 +20,8 @@ jget() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); [v := v[k]
 ADMIN=$(sed -n 's/^key: //p' "$TMP/boot")
 ACCT=$(sed -n 's/^account: //p' "$TMP/boot")
 OTHER_ACCT=$(sed -n 's/^account: //p' "$TMP/boot2")
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-URL="http://127.0.0.1:$PORT"
-"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" 2>"$TMP/server.log" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "$URL/healthz" >/dev/null || fail "server did not start: $(cat "$TMP/server.log")"
+start_server
+URL=$BASE
 
 # A replay needs the ledger to itself.
 rc=0; "$BIN" replay --data "$DATA" --until 1 --out "$TMP/locked" >/dev/null 2>"$TMP/err" || rc=$?
@@ -70,7 +57,7 @@ step revoke-b DELETE "/v1/keys/$B"
 step rotate-a POST "/v1/keys/$A/rotate" '{"grace_period_seconds":3600}'
 C=$(jget "$TMP/rotate-a.json" id)
 step narrow-c DELETE "/v1/keys/$C/scopes/monitors:read"
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; SERVER_PID=""
+stop_server
 
 # Fingerprint of the whole live data directory, to prove replay leaves it alone.
 fingerprint() { (cd "$DATA" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }

@@ -1,0 +1,68 @@
+# Shared helpers for the shell tests that drive the real `authledger` binary.
+# Source it, then call al_init "$BIN":
+#   TMP, DATA        a fresh temp dir (removed on exit) and a data dir inside it
+#   J                the JSON Content-Type header for curl -H
+#   fail MSG         print FAIL: MSG and exit 1
+#   free_port        a free loopback TCP port
+#   start_server [ARGS...]   serve $DATA on a free port (PORT, BASE, SERVER_PID), wait for /healthz;
+#                    its log goes to $TMP/server.log
+#   stop_server      SIGTERM and wait; fails if the server exits non-zero
+#   json_get FILE KEY...     print FILE's JSON value at KEY, KEY2, ... (strings bare)
+#   redact           stdin -> stdout with anything shaped like a full key replaced
+# Everything here targets 127.0.0.1 only and is bounded in time.
+
+al_init() {
+  BIN=${1:?usage: <test>.sh <authledger binary>}
+  [ -x "$BIN" ] || { echo "FAIL: $BIN is not an executable" >&2; exit 2; }
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/authledger-shtest.XXXXXX")
+  DATA=$TMP/data
+  J='Content-Type: application/json'
+  SERVER_PID=""
+  trap al_cleanup EXIT
+}
+
+al_cleanup() {
+  local rc=$?
+  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_server() {
+  PORT=$(free_port)
+  BASE="http://127.0.0.1:$PORT"
+  "$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" "$@" 2>>"$TMP/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -sf "$BASE/healthz" >/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "server did not become healthy: $(redact <"$TMP/server.log")"
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" || fail "server exited non-zero"
+  SERVER_PID=""
+}
+
+json_get() {
+  python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v if isinstance(v, str) else json.dumps(v))' "$@"
+}
+
+redact() { sed -E 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g'; }
