@@ -15,38 +15,18 @@
 # RESPONSES_KEEP=FILE keeps a copy of the captured exchanges (full keys in it are redacted).
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: bash tests/schemas/responses.sh <authledger-binary>" >&2
-  exit 2
-fi
-BIN="$(realpath "$1")"
-[[ -x "$BIN" ]] || { echo "responses.sh: $1 is not an executable" >&2; exit 2; }
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/../lib/authledger.bash"
+al_init "$(realpath "${1:?usage: bash tests/schemas/responses.sh <authledger-binary>}")"
+trap 'exit 130' INT TERM
 PY=/usr/bin/python3
 [[ -x "$PY" ]] || PY="$(command -v python3)"
-
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/authledger-responses.XXXXXX")"
-D="$TMP/data"
+D="$DATA"
 EXCH="$TMP/exchanges.jsonl"
 : >"$EXCH"
-SERVER_PID=""
-cleanup() {
-  local rc=$?
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+
 
 step() { echo "== $*"; }
-# Never print a full key: redact anything shaped like one.
-redact() { sed -E 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g'; }
 die() {
   echo "FAIL: $*" >&2
   if [[ -f "$TMP/server.log" ]]; then
@@ -72,28 +52,8 @@ step "bootstrap"
 ADMIN_KEY="$(awk '$1=="key:"{print $2}' "$TMP/bootstrap.out")"
 [[ -n "$ADMIN_KEY" ]] || die "bootstrap printed no key"
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-BASE=""
-for attempt in 1 2 3; do
-  PORT="$(free_port)"
-  step "serve on 127.0.0.1:$PORT (attempt $attempt)"
-  "$BIN" serve --data "$D" --listen "127.0.0.1:$PORT" >"$TMP/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do
-    if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/healthz" 2>/dev/null; then
-      BASE="http://127.0.0.1:$PORT"
-      break
-    fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -n "$BASE" ]] && break
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-done
-[[ -n "$BASE" ]] || die "the server did not answer GET /healthz"
+step "serve"
+start_server
 
 # --- 3. exchanges ------------------------------------------------------------------------------
 # record METHOD TEMPLATE STATUS: appends the exchange in $TMP/h (headers, last block) and
