@@ -55,6 +55,11 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
     if (!ev.ok()) return Status::Corruption("position " + std::to_string(se.position) + ": " + ev.status().message());
     auto it = touched.find(ev->account_id);
     if (it == touched.end()) {
+      // The projector is the only writer of the accounts model, so its cache is exact.
+      if (auto cached = cache_.find(ev->account_id); cached != cache_.end())
+        it = touched.emplace(ev->account_id, cached->second).first;
+    }
+    if (it == touched.end()) {
       AccountState st;
       std::string stored;
       Status s = store_.Get(Cf::kAccounts, ev->account_id, &stored);
@@ -83,6 +88,8 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
   wb.Put(store_.cf(Cf::kMeta), "position", ProjectionStore::EncodePosition(pos));
   Status s = store_.Write(&wb);
   if (!s.ok()) return s;
+  if (cache_.size() + touched.size() > kMaxCachedAccounts) cache_.clear();
+  for (auto& [account, st] : touched) cache_.insert_or_assign(account, std::move(st));
   {
     std::lock_guard lock(mu_);
     applied_.store(pos, std::memory_order_release);
@@ -100,7 +107,7 @@ Status Projector::Step(std::size_t max) {
 
 Status Projector::CatchUp(const std::function<void(Position)>& progress) {
   while (applied() < log_.Head()) {
-    Status s = Step();
+    Status s = Step(kCatchUpBatchEvents);
     if (!s.ok()) {
       Fail(s);
       return s;
@@ -114,7 +121,7 @@ Status Projector::CatchUpTo(Position limit, const std::function<void(Position)>&
   limit = std::min(limit, log_.Head());
   while (applied() < limit) {
     Position before = applied();
-    Status s = Step(static_cast<std::size_t>(std::min<Position>(kBatchEvents, limit - before)));
+    Status s = Step(static_cast<std::size_t>(std::min<Position>(kCatchUpBatchEvents, limit - before)));
     if (s.ok() && applied() == before)
       s = Status::Corruption("the ledger returned no event at position " + std::to_string(before + 1));
     if (!s.ok()) {

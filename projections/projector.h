@@ -14,6 +14,10 @@
 #include <mutex>
 #include <thread>
 
+#include <string>
+#include <unordered_map>
+
+#include "domain/account_state.h"
 #include "ledger/event_log.h"
 #include "projections/store.h"
 
@@ -45,7 +49,9 @@ class Projector {
   Status WaitApplied(Position p, std::chrono::milliseconds timeout);
   Status health() const;
 
-  static constexpr std::size_t kBatchEvents = 1024;
+  static constexpr std::size_t kBatchEvents = 1024;          // following the live ledger
+  static constexpr std::size_t kCatchUpBatchEvents = 16384;  // catching up / rebuilding: fewer, larger batches
+  static constexpr std::size_t kMaxCachedAccounts = 100000;  // decoded aggregates kept between batches
 
  private:
   Status ApplyBatch(const std::vector<StoredEvent>& events);
@@ -60,6 +66,8 @@ class Projector {
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;
   Status failure_;  // guarded by mu_
+  // Decoded account aggregates as last written (used only by the applying thread).
+  std::unordered_map<std::string, AccountState> cache_;
   std::thread thread_;
 };
 

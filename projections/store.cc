@@ -42,6 +42,9 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string
   options.max_background_jobs = 2;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   options.keep_log_file_num = 3;
+  // Writes skip the WAL (see Write); flushing every column family together keeps
+  // the models and their stored position from ever disagreeing after a crash.
+  options.atomic_flush = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i)
@@ -102,7 +105,11 @@ Status ProjectionStore::Get(Cf c, const rocksdb::Slice& key, rocksdb::PinnableSl
 
 Status ProjectionStore::Write(rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions wo;
-  wo.sync = false;  // the ledger is durable; a lost tail is re-applied from the stored position
+  // No WAL, no sync: the ledger is the durable copy. After a crash the models
+  // roll back, all together (atomic_flush), to their last flush — position
+  // included — and the projector re-applies the ledger from there.
+  wo.sync = false;
+  wo.disableWAL = true;
   return FromRocks(db_->Write(wo, batch));
 }
 

@@ -5,7 +5,13 @@ set -euo pipefail
 source "$(dirname "$0")/../lib/authledger.bash"
 al_init "${1:-}"
 WRITER_PID=""
-trap '[ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null; al_cleanup' EXIT
+crash_cleanup() {
+  local rc=$?
+  [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
+  (exit "$rc")
+  al_cleanup
+}
+trap crash_cleanup EXIT
 CONF=$TMP/authledger.toml
 printf '[keys]\nmax_live_keys = 100000\n' >"$CONF"
 export AUTHLEDGER_CONFIG=$CONF
@@ -29,7 +35,7 @@ start_server
 WRITER_PID=$!
 # Kill once a few writes were acknowledged (and more are in flight), however slow the machine is.
 for _ in $(seq 1 300); do
-  [ "$(wc -l <"$TMP/acked" 2>/dev/null || echo 0)" -ge 5 ] && break
+  [ "$(wc -l 2>/dev/null <"$TMP/acked" || echo 0)" -ge 5 ] && break
   sleep 0.1
 done
 kill -9 "$SERVER_PID"
@@ -37,7 +43,7 @@ wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 wait "$WRITER_PID" 2>/dev/null || true
 WRITER_PID=""
-ACKED=$(wc -l <"$TMP/acked" 2>/dev/null || echo 0)
+ACKED=$(wc -l 2>/dev/null <"$TMP/acked" || echo 0)
 [ "$ACKED" -gt 0 ] || fail "no write was acknowledged before the kill"
 
 # Simulate a torn write: half a record's worth of garbage at the end of the last segment.
