@@ -7,7 +7,7 @@ al_init "${1:-}"
 WRITER_PID=""
 crash_cleanup() {
   local rc=$?
-  [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
+  if [ -n "$WRITER_PID" ]; then kill "$WRITER_PID" 2>/dev/null || true; fi
   (exit "$rc")
   al_cleanup
 }
