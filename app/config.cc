@@ -100,6 +100,13 @@ Result<Config> LoadConfigFile(const std::string& path) {
     return Status::InvalidArgument("config " + path + ": " + std::string(e.description()) + " at line " +
                                    std::to_string(e.source().begin.line));
   }
+  std::int64_t reads = c.key_reads_per_minute, writes = c.key_writes_per_minute;
+  if (Status s = Read(t, "limits", "key_reads_per_minute", &reads); !s.ok()) return s;
+  if (Status s = Read(t, "limits", "key_writes_per_minute", &writes); !s.ok()) return s;
+  if (reads < 1 || writes < 1 || reads > 1'000'000 || writes > 1'000'000)
+    return Status::InvalidArgument("config: limits.key_*_per_minute must be 1..1000000");
+  c.key_reads_per_minute = static_cast<std::uint32_t>(reads);
+  c.key_writes_per_minute = static_cast<std::uint32_t>(writes);
   std::int64_t threads = c.threads, max_body = static_cast<std::int64_t>(c.max_body_bytes),
                timeout = c.request_timeout_ms, failed = c.failed_auth_per_minute,
                max_keys = static_cast<std::int64_t>(c.max_live_keys);

@@ -28,6 +28,9 @@ struct Config {
   // [security]
   std::string pepper_file;  // "" = <data_dir>/pepper
   std::uint32_t failed_auth_per_minute = 20;
+  // [limits] per key and minute, for authenticated REST calls (the Team plan of the seeds)
+  std::uint32_t key_reads_per_minute = 600;
+  std::uint32_t key_writes_per_minute = 120;
   // [scopes]
   std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
                                               "metrics:read",  "incidents:read", "teams:admin", "billing:read",

@@ -98,7 +98,10 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
     return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() + " does not hold a 32-byte hex key");
   n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
   n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs);
-  n->auth_ = std::make_unique<Authenticator>(*n->verifier_, *n->failed_auth_, *n->usage_, clock);
+  n->key_reads_ = std::make_unique<RateLimiter>(clock, config.key_reads_per_minute, kMinuteMs);
+  n->key_writes_ = std::make_unique<RateLimiter>(clock, config.key_writes_per_minute, kMinuteMs);
+  n->auth_ = std::make_unique<Authenticator>(*n->verifier_, *n->failed_auth_, *n->key_reads_, *n->key_writes_,
+                                             *n->usage_, clock);
   return n;
 }
 

@@ -59,6 +59,8 @@ class Node {
   std::unique_ptr<UsageRecorder> usage_;
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<RateLimiter> failed_auth_;
+  std::unique_ptr<RateLimiter> key_reads_;
+  std::unique_ptr<RateLimiter> key_writes_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<ApiDeps> deps_;
   std::unique_ptr<Router> router_;

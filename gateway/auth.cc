@@ -6,9 +6,14 @@
 
 namespace authledger {
 
-Authenticator::Authenticator(const Verifier& verifier, RateLimiter& failed_auth, UsageRecorder& usage,
-                             const Clock& clock)
-    : verifier_(verifier), failed_auth_(failed_auth), usage_(usage), clock_(clock) {}
+Authenticator::Authenticator(const Verifier& verifier, RateLimiter& failed_auth, RateLimiter& key_reads,
+                             RateLimiter& key_writes, UsageRecorder& usage, const Clock& clock)
+    : verifier_(verifier),
+      failed_auth_(failed_auth),
+      key_reads_(key_reads),
+      key_writes_(key_writes),
+      usage_(usage),
+      clock_(clock) {}
 
 namespace {
 // The rate-limit key of a source address: IPv4 as is, IPv6 by its /64.
@@ -64,6 +69,14 @@ std::variant<Principal, HttpResponse> Authenticator::Authenticate(const RequestC
       return Problem(ctx.req, http::status::forbidden, "ip-not-allowed", "Source IP not allowed",
                      "this key may only be used from its allowlisted CIDR blocks");
     default: return Unauthorized(ctx, r.detail);
+  }
+  bool read = ctx.req.method() == http::verb::get || ctx.req.method() == http::verb::head;
+  if (TimeMs wait = (read ? key_reads_ : key_writes_).Hit(r.key_id); wait > 0) {
+    auto res = Problem(ctx.req, http::status::too_many_requests, "rate-limited", "Too many requests",
+                       std::string("this key used its ") + (read ? "read" : "write") +
+                           " requests for this minute; retry after the time in Retry-After");
+    res.set(http::field::retry_after, std::to_string((wait + 999) / 1000));
+    return res;
   }
   usage_.Note(r.record.account_id, r.key_id, ctx.remote_ip, clock_.Now());
   Principal p{r.record.account_id, r.key_id, ScopeSet(r.record.scopes.begin(), r.record.scopes.end())};

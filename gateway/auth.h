@@ -6,7 +6,9 @@
 // without the required scope, or source IP outside its allowlist), 429 with
 // Retry-After once a source address has failed authentication `failed_auth_limit`
 // times in the current minute (IPv4 per address, IPv6 per /64, since one
-// client holds a whole /64). A successful use is noted for last-used tracking.
+// client holds a whole /64). An authenticated key is also held to its plan's
+// rate: `reads` GET requests and `writes` other requests per minute, else 429
+// with Retry-After (the seeds' Team plan: 600 reads, 120 writes). A successful use is noted for last-used tracking.
 #pragma once
 
 #include <string>
@@ -28,7 +30,8 @@ struct Principal {
 
 class Authenticator {
  public:
-  Authenticator(const Verifier& verifier, RateLimiter& failed_auth, UsageRecorder& usage, const Clock& clock);
+  Authenticator(const Verifier& verifier, RateLimiter& failed_auth, RateLimiter& key_reads, RateLimiter& key_writes,
+                UsageRecorder& usage, const Clock& clock);
 
   // The principal, or the error response to send.
   std::variant<Principal, HttpResponse> Authenticate(const RequestContext& ctx, std::string_view required_scope);
@@ -38,6 +41,8 @@ class Authenticator {
 
   const Verifier& verifier_;
   RateLimiter& failed_auth_;
+  RateLimiter& key_reads_;
+  RateLimiter& key_writes_;
   UsageRecorder& usage_;
   const Clock& clock_;
 };

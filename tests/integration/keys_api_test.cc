@@ -448,5 +448,33 @@ TEST_F(KeysApiTest, MinPositionHeaderIsHonoured) {
                 400);
 }
 
+TEST(KeyRateLimitTest, EachKeyIsHeldToItsPlansReadsAndWritesPerMinute) {
+  TestNode t([](Config& c) {
+    c.key_reads_per_minute = 4;
+    c.key_writes_per_minute = 2;
+  });
+  auto& http = t.http();
+  const std::string admin = t.admin_key();
+  json other = t.CreateKey({{"name", "other"}, {"scopes", {"keys:admin"}}});  // write 1 of the admin key
+  EXPECT_EQ(http.Call("POST", "/v1/keys", admin, {{"name", "b"}, {"scopes", {"monitors:read"}}}).status, 201);  // 2
+  auto limited = http.Call("POST", "/v1/keys", admin, {{"name", "c"}, {"scopes", {"monitors:read"}}});
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.header("content-type"), "application/problem+json");
+  EXPECT_NE(limited.json()["detail"].get<std::string>().find("write"), std::string::npos);
+  int retry = std::stoi(limited.header("retry-after"));
+  EXPECT_GT(retry, 0);
+  EXPECT_LE(retry, 60);
+  // Reads have their own budget, and other keys theirs.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(http.Call("GET", "/v1/keys", admin).status, 200);
+  EXPECT_EQ(http.Call("GET", "/v1/keys", admin).status, 429);
+  EXPECT_EQ(http.Call("GET", "/v1/keys", other["key"]).status, 200);
+  // The hot path is not a management call: verify is never limited here.
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(http.Call("POST", "/v1/keys/verify", "", {{"key", admin}}).json()["code"], "VALID");
+  // A new minute, a new budget.
+  t.clock().Advance(kMinuteMs);
+  EXPECT_EQ(http.Call("POST", "/v1/keys", admin, {{"name", "c"}, {"scopes", {"monitors:read"}}}).status, 201);
+}
+
 }  // namespace
 }  // namespace authledger::testing

@@ -24,11 +24,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TestNode::TestNode() {
+TestNode::TestNode() : TestNode([](Config&) {}) {}
+
+TestNode::TestNode(const std::function<void(Config&)>& configure) {
   config_.data_dir = dir_.path() + "/data";
   config_.listen = "127.0.0.1:0";
   config_.threads = 2;
   config_.usage_flush_interval = kHourMs;  // usage is flushed explicitly (or at Stop) in tests
+  configure(config_);
   auto boot = Bootstrap(config_, clock_, "test-account", "tester", false);
   if (!boot.ok()) throw std::runtime_error("bootstrap: " + boot.status().ToString());
   admin_key_ = boot->full_key;

@@ -6,6 +6,7 @@
 // ledger), which tests/schemas/suite.sh validates against the event schemas.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,8 @@ class TestNode {
   static constexpr TimeMs kStart = 1767225600000;
 
   TestNode();  // new data dir + bootstrap + serve
+  // The same, with `configure` applied to the configuration first.
+  explicit TestNode(const std::function<void(Config&)>& configure);
   ~TestNode();
 
   // Stops the server and closes everything (the data dir stays).
