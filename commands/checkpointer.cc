@@ -42,25 +42,10 @@ Result<Position> Checkpointer::Checkpoint() {
 }
 
 void Checkpointer::Start(std::chrono::milliseconds interval) {
-  stop_.store(false);
-  thread_ = std::thread([this, interval] {
-    while (!stop_.load()) {
-      {
-        std::unique_lock lock(wake_mu_);
-        if (wake_.wait_for(lock, interval, [&] { return stop_.load(); })) break;
-      }
-      (void)Checkpoint();  // a missed interval is retried at the next one and at stop
-    }
-  });
+  // A missed interval is retried at the next one and at stop.
+  task_.Start(interval, [this] { (void)Checkpoint(); });
 }
 
-void Checkpointer::Stop() {
-  {
-    std::lock_guard lock(wake_mu_);
-    stop_.store(true);
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Checkpointer::Stop() { task_.Stop(); }
 
 }  // namespace authledger

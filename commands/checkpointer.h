@@ -5,13 +5,10 @@
 // `authledger audit verify` checks them (ledger/chain_verifier.h).
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "commands/command_context.h"
+#include "commands/periodic_task.h"
 
 namespace authledger {
 
@@ -34,10 +31,7 @@ class Checkpointer {
   Projector& projector_;
   std::string signing_key_;
   std::string public_key_hex_;
-  std::atomic<bool> stop_{false};
-  std::mutex wake_mu_;
-  std::condition_variable wake_;
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace authledger

@@ -107,25 +107,9 @@ std::size_t UsageRecorder::Flush() {
 }
 
 void UsageRecorder::Start(std::chrono::milliseconds interval) {
-  stop_.store(false);
-  thread_ = std::thread([this, interval] {
-    while (!stop_.load()) {
-      {
-        std::unique_lock lock(wake_mu_);
-        wake_.wait_for(lock, interval, [&] { return stop_.load(); });
-      }
-      Flush();
-    }
-  });
+  task_.Start(interval, [this] { Flush(); });
 }
 
-void UsageRecorder::Stop() {
-  {
-    std::lock_guard lock(wake_mu_);
-    stop_.store(true);
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void UsageRecorder::Stop() { task_.Stop(); }
 
 }  // namespace authledger

@@ -15,16 +15,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "commands/command_context.h"
+#include "commands/periodic_task.h"
 
 namespace authledger {
 
@@ -69,10 +68,7 @@ class UsageRecorder {
   std::vector<std::shared_ptr<ThreadBuffer>> buffers_;  // guarded by registry_mu_
   std::mutex flush_mu_;  // one Flush at a time; guards carry_
   PendingMap carry_;     // uses not yet due, kept for a later flush
-  std::atomic<bool> stop_{false};
-  std::mutex wake_mu_;
-  std::condition_variable wake_;
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace authledger
