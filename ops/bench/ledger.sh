@@ -58,15 +58,9 @@ fi
 # ---------------------------------------------------------------- 2. build
 cd "$root"
 export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ccache}"
-if [[ -n "${LEDGER_BENCH_BIN:-}" ]]; then
-  bin="$(cd "$(dirname "$LEDGER_BENCH_BIN")" && pwd)/$(basename "$LEDGER_BENCH_BIN")"
-  log "using prebuilt $bin"
-else
-  build_dir="${BENCH_BUILD_DIR:-build-bench}"
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build_dir" -j2 --target ledger_bench
-  bin="$root/$build_dir/ops/bench/ledger_bench"
-fi
+source ops/bench/build.bash
+bin="$(release_binary "${LEDGER_BENCH_BIN:-}" ledger_bench ops/bench/ledger_bench)"
+log "measuring $bin"
 [[ -x "$bin" ]] || die "$bin is not an executable"
 
 # ---------------------------------------------------------------- 3. run, 4. clean up

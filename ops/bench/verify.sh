@@ -67,15 +67,9 @@ export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ccache
 
 # ---------------------------------------------------------------- 1. dependencies, 2. build
 bash ops/install-deps.sh bench
-if [[ -n "${AUTHLEDGER_BIN:-}" ]]; then
-  bin="$(cd "$(dirname "$AUTHLEDGER_BIN")" && pwd)/$(basename "$AUTHLEDGER_BIN")"
-  log "using prebuilt $bin"
-else
-  build_dir="${BENCH_BUILD_DIR:-build-bench}"
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build_dir" -j2 --target authledger
-  bin="$root/$build_dir/app/authledger"
-fi
+source ops/bench/build.bash
+bin="$(release_binary "${AUTHLEDGER_BIN:-}" authledger app/authledger)"
+log "measuring $bin"
 [[ -x "$bin" ]] || die "$bin is not an executable"
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 [[ -x "$nginx_bin" ]] || die "nginx not found"

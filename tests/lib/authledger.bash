@@ -3,11 +3,14 @@
 #   TMP, DATA        a fresh temp dir (removed on exit) and a data dir inside it
 #   J                the JSON Content-Type header for curl -H
 #   fail MSG         print FAIL: MSG and exit 1
+#   die MSG          the same, with the end of the server log (keys redacted)
+#   step MSG         print a progress heading
 #   free_port        a free loopback TCP port
 #   start_server [ARGS...]   serve $DATA on a free port (PORT, BASE, SERVER_PID), wait for /healthz;
 #                    its log goes to $TMP/server.log
 #   stop_server      SIGTERM and wait; fails if the server exits non-zero
 #   json_get FILE KEY...     print FILE's JSON value at KEY, KEY2, ... (strings bare)
+#   json_at FILE EXPR        the same with a Python subscript, e.g. '["keys"][0]["id"]' 
 #   redact           stdin -> stdout with anything shaped like a full key replaced
 # Everything here targets 127.0.0.1 only and is bounded in time.
 
@@ -34,6 +37,17 @@ al_cleanup() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+die() {
+  echo "FAIL: $*" >&2
+  if [ -f "$TMP/server.log" ]; then
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -n 40 "$TMP/server.log" | redact >&2
+  fi
+  exit 1
+}
+
+step() { echo "== $*"; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -63,6 +77,10 @@ v = json.load(open(sys.argv[1]))
 for k in sys.argv[2:]:
     v = v[int(k)] if isinstance(v, list) else v[k]
 print(v if isinstance(v, str) else json.dumps(v))' "$@"
+}
+
+json_at() {
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval("j"+sys.argv[2]); print(v if not isinstance(v,(dict,list,bool)) and v is not None else json.dumps(v))' "$1" "$2"
 }
 
 redact() { sed -E 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g'; }

@@ -26,17 +26,6 @@ EXCH="$TMP/exchanges.jsonl"
 : >"$EXCH"
 
 
-step() { echo "== $*"; }
-die() {
-  echo "FAIL: $*" >&2
-  if [[ -f "$TMP/server.log" ]]; then
-    echo "--- server log (last 40 lines) ---" >&2
-    tail -n 40 "$TMP/server.log" | redact >&2
-  fi
-  exit 1
-}
-# json_get FILE EXPR: prints the value at EXPR (a Python subscript on `j`, e.g. '["id"]').
-json_get() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval("j"+sys.argv[2]); print(v if not isinstance(v,(dict,list,bool)) and v is not None else json.dumps(v))' "$1" "$2"; }
 
 # --- 1. validator dependencies -------------------------------------------------------------
 if [[ ! -d "$HERE/node_modules/ajv" || ! -d "$HERE/node_modules/ajv-formats" ||
@@ -100,7 +89,7 @@ call() {
 # expect_json EXPR VALUE: the last body has VALUE at EXPR.
 expect_json() {
   local got
-  got="$(json_get "$TMP/resp.json" "$1")"
+  got="$(json_at "$TMP/resp.json" "$1")"
   [[ "$got" == "$2" ]] || die "expected $1 == $2 in the last response, got $got"
 }
 
@@ -123,17 +112,17 @@ call GET /metrics /metrics 200
 step "create keys"
 call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" \
   --data-binary '{"name":"grafana","scopes":["metrics:read","monitors:read"]}'
-A_ID="$(json_get "$TMP/resp.json" '["id"]')"; A_KEY="$(json_get "$TMP/resp.json" '["key"]')"
-A_POS="$(json_get "$TMP/resp.json" '["position"]')"
+A_ID="$(json_at "$TMP/resp.json" '["id"]')"; A_KEY="$(json_at "$TMP/resp.json" '["key"]')"
+A_POS="$(json_at "$TMP/resp.json" '["position"]')"
 call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
   '{"name":"ci runner","scopes":["monitors:read"],"environment":"test","allowed_cidrs":["10.0.0.0/8"],"expires_at":"2030-01-01T00:00:00Z"}'
-R_ID="$(json_get "$TMP/resp.json" '["id"]')"; R_KEY="$(json_get "$TMP/resp.json" '["key"]')"
+R_ID="$(json_at "$TMP/resp.json" '["id"]')"; R_KEY="$(json_at "$TMP/resp.json" '["key"]')"
 call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" \
   --data-binary '{"name":"key manager","scopes":["keys:admin"],"environment":null}'
-K_ID="$(json_get "$TMP/resp.json" '["id"]')"; K_KEY="$(json_get "$TMP/resp.json" '["key"]')"
+K_ID="$(json_at "$TMP/resp.json" '["id"]')"; K_KEY="$(json_at "$TMP/resp.json" '["key"]')"
 call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" \
   --data-binary '{"name":"office-only admin","scopes":["keys:admin"],"allowed_cidrs":["10.0.0.0/8","2001:db8::/32"]}'
-I_ID="$(json_get "$TMP/resp.json" '["id"]')"; I_KEY="$(json_get "$TMP/resp.json" '["key"]')"
+I_ID="$(json_at "$TMP/resp.json" '["id"]')"; I_KEY="$(json_at "$TMP/resp.json" '["key"]')"
 
 step "reads"
 call GET /v1/keys /v1/keys 200 "${ADMIN[@]}"
@@ -199,13 +188,13 @@ call DELETE '/v1/keys/{id}/scopes/{scope}' "/v1/keys/$R_ID/scopes/monitors:read"
 
 step "rotate"
 call POST '/v1/keys/{id}/rotate' "/v1/keys/$A_ID/rotate" 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"grace_period_seconds":3600}'
-B_ID="$(json_get "$TMP/resp.json" '["id"]')"; B_KEY="$(json_get "$TMP/resp.json" '["key"]')"
+B_ID="$(json_at "$TMP/resp.json" '["id"]')"; B_KEY="$(json_at "$TMP/resp.json" '["key"]')"
 expect_json '["rotated_from"]' "$A_ID"
 call GET '/v1/keys/{id}' "/v1/keys/$A_ID" 200 "${ADMIN[@]}"
 expect_json '["status"]' rotating
 call POST '/v1/keys/{id}/rotate' "/v1/keys/$A_ID/rotate" 409 "${ADMIN[@]}"
 call POST '/v1/keys/{id}/rotate' "/v1/keys/$B_ID/rotate" 201 "${ADMIN[@]}"
-C_ID="$(json_get "$TMP/resp.json" '["id"]')"; C_KEY="$(json_get "$TMP/resp.json" '["key"]')"
+C_ID="$(json_at "$TMP/resp.json" '["id"]')"; C_KEY="$(json_at "$TMP/resp.json" '["key"]')"
 call POST '/v1/keys/{id}/rotate' "/v1/keys/$C_ID/rotate" 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"grace_period_seconds":0}'
 call GET /v1/keys '/v1/keys?status=expired' 200 "${ADMIN[@]}"
 
@@ -242,7 +231,7 @@ expect_json '["code"]' IP_NOT_ALLOWED
 
 step "audit log"
 call GET /v1/audit-log '/v1/audit-log?limit=2' 200 "${ADMIN[@]}"
-CURSOR="$(json_get "$TMP/resp.json" '["next_cursor"]')"
+CURSOR="$(json_at "$TMP/resp.json" '["next_cursor"]')"
 [[ "$CURSOR" =~ ^[0-9]+\.[0-9]+$ ]] || die "the first audit page has no next_cursor"
 call GET /v1/audit-log "/v1/audit-log?limit=2&cursor=$CURSOR" 200 "${ADMIN[@]}"
 call GET /v1/audit-log /v1/audit-log 200 "${ADMIN[@]}"

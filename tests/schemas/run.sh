@@ -26,17 +26,6 @@ PY=/usr/bin/python3
 D="$DATA"
 
 
-step() { echo "== $*"; }
-die() {
-  echo "FAIL: $*" >&2
-  if [[ -f "$TMP/server.log" ]]; then
-    echo "--- server log (last 40 lines) ---" >&2
-    tail -n 40 "$TMP/server.log" | redact >&2
-  fi
-  exit 1
-}
-# json_get FILE EXPR: prints the value at EXPR (a Python subscript on `j`, e.g. '["id"]').
-json_get() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval("j"+sys.argv[2]); print(v if not isinstance(v,(dict,list,bool)) else json.dumps(v))' "$1" "$2"; }
 
 # --- 1. validator dependencies -------------------------------------------------------------
 if [[ ! -d "$HERE/node_modules/ajv" || ! -d "$HERE/node_modules/ajv-formats" ]]; then
@@ -77,8 +66,8 @@ api() {
 step "REST scenario"
 api POST /v1/keys 201 \
   '{"name":"ci","scopes":["monitors:read"],"environment":"test","allowed_cidrs":["10.0.0.0/8"],"expires_at":"2030-01-01T00:00:00Z"}'
-KEY1_ID="$(json_get "$TMP/resp.json" '["id"]')"
-KEY1="$(json_get "$TMP/resp.json" '["key"]')"
+KEY1_ID="$(json_at "$TMP/resp.json" '["id"]')"
+KEY1="$(json_at "$TMP/resp.json" '["key"]')"
 [[ -n "$KEY1_ID" && -n "$KEY1" ]] || die "POST /v1/keys: no id/key in the response"
 printf '%s\n' "$KEY1" >>"$KEYS_FILE"
 
@@ -86,13 +75,13 @@ api POST "/v1/keys/$KEY1_ID/scopes" 200 '{"scopes":["alerts:read"]}'
 api DELETE "/v1/keys/$KEY1_ID/scopes/alerts:read" 200
 
 api POST "/v1/keys/$KEY1_ID/rotate" 201 '{"grace_period_seconds":60}'
-KEY2_ID="$(json_get "$TMP/resp.json" '["id"]')"
-KEY2="$(json_get "$TMP/resp.json" '["key"]')"
+KEY2_ID="$(json_at "$TMP/resp.json" '["id"]')"
+KEY2="$(json_at "$TMP/resp.json" '["key"]')"
 [[ -n "$KEY2_ID" && -n "$KEY2" && "$KEY2_ID" != "$KEY1_ID" ]] || die "rotate: no new id/key in the response"
 printf '%s\n' "$KEY2" >>"$KEYS_FILE"
 
 api POST /v1/keys/verify 200 "{\"key\":\"$KEY2\",\"ip\":\"10.1.2.3\"}"
-[[ "$(json_get "$TMP/resp.json" '["valid"]')" == "true" ]] ||
+[[ "$(json_at "$TMP/resp.json" '["valid"]')" == "true" ]] ||
   die "verify of the rotated key was not valid: $(redact <"$TMP/resp.json")"
 
 api DELETE "/v1/keys/$KEY2_ID" 200
