@@ -7,7 +7,10 @@
 #include <cstring>
 #include <fstream>
 
-#include "ledger/embedded_log.h"
+#include "app/ledger.h"
+#include "domain/envelope.h"
+#include "ledger/partitioner.h"
+#include "ledger/scan.h"
 
 namespace authledger {
 
@@ -28,30 +31,24 @@ Status WriteAll(int fd, std::string_view data) {
 }  // namespace
 
 Result<std::uint64_t> ExportLedger(const Config& config, const std::string& out_path) {
-  auto log = EmbeddedLog::Open(config.LedgerDir());
-  if (!log.ok()) return log.status();
+  auto ledger = OpenLedger(config, LedgerAccess::kReadOnly);
+  if (!ledger.ok()) return ledger.status();
   std::string tmp = out_path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IOError("cannot create " + tmp + ": " + std::strerror(errno));
   std::uint64_t count = 0;
-  std::vector<StoredEvent> events;
   std::string chunk;
-  Status s;
-  for (Position next = 1; s.ok();) {
-    s = (*log)->Read(next, kReadBatch, &events);
-    if (!s.ok() || events.empty()) break;
+  Status s = ScanLedger(*ledger->log, [&](const StoredEvent& e) {
+    if (e.bytes.find('\n') != std::string::npos)
+      return Status::Corruption("event at position " + PositionToString(e.position) + " contains a newline");
+    chunk.append(e.bytes).push_back('\n');
+    ++count;
+    if (chunk.size() < (1u << 20)) return Status::Ok();
+    Status w = WriteAll(fd, chunk);
     chunk.clear();
-    for (const auto& e : events) {
-      if (e.bytes.find('\n') != std::string::npos) {
-        s = Status::Corruption("event at position " + std::to_string(e.position) + " contains a newline");
-        break;
-      }
-      chunk.append(e.bytes).push_back('\n');
-      next = e.position + 1;
-      ++count;
-    }
-    if (s.ok()) s = WriteAll(fd, chunk);
-  }
+    return w;
+  });
+  if (s.ok()) s = WriteAll(fd, chunk);
   if (s.ok() && ::fsync(fd) != 0) s = Status::IOError(std::string("fsync failed: ") + std::strerror(errno));
   ::close(fd);
   if (s.ok() && ::rename(tmp.c_str(), out_path.c_str()) != 0)
@@ -64,31 +61,34 @@ Result<std::uint64_t> ExportLedger(const Config& config, const std::string& out_
 }
 
 Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key) {
-  auto log = EmbeddedLog::Open(config.LedgerDir());
-  if (!log.ok()) return log.status();
-  ChainVerifier v(trusted_public_key);
-  std::vector<StoredEvent> events;
-  for (Position next = 1;;) {
-    Status s = (*log)->Read(next, kReadBatch, &events);
-    if (!s.ok()) return s;
-    if (events.empty()) break;
-    for (const auto& e : events) {
-      if (!v.Add(e.position, e.bytes).ok()) return AuditVerification{v.status(), v.report()};
-      next = e.position + 1;
-    }
-  }
+  auto ledger = OpenLedger(config, LedgerAccess::kReadOnly);
+  if (!ledger.ok()) return ledger.status();
+  ChainVerifier v(trusted_public_key, ledger->log->Partitions());
+  Status s = ScanLedger(*ledger->log, [&](const StoredEvent& e) { return v.Add(e.position, e.bytes); });
+  if (!v.status().ok()) return AuditVerification{v.status(), v.report()};
+  if (!s.ok()) return s;
   return AuditVerification{Status::Ok(), v.report()};
 }
 
-Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key) {
+Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key,
+                                           std::uint32_t partitions) {
+  if (partitions < 1 || partitions > kMaxPartitions)
+    return Status::InvalidArgument("--partitions must be 1.." + std::to_string(kMaxPartitions));
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot open " + path);
-  ChainVerifier v(trusted_public_key);
+  ChainVerifier v(trusted_public_key, partitions);
   std::string line;
-  Position position = 0;
+  std::vector<std::uint64_t> offsets(partitions, 0);
   while (std::getline(in, line)) {
     if (line.empty() && in.peek() == std::char_traits<char>::eof()) break;  // trailing newline
-    if (!v.Add(++position, line).ok()) return AuditVerification{v.status(), v.report()};
+    // Each event's partition follows from its account (the envelope's partitionkey);
+    // an undecodable line is handed to the verifier in partition 0, which reports it.
+    std::uint32_t partition = 0;
+    if (partitions > 1) {
+      auto e = DecodeEvent(line);
+      if (e.ok()) partition = PartitionFor(e->account_id, partitions);
+    }
+    if (!v.Add(MakePosition(partition, ++offsets[partition]), line).ok()) return AuditVerification{v.status(), v.report()};
   }
   if (in.bad()) return Status::IOError("error reading " + path);
   return AuditVerification{Status::Ok(), v.report()};

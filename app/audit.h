@@ -1,9 +1,11 @@
 // The auditor's tools: export the ledger as a self-contained JSON Lines file, and
 // verify the tamper evidence of a ledger or of such a file.
 //
-// Export format: one event per line, exactly the bytes the ledger stores, in
-// ledger order; line N holds the event at position N. Nothing else, so the file
-// can be verified offline with only SHA-256 (see docs/audit.md).
+// Export format: one event per line, exactly the bytes the ledger stores, each
+// partition's events in order (with one partition, line N holds the event at
+// position N; with several, partitions are interleaved and an event's partition
+// follows from its account). Nothing else, so the file can be verified offline
+// with only SHA-256 and Ed25519 (see docs/siem.md).
 #pragma once
 
 #include <string>
@@ -13,7 +15,7 @@
 
 namespace authledger {
 
-// Writes every event of the ledger in `config.data_dir` to `out_path` (written to
+// Writes every event of the configured ledger to `out_path` (written to
 // a temporary file, fsync'd, then renamed). Returns the number of events.
 Result<std::uint64_t> ExportLedger(const Config& config, const std::string& out_path);
 
@@ -21,10 +23,12 @@ struct AuditVerification {
   Status status;  // OK, or Corruption describing the first broken link
   ChainReport report;
 };
-// Verifies the ledger in `config.data_dir` (the server must be stopped: the
-// ledger admits one process), or an exported file. `trusted_public_key` (32 raw
-// bytes, or "") pins the key checkpoints must be signed with.
+// Verifies the configured ledger (an embedded one only while the server is
+// stopped: it admits one process), or an exported file of a ledger with
+// `partitions` partitions. `trusted_public_key` (32 raw bytes, or "") pins the
+// key checkpoints must be signed with.
 Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key);
-Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key);
+Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key,
+                                           std::uint32_t partitions = 1);
 
 }  // namespace authledger

@@ -64,6 +64,16 @@ Status Config::Validate() const {
   if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
   if (audit_retention < kDayMs) return Status::InvalidArgument("audit.retention must be >= 1d");
   if (checkpoint_interval < kSecondMs) return Status::InvalidArgument("audit.checkpoint_interval must be >= 1s");
+  if (role != "writer" && role != "replica") return Status::InvalidArgument("server.role must be writer or replica");
+  if (role == "replica" && kafka_brokers.empty())
+    return Status::InvalidArgument("server.role = replica needs a Kafka ledger (kafka.brokers / --kafka-brokers): a "
+                                   "replica consumes the writer's topic");
+  if (!writer_url.empty() && !writer_url.starts_with("http://") && !writer_url.starts_with("https://"))
+    return Status::InvalidArgument("server.writer_url must start with http:// or https://");
+  if (!kafka_brokers.empty() && kafka_topic.empty()) return Status::InvalidArgument("kafka.topic must not be empty");
+  if (kafka_partitions > 32) return Status::InvalidArgument("kafka.partitions must be 0..32");
+  if (kafka_delivery_timeout < 100 || kafka_delivery_timeout > 300 * kSecondMs)
+    return Status::InvalidArgument("kafka.delivery_timeout must be between 100ms and 300s");
   return Status::Ok();
 }
 
@@ -109,8 +119,12 @@ Result<Config> LoadConfigFile(const std::string& path) {
   c.key_writes_per_minute = static_cast<std::uint32_t>(writes);
   std::int64_t threads = c.threads, max_body = static_cast<std::int64_t>(c.max_body_bytes),
                timeout = c.request_timeout_ms, failed = c.failed_auth_per_minute,
-               max_keys = static_cast<std::int64_t>(c.max_live_keys);
+               max_keys = static_cast<std::int64_t>(c.max_live_keys), partitions = c.kafka_partitions;
   for (Status s : {Read(t, "server", "listen", &c.listen), Read(t, "server", "threads", &threads),
+                   Read(t, "server", "role", &c.role), Read(t, "server", "writer_url", &c.writer_url),
+                   Read(t, "kafka", "brokers", &c.kafka_brokers), Read(t, "kafka", "topic", &c.kafka_topic),
+                   Read(t, "kafka", "partitions", &partitions),
+                   ReadDuration(t, "kafka", "delivery_timeout", &c.kafka_delivery_timeout),
                    Read(t, "server", "max_body_bytes", &max_body), Read(t, "server", "request_timeout_ms", &timeout),
                    Read(t, "ledger", "data_dir", &c.data_dir), Read(t, "keys", "brand", &c.brand),
                    ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
@@ -130,6 +144,18 @@ Result<Config> LoadConfigFile(const std::string& path) {
       c.scope_catalogue.push_back(*v);
     }
   }
+  if (auto* props = t["kafka"]["properties"].as_table()) {
+    for (auto& [k, v] : *props) {
+      std::string value;
+      if (auto str = v.value<std::string>()) value = *str;
+      else if (auto num = v.value<std::int64_t>()) value = std::to_string(*num);
+      else if (auto b = v.value<bool>()) value = *b ? "true" : "false";
+      else return Status::InvalidArgument("config: kafka.properties." + std::string(k.str()) + " must be a string, integer or boolean");
+      c.kafka_properties.emplace_back(std::string(k.str()), value);
+    }
+  }
+  if (partitions < 0 || partitions > 32) return Status::InvalidArgument("config: kafka.partitions must be 0..32");
+  c.kafka_partitions = static_cast<std::uint32_t>(partitions);
   if (threads < 0 || max_body < 0 || timeout < 0 || failed < 0 || max_keys < 0 || threads > 256 ||
       failed > 1'000'000 || max_keys > 100'000 || timeout > 3'600'000 || max_body > (1 << 30))
     return Status::InvalidArgument("config: a numeric setting is out of range");
@@ -150,6 +176,10 @@ Status ApplyEnvironment(Config* c) {
   env("AUTHLEDGER_BRAND", &c->brand);
   env("AUTHLEDGER_PEPPER_FILE", &c->pepper_file);
   env("AUTHLEDGER_SIGNING_KEY_FILE", &c->signing_key_file);
+  env("AUTHLEDGER_KAFKA_BROKERS", &c->kafka_brokers);
+  env("AUTHLEDGER_KAFKA_TOPIC", &c->kafka_topic);
+  env("AUTHLEDGER_ROLE", &c->role);
+  env("AUTHLEDGER_WRITER_URL", &c->writer_url);
   std::string threads;
   env("AUTHLEDGER_THREADS", &threads);
   if (!threads.empty()) {

@@ -19,8 +19,19 @@ struct Config {
   int threads = 0;
   std::size_t max_body_bytes = 64 * 1024;
   int request_timeout_ms = 10000;
+  // "writer" (the default: serves reads and writes) or "replica" (consumes the
+  // Kafka ledger into its own projections and serves reads; writes are
+  // redirected to writer_url).
+  std::string role = "writer";
+  std::string writer_url;  // replica: base URL of the writer, e.g. "http://10.0.0.5:8080"
   // [ledger]
   std::string data_dir = "./data";
+  // [kafka] — brokers empty: the embedded ledger in <data_dir>/ledger.
+  std::string kafka_brokers;                     // "host:port,..."
+  std::string kafka_topic = "authledger.events";
+  std::uint32_t kafka_partitions = 0;            // 0: the topic's count; else it must match
+  TimeMs kafka_delivery_timeout = 5 * kSecondMs; // a write fails (503) if Kafka has not acknowledged it by then
+  std::vector<std::pair<std::string, std::string>> kafka_properties;  // [kafka.properties]: librdkafka settings
   // [keys]
   std::string brand = "al";
   TimeMs rotation_grace = 72 * kHourMs;
@@ -47,6 +58,7 @@ struct Config {
   std::string SigningKeyPath() const { return signing_key_file.empty() ? data_dir + "/checkpoint.key" : signing_key_file; }
   std::string LedgerDir() const { return data_dir + "/ledger"; }
   std::string ProjectionsDir() const { return data_dir + "/projections"; }
+  bool is_replica() const { return role == "replica"; }
   // Checks ranges and formats; InvalidArgument names the offending setting.
   Status Validate() const;
 };
@@ -54,7 +66,8 @@ struct Config {
 // Reads `path` (TOML) over the defaults; an empty path reads nothing.
 Result<Config> LoadConfigFile(const std::string& path);
 // Applies AUTHLEDGER_DATA, AUTHLEDGER_LISTEN, AUTHLEDGER_BRAND, AUTHLEDGER_PEPPER_FILE,
-// AUTHLEDGER_THREADS from the environment.
+// AUTHLEDGER_SIGNING_KEY_FILE, AUTHLEDGER_THREADS, AUTHLEDGER_KAFKA_BROKERS,
+// AUTHLEDGER_KAFKA_TOPIC, AUTHLEDGER_ROLE, AUTHLEDGER_WRITER_URL from the environment.
 Status ApplyEnvironment(Config* config);
 // "30s", "15m", "72h", "14d", "250ms" -> milliseconds.
 Result<TimeMs> ParseDuration(const std::string& text);

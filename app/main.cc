@@ -1,6 +1,8 @@
 // authledger: the credential authority's executable.
 //
 //   authledger serve     --data DIR --listen HOST:PORT [--config FILE]
+//                        [--kafka-brokers HOST:PORT,... [--role replica --writer-url URL]]
+//   (every subcommand that touches the ledger takes --kafka-brokers / --kafka-topic)
 //   authledger bootstrap --data DIR --account NAME
 //   authledger rebuild   --data DIR
 //   authledger audit verify --data DIR | --file FILE
@@ -31,6 +33,8 @@ using namespace authledger;
 struct CommonFlags {
   std::string config_file;
   std::string data_dir;
+  std::string kafka_brokers;
+  std::string kafka_topic;
 };
 
 void AddCommon(CLI::App* cmd, CommonFlags* f) {
@@ -38,6 +42,11 @@ void AddCommon(CLI::App* cmd, CommonFlags* f) {
       ->envname("AUTHLEDGER_CONFIG");
   cmd->add_option("--data", f->data_dir,
                   "data directory holding the ledger, projections and pepper (env AUTHLEDGER_DATA; default ./data)");
+  cmd->add_option("--kafka-brokers", f->kafka_brokers,
+                  "HOST:PORT,... of a Kafka cluster: use its topic as the ledger instead of the embedded one in "
+                  "--data (env AUTHLEDGER_KAFKA_BROKERS; [kafka] brokers)");
+  cmd->add_option("--kafka-topic", f->kafka_topic,
+                  "the ledger's Kafka topic (env AUTHLEDGER_KAFKA_TOPIC; default authledger.events)");
 }
 
 // Config file, then environment, then flags.
@@ -46,6 +55,9 @@ Result<Config> Resolve(const CommonFlags& f) {
   if (!c.ok()) return c;
   if (Status s = ApplyEnvironment(&*c); !s.ok()) return s;
   if (!f.data_dir.empty()) c->data_dir = f.data_dir;
+  if (!f.kafka_brokers.empty()) c->kafka_brokers = f.kafka_brokers;
+  if (!f.kafka_topic.empty()) c->kafka_topic = f.kafka_topic;
+  if (Status s = c->Validate(); !s.ok()) return s;
   return c;
 }
 
@@ -60,11 +72,15 @@ std::string OperatorName() {
   return "uid-" + std::to_string(::geteuid());
 }
 
-int Serve(const CommonFlags& f, const std::string& listen, int threads) {
+int Serve(const CommonFlags& f, const std::string& listen, int threads, const std::string& role,
+          const std::string& writer_url) {
   auto config = Resolve(f);
   if (!config.ok()) return Fail(config.status());
   if (!listen.empty()) config->listen = listen;
   if (threads >= 0) config->threads = threads;
+  if (!role.empty()) config->role = role;
+  if (!writer_url.empty()) config->writer_url = writer_url;
+  if (Status s = config->Validate(); !s.ok()) return Fail(s);
   // Block the stop signals before any thread starts, then wait for them here.
   sigset_t stop;
   sigemptyset(&stop);
@@ -80,12 +96,16 @@ int Serve(const CommonFlags& f, const std::string& listen, int threads) {
                  "acknowledged)",
                  r.truncated_bytes, r.truncated_segment, r.truncated_at);
   if (Status s = (*node)->Serve(); !s.ok()) return Fail(s);
-  spdlog::info("authledger {} serving on {} (port {}), data {}, ledger head {}, projections at {}", AUTHLEDGER_VERSION,
-               config->listen, (*node)->port(), config->data_dir, (*node)->log().Head(),
-               (*node)->projector().applied());
-  spdlog::info("ledger checkpoints are signed with Ed25519 public key {} (GET /v1/audit/public-key)",
-               (*node)->checkpointer().public_key_hex());
-  if ((*node)->log().Head() == 0)
+  spdlog::info("authledger {} serving as {} on {} (port {}), data {}, {} at {}, projections at {}", AUTHLEDGER_VERSION,
+               config->role, config->listen, (*node)->port(), config->data_dir, (*node)->ledger_description(),
+               (*node)->log().Heads().ToString(), (*node)->projector().applied().ToString());
+  if (Checkpointer* cp = (*node)->checkpointer())
+    spdlog::info("ledger checkpoints are signed with Ed25519 public key {} (GET /v1/audit/public-key)",
+                 cp->public_key_hex());
+  if (config->is_replica())
+    spdlog::info("read replica: writes are redirected to {}",
+                 config->writer_url.empty() ? "(no writer_url: answered 503)" : config->writer_url);
+  else if ((*node)->log().Heads().Total() == 0)
     spdlog::warn("the ledger is empty: stop the server and run `authledger bootstrap --data {} --account NAME` "
                  "to create the first account and its admin key",
                  config->data_dir);
@@ -118,8 +138,8 @@ int RebuildCmd(const CommonFlags& f) {
   if (!config.ok()) return Fail(config.status());
   auto start = std::chrono::steady_clock::now();
   auto last = start;
-  Position applied = 0;
-  Status s = Rebuild(*config, [&](Position p, Position head) {
+  std::uint64_t applied = 0;
+  Status s = Rebuild(*config, [&](std::uint64_t p, std::uint64_t head) {
     applied = p;
     auto now = std::chrono::steady_clock::now();
     if (now - last > std::chrono::seconds(1) || p == head) {
@@ -136,20 +156,22 @@ int RebuildCmd(const CommonFlags& f) {
   return 0;
 }
 
-int AuditVerifyCmd(const CommonFlags& f, const std::string& file, const std::string& public_key_hex, bool strict) {
+int AuditVerifyCmd(const CommonFlags& f, const std::string& file, const std::string& public_key_hex, bool strict,
+                   std::uint32_t partitions) {
   std::string trusted;
   if (!public_key_hex.empty() && (!FromHex(public_key_hex, &trusted) || trusted.size() != 32))
     return Fail(Status::InvalidArgument("--public-key must be 64 hex characters (GET /v1/audit/public-key)"));
   Result<AuditVerification> r = Status::Ok();
   std::string what;
   if (!file.empty()) {
-    r = VerifyExportFile(file, trusted);
+    r = VerifyExportFile(file, trusted, partitions);
     what = file;
   } else {
     auto config = Resolve(f);
     if (!config.ok()) return Fail(config.status());
     r = VerifyLedger(*config, trusted);
-    what = "the ledger in " + config->data_dir;
+    what = config->kafka_brokers.empty() ? "the ledger in " + config->data_dir
+                                         : "Kafka topic " + config->kafka_topic + " on " + config->kafka_brokers;
   }
   if (!r.ok()) return Fail(r.status());
   const ChainReport& rep = r->report;
@@ -174,8 +196,8 @@ int AuditVerifyCmd(const CommonFlags& f, const std::string& file, const std::str
   }
   std::printf("FAILED after %llu intact events: %s\n", static_cast<unsigned long long>(rep.events),
               r->status.message().c_str());
-  std::printf("first broken link: account %s, seq %llu, position %llu\n", rep.account.empty() ? "?" : rep.account.c_str(),
-              static_cast<unsigned long long>(rep.seq), static_cast<unsigned long long>(rep.position));
+  std::printf("first broken link: account %s, seq %llu, position %s\n", rep.account.empty() ? "?" : rep.account.c_str(),
+              static_cast<unsigned long long>(rep.seq), PositionToString(rep.position).c_str());
   return 3;
 }
 
@@ -201,7 +223,7 @@ int ReplayCmd(const CommonFlags& f, const std::string& until_text, const std::st
     if (!config.ok()) return Fail(config.status());
     auto start = std::chrono::steady_clock::now();
     auto last = start;
-    auto r = Replay(*config, *until, out, force, [&](Position p, Position target) {
+    auto r = Replay(*config, *until, out, force, [&](std::uint64_t p, std::uint64_t target) {
       auto now = std::chrono::steady_clock::now();
       if (now - last > std::chrono::seconds(1) || p == target) {
         double secs = std::chrono::duration<double>(now - start).count();
@@ -215,12 +237,12 @@ int ReplayCmd(const CommonFlags& f, const std::string& until_text, const std::st
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("replayed %llu of %llu events into %s in %.2fs\n", static_cast<unsigned long long>(r->events),
                 static_cast<unsigned long long>(r->ledger_head), out.c_str(), secs);
-    std::printf("position: %llu\n", static_cast<unsigned long long>(r->position));
+    std::printf("position: %s\n", r->cursor.c_str());
     std::printf("last_event_time: %s\n", FormatRfc3339(r->last_event_time).c_str());
     std::printf("as_of: %s\n", FormatRfc3339(r->as_of).c_str());
     if (r->stopped_before != 0)
-      std::printf("stopped before position %llu, the first event after --until (%s)\n",
-                  static_cast<unsigned long long>(r->stopped_before), FormatRfc3339(r->stopped_before_time).c_str());
+      std::printf("stopped before position %s, the first event after --until (%s)\n",
+                  PositionToString(r->stopped_before).c_str(), FormatRfc3339(r->stopped_before_time).c_str());
     std::fflush(stdout);
   }
   if (account.empty()) return 0;
@@ -243,15 +265,23 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", AUTHLEDGER_VERSION);
 
   CommonFlags serve_flags, boot_flags, rebuild_flags;
-  std::string listen, account;
+  std::string listen, account, role, writer_url;
   int threads = -1;
   bool allow_existing = false;
 
-  auto* serve = app.add_subcommand("serve", "Run the HTTP gateway on the embedded ledger");
+  auto* serve = app.add_subcommand("serve", "Run the HTTP gateway on the ledger (embedded, or Kafka with --kafka-brokers)");
   AddCommon(serve, &serve_flags);
   serve->add_option("--listen", listen, "HOST:PORT to listen on (env AUTHLEDGER_LISTEN; default 127.0.0.1:8080)");
   serve->add_option("--threads", threads, "I/O threads; 0 = one per core")->check(CLI::Range(0, 256));
-  serve->footer("Stop with SIGINT or SIGTERM. GET /healthz, /readyz and /metrics report its state.");
+  serve->add_option("--role", role,
+                    "writer (default: reads and writes) or replica (Kafka only: consumes the topic into its own "
+                    "projections, serves verify/list/audit, redirects writes)")
+      ->check(CLI::IsMember({"writer", "replica"}));
+  serve->add_option("--writer-url", writer_url,
+                    "replica: base URL of the writer that write calls are redirected to (307), e.g. "
+                    "http://10.0.0.5:8080");
+  serve->footer("Stop with SIGINT or SIGTERM. GET /healthz, /readyz and /metrics report its state.\n"
+                "A replica needs the writer's pepper file (--data DIR/pepper or [security] pepper_file).");
 
   auto* boot = app.add_subcommand("bootstrap", "Create the first account and print its admin API key once");
   AddCommon(boot, &boot_flags);
@@ -267,6 +297,7 @@ int main(int argc, char** argv) {
   CommonFlags audit_flags;
   std::string audit_file, audit_out, audit_public_key;
   bool audit_strict = false;
+  std::uint32_t audit_partitions = 1;
   auto* audit = app.add_subcommand("audit", "Auditors' tools: verify the ledger's hash chains and checkpoints, export it");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand(
@@ -275,13 +306,16 @@ int main(int argc, char** argv) {
   verify->add_option("--file", audit_file, "verify an exported JSON Lines file instead of a data directory");
   verify->add_option("--public-key", audit_public_key,
                      "hex Ed25519 public key that must have signed every checkpoint (GET /v1/audit/public-key)");
+  verify->add_option("--partitions", audit_partitions,
+                     "with --file: partitions of the ledger it was exported from (a Kafka topic's count; default 1)")
+      ->check(CLI::Range(1, 32));
   verify->add_flag("--strict", audit_strict,
                    "also fail if events follow the last signed checkpoint (detects a truncated tail)");
   verify->footer("Exit status: 0 intact, 3 tampering found (the first broken link is named), 1/2 other errors.\n"
                  "With --data, run while the server is stopped (the ledger admits one process at a time).");
   auto* exp = audit->add_subcommand("export", "Write the ledger as JSON Lines, one event per line as stored");
   AddCommon(exp, &audit_flags);
-  exp->add_option("--out", audit_out, "file to write (line N = the event at position N)")->required();
+  exp->add_option("--out", audit_out, "file to write (one event per line as stored; with one partition line N = position N)")->required();
   exp->footer("The file is self-contained: `authledger audit verify --file FILE` checks it offline.");
 
   CommonFlags replay_flags;
@@ -305,9 +339,9 @@ int main(int argc, char** argv) {
                  "the replay time (TIME, or the time of the event at POSITION). See docs/replay.md.");
 
   CLI11_PARSE(app, argc, argv);
-  if (*verify) return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict);
+  if (*verify) return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict, audit_partitions);
   if (*exp) return AuditExportCmd(audit_flags, audit_out);
-  if (*serve) return Serve(serve_flags, listen, threads);
+  if (*serve) return Serve(serve_flags, listen, threads, role, writer_url);
   if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);
   if (*rebuild) return RebuildCmd(rebuild_flags);
   if (*replay)

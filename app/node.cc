@@ -10,7 +10,7 @@
 
 #include "commands/handlers.h"
 #include "domain/crypto.h"
-#include "ledger/embedded_log.h"
+#include "app/ledger.h"
 
 namespace authledger {
 
@@ -67,11 +67,13 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   fs::create_directories(config.data_dir, ec);
   if (ec) return Status::IOError("cannot create data directory " + config.data_dir + ": " + ec.message());
   std::unique_ptr<Node> n(new Node(config, clock));
-  auto log = EmbeddedLog::Open(config.LedgerDir());
-  if (!log.ok()) return log.status();
-  n->recovery_ = (*log)->recovery();
-  n->log_ = std::move(log).value();
-  auto pepper = LoadOrCreateSecret(config.PepperPath(), n->log_->Head() == 0);
+  auto ledger = OpenLedger(config, config.is_replica() ? LedgerAccess::kReadOnly : LedgerAccess::kReadWrite);
+  if (!ledger.ok()) return ledger.status();
+  n->recovery_ = ledger->recovery;
+  n->ledger_description_ = ledger->description;
+  n->log_ = std::move(ledger->log);
+  // A replica never creates the pepper: it must verify with the writer's.
+  auto pepper = LoadOrCreateSecret(config.PepperPath(), !config.is_replica() && n->log_->Heads().Total() == 0);
   if (!pepper.ok()) return pepper.status();
   auto store = ProjectionStore::Open(config.ProjectionsDir());
   if (!store.ok()) return store.status();
@@ -91,12 +93,16 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   cc.policy.max_live_keys = config.max_live_keys;
   n->commands_ = std::make_unique<CommandContext>(*n->log_, *n->projector_, *n->queries_, clock, std::move(cc));
   n->usage_ = std::make_unique<UsageRecorder>(*n->commands_, config.usage_resolution);
-  auto signing = LoadOrCreateSecret(config.SigningKeyPath(), true);
-  if (!signing.ok()) return signing.status();
-  std::string signing_raw;
-  if (!FromHex(*signing, &signing_raw) || Ed25519PublicKey(signing_raw).empty())
-    return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() + " does not hold a 32-byte hex key");
-  n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
+  // A replica signs nothing; it serves the checkpoint public key only if given the key file.
+  std::error_code exists_ec;
+  if (!config.is_replica() || fs::exists(config.SigningKeyPath(), exists_ec)) {
+    auto signing = LoadOrCreateSecret(config.SigningKeyPath(), true);
+    if (!signing.ok()) return signing.status();
+    std::string signing_raw;
+    if (!FromHex(*signing, &signing_raw) || Ed25519PublicKey(signing_raw).empty())
+      return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() + " does not hold a 32-byte hex key");
+    n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
+  }
   n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs);
   n->key_reads_ = std::make_unique<RateLimiter>(clock, config.key_reads_per_minute, kMinuteMs);
   n->key_writes_ = std::make_unique<RateLimiter>(clock, config.key_writes_per_minute, kMinuteMs);
@@ -108,11 +114,14 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
 Status Node::Serve() {
   projector_->Start();
   serving_ = true;
-  usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
-  checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
+  if (!config_.is_replica()) {  // a replica appends nothing: no usage events, no checkpoints
+    usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
+    checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
+  }
   deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
-                                               *checkpointer_, clock_, AUTHLEDGER_VERSION,
-                                               config_.audit_retention});
+                                               clock_, AUTHLEDGER_VERSION, config_.audit_retention,
+                                               checkpointer_ ? checkpointer_->public_key_hex() : "",
+                                               config_.is_replica(), config_.writer_url});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);
@@ -131,11 +140,11 @@ void Node::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (server_) server_->Stop();
-  if (usage_) {
+  if (usage_ && !config_.is_replica()) {
     usage_->Stop();
     usage_->Flush();
   }
-  if (checkpointer_) {
+  if (checkpointer_ && !config_.is_replica()) {
     checkpointer_->Stop();
     if (serving_) (void)checkpointer_->Checkpoint();  // sign everything up to the end
   }
@@ -149,7 +158,8 @@ Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, cons
   auto node = Node::Open(config, clock);
   if (!node.ok()) return node.status();
   Node& n = **node;
-  if (n.log().Head() != 0 && !allow_existing)
+  if (config.is_replica()) return Status::InvalidArgument("bootstrap writes to the ledger: run it with role = writer");
+  if (n.log().Heads().Total() != 0 && !allow_existing)
     return Status::AlreadyExists("the ledger in " + config.data_dir +
                                  " already has events; bootstrap runs once (use --allow-existing to add another account)");
   n.projector().Start();
@@ -162,20 +172,20 @@ Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, cons
   auto key = CreateKey(n.commands(), account->account_id, input, Caller{}, actor);
   if (!key.ok()) return key.status();
   return BootstrapResult{account->account_id, key->key.id, std::move(key->full_key), key->position,
-                         n.checkpointer().public_key_hex()};
+                         n.checkpointer()->public_key_hex()};
 }
 
-Status Rebuild(const Config& config, const std::function<void(Position, Position)>& progress) {
-  auto log = EmbeddedLog::Open(config.LedgerDir());
-  if (!log.ok()) return log.status();
+Status Rebuild(const Config& config, const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  auto ledger = OpenLedger(config, LedgerAccess::kReadOnly);
+  if (!ledger.ok()) return ledger.status();
   if (Status s = ProjectionStore::Destroy(config.ProjectionsDir()); !s.ok()) return s;
   auto store = ProjectionStore::Open(config.ProjectionsDir());
   if (!store.ok()) return store.status();
-  Projector projector(**log, **store);
+  Projector projector(*ledger->log, **store);
   if (Status s = projector.Init(); !s.ok()) return s;
-  Position head = (*log)->Head();
-  return projector.CatchUp([&](Position p) {
-    if (progress) progress(p, head);
+  const std::uint64_t total = ledger->log->Heads().Total();
+  return projector.CatchUp([&](const Cursor& applied) {
+    if (progress) progress(applied.Total(), total);
   });
 }
 

@@ -1,5 +1,6 @@
 // Node: one authledger process's parts, wired. Opening a node opens the ledger
-// (embedded), the projections and catches the projector up; Serve() then starts
+// (embedded, or Kafka — read-only on a replica), the projections and catches the
+// projector up; Serve() then starts
 // the projector thread, the usage recorder and the HTTP gateway. Tests build a
 // Node with a ManualClock and port 0 to drive the real server over loopback.
 #pragma once
@@ -9,13 +10,13 @@
 #include <string>
 
 #include "app/config.h"
+#include "app/ledger.h"
 #include "commands/checkpointer.h"
 #include "commands/command_context.h"
 #include "commands/usage_recorder.h"
 #include "gateway/api.h"
 #include "gateway/http_server.h"
 #include "gateway/rate_limiter.h"
-#include "ledger/embedded_log.h"
 #include "ledger/event_log.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
@@ -40,10 +41,13 @@ class Node {
   Queries& queries() { return *queries_; }
   CommandContext& commands() { return *commands_; }
   UsageRecorder& usage() { return *usage_; }
-  Checkpointer& checkpointer() { return *checkpointer_; }
+  // Null on a read replica without the signing key file.
+  Checkpointer* checkpointer() { return checkpointer_.get(); }
   const Config& config() const { return config_; }
   // What opening the embedded ledger had to repair (a torn tail after a crash).
   const RecoveryReport& recovery() const { return recovery_; }
+  // "embedded ledger in DIR" / "Kafka topic T on BROKERS (N partitions)".
+  const std::string& ledger_description() const { return ledger_description_; }
 
  private:
   Node(Config config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
@@ -66,6 +70,7 @@ class Node {
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;
   RecoveryReport recovery_;
+  std::string ledger_description_;
   bool serving_ = false;
   bool stopped_ = false;
 };
@@ -88,7 +93,7 @@ Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, cons
                                   const std::string& operator_name, bool allow_existing);
 
 // Deletes every projection and rebuilds it from the ledger. `progress` gets
-// (applied, head) after each batch.
-Status Rebuild(const Config& config, const std::function<void(Position, Position)>& progress);
+// (events applied, events in the ledger) after each batch.
+Status Rebuild(const Config& config, const std::function<void(std::uint64_t, std::uint64_t)>& progress);
 
 }  // namespace authledger

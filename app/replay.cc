@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ledger/embedded_log.h"
+#include "app/ledger.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "projections/store.h"
@@ -32,7 +32,6 @@ constexpr std::size_t kReadBatch = Projector::kBatchEvents;
 std::string StoreDir(const std::string& out_dir) { return out_dir + "/projections"; }
 std::string InfoPath(const std::string& out_dir) { return out_dir + "/" + kReplayFile; }
 
-std::string Pos(Position p) { return std::to_string(p); }
 
 // True if `inner` is `outer` or lies inside it (both made absolute and normal).
 bool Within(const fs::path& inner, const fs::path& outer) {
@@ -102,6 +101,7 @@ json InfoToJson(const ReplayInfo& i) {
   return {{"format", kReplayFormat},
           {"until", i.until},
           {"position", i.position},
+          {"cursor", i.cursor},
           {"last_event_time", t(i.last_event_time)},
           {"as_of", t(i.as_of)},
           {"events", i.events},
@@ -130,6 +130,7 @@ Result<ReplayInfo> InfoFromJson(const json& j, const std::string& path) {
   try {
     i.until = j.at("until").get<std::string>();
     i.position = j.at("position").get<Position>();
+    i.cursor = j.value("cursor", std::to_string(i.position));
     i.events = j.at("events").get<std::uint64_t>();
     i.ledger_head = j.at("ledger_head").get<Position>();
     if (!j.at("stopped_before").is_null()) i.stopped_before = j.at("stopped_before").get<Position>();
@@ -144,7 +145,7 @@ Result<ReplayInfo> InfoFromJson(const json& j, const std::string& path) {
 }
 
 std::string Describe(const ReplayInfo& i) {
-  return "position " + Pos(i.position) + ", as of " + FormatRfc3339(i.as_of);
+  return "position " + i.cursor + ", as of " + FormatRfc3339(i.as_of);
 }
 
 }  // namespace
@@ -172,71 +173,92 @@ Result<ReplayUntil> ParseReplayUntil(std::string_view text) {
 }
 
 Result<ReplayInfo> Replay(const Config& config, const ReplayUntil& until, const std::string& out_dir, bool force,
-                          const std::function<void(Position, Position)>& progress) {
-  std::error_code ec;
-  if (!fs::is_directory(config.LedgerDir(), ec))
-    return Status::NotFound("there is no ledger in " + config.LedgerDir() + ": is --data (or AUTHLEDGER_DATA) right?");
-  auto log = EmbeddedLog::Open(config.LedgerDir());
-  if (!log.ok()) {
-    if (log.status().code() == Status::Code::kUnavailable)
-      return Status::Unavailable(log.status().message() + "; stop the server first (replay reads the ledger, which " +
-                                 "admits one process at a time)");
-    return log.status();
-  }
-  EventLog& ledger = **log;
-  const Position head = ledger.Head();
-  if (head == 0) return Status::FailedPrecondition("the ledger in " + config.LedgerDir() + " is empty: nothing to replay");
-
-  // Check the replay point before anything is written.
-  std::vector<StoredEvent> events;
-  if (Status s = ledger.Read(1, 1, &events); !s.ok()) return s;
-  if (events.empty()) return Status::Corruption("the ledger has a head of " + Pos(head) + " but no event at position 1");
-  auto first = DecodeEvent(events[0].bytes);
-  if (!first.ok()) return Status::Corruption("position 1: " + first.status().message());
-  if (until.position && *until.position > head)
+                          const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  auto ledger = OpenLedger(config, LedgerAccess::kReadOnly);
+  if (!ledger.ok()) return ledger.status();
+  EventLog& log = *ledger->log;
+  const std::uint32_t partitions = log.Partitions();
+  const Cursor heads = log.Heads();
+  if (heads.Total() == 0) return Status::FailedPrecondition(ledger->description + " is empty: nothing to replay");
+  if (until.position && partitions > 1)
+    return Status::InvalidArgument("--until POSITION needs a one-partition ledger; this one has " +
+                                   std::to_string(partitions) + " partitions: use --until TIME");
+  if (until.position && !heads.Covers(*until.position))
     return Status::InvalidArgument("--until " + until.text + " is beyond the end of the ledger, which is at position " +
-                                   Pos(head));
-  if (until.time && first->time > *until.time)
-    return Status::InvalidArgument("--until " + until.text + " is before the ledger's first event (" +
-                                   FormatRfc3339(first->time) + "): nothing had happened yet");
+                                   heads.ToString());
+
+  // How far to replay, per partition: up to the position, or, for a time, up to
+  // the last event of each partition whose time is <= TIME (read ahead of the
+  // projector only to find that; the projector reads and applies the events itself).
+  Cursor target = heads;
+  ReplayInfo info;
+  if (until.position) {
+    target = Cursor(1);
+    target.Advance(*until.position);
+  } else {
+    Cursor scan(partitions), limit(partitions);
+    std::vector<bool> done(partitions, false);
+    std::vector<StoredEvent> events;
+    TimeMs first_time = 0;
+    for (int idle = 0; !scan.CoversAll(heads);) {
+      if (Status s = log.Read(scan, kReadBatch, &events); !s.ok()) return s;
+      if (events.empty() && ++idle > 30) return Status::Unavailable("the ledger stopped returning events at " + scan.ToString());
+      for (const StoredEvent& e : events) {
+        const std::uint32_t p = PartitionOf(e.position);
+        scan.Advance(e.position);
+        if (done[p] || !heads.Covers(e.position)) continue;
+        auto ev = DecodeEvent(e.bytes);
+        if (!ev.ok()) return Status::Corruption("position " + PositionToString(e.position) + ": " + ev.status().message());
+        if (first_time == 0 || ev->time < first_time) first_time = ev->time;
+        if (ev->time > *until.time) {
+          done[p] = true;
+          scan.Advance(heads.at(p));  // nothing more wanted from this partition
+          if (info.stopped_before == 0 || ev->time < info.stopped_before_time) {
+            info.stopped_before = e.position;
+            info.stopped_before_time = ev->time;
+          }
+          continue;
+        }
+        limit.Advance(e.position);
+        info.last_event_time = std::max(info.last_event_time, ev->time);
+      }
+    }
+    if (first_time > *until.time)
+      return Status::InvalidArgument("--until " + until.text + " is before the ledger's first event (" +
+                                     FormatRfc3339(first_time) + "): nothing had happened yet");
+    target = limit;
+  }
 
   if (Status s = PrepareOutDir(config, out_dir, force); !s.ok()) return s;
   auto store = ProjectionStore::Open(StoreDir(out_dir));
   if (!store.ok()) return store.status();
-  Projector projector(ledger, **store);
+  Projector projector(log, **store);
   if (Status s = projector.Init(); !s.ok()) return s;
+  const std::uint64_t total = target.Total();
+  if (Status s = projector.CatchUpTo(target, [&](const Cursor& applied) {
+        if (progress) progress(applied.Total(), total);
+      });
+      !s.ok())
+    return s;
 
-  ReplayInfo info;
+  const Cursor applied = projector.applied();
   info.until = until.text;
-  info.ledger_head = head;
-  info.source = Normal(config.data_dir).string();
-  const Position target = until.position ? *until.position : head;
-  // Read ahead of the projector only to find where --until stops (the event
-  // times); the projector reads and applies the events itself.
-  while (projector.applied() < target && info.stopped_before == 0) {
-    Position applied = projector.applied();
-    if (Status s = ledger.Read(applied + 1, std::min<Position>(kReadBatch, target - applied), &events); !s.ok())
-      return s;
-    if (events.empty()) return Status::Corruption("the ledger returned no event at position " + Pos(applied + 1));
-    Position limit = applied;
-    for (const StoredEvent& e : events) {
-      auto ev = DecodeEvent(e.bytes);
-      if (!ev.ok()) return Status::Corruption("position " + Pos(e.position) + ": " + ev.status().message());
-      if (until.time && ev->time > *until.time) {
-        info.stopped_before = e.position;
-        info.stopped_before_time = ev->time;
-        break;
-      }
-      limit = e.position;
-      info.last_event_time = ev->time;
-    }
-    if (limit > applied) {
-      if (Status s = projector.CatchUpTo(limit); !s.ok()) return s;
-      if (progress) progress(projector.applied(), target);
-    }
+  info.ledger_head = heads.Total();
+  info.source = config.kafka_brokers.empty() ? Normal(config.data_dir).string() : ledger->description;
+  info.position = partitions == 1 ? applied.at(0) : 0;
+  info.cursor = applied.ToString();
+  info.events = applied.Total();
+  if (until.position) {
+    // The time of the last applied event: what statuses are computed at.
+    std::vector<StoredEvent> last;
+    Cursor before(1);
+    before.Advance(*until.position - 1);
+    if (Status s = log.Read(before, 1, &last); !s.ok()) return s;
+    if (last.empty()) return Status::Corruption("the ledger returned no event at position " + until.text);
+    auto ev = DecodeEvent(last[0].bytes);
+    if (!ev.ok()) return Status::Corruption("position " + until.text + ": " + ev.status().message());
+    info.last_event_time = ev->time;
   }
-  info.position = projector.applied();
-  info.events = info.position;
   info.as_of = until.time ? *until.time : info.last_event_time;
   info.replayed_at = SystemClock::Instance().Now();
   store->reset();  // close the store before declaring the replay complete

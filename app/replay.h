@@ -35,11 +35,12 @@ Result<ReplayUntil> ParseReplayUntil(std::string_view text);
 // The contents of OUTDIR/REPLAY.
 struct ReplayInfo {
   std::string until;             // --until as given
-  Position position = 0;         // last applied ledger position
+  Position position = 0;         // last applied ledger position (one-partition ledgers; else 0)
+  std::string cursor;            // what was applied, per partition (Cursor::ToString)
   TimeMs last_event_time = 0;    // envelope time of the event at `position`
   TimeMs as_of = 0;              // the time statuses are computed at: TIME, or last_event_time
-  std::uint64_t events = 0;      // events applied (== position)
-  Position ledger_head = 0;      // the ledger's head when replayed
+  std::uint64_t events = 0;      // events applied
+  std::uint64_t ledger_head = 0; // events in the ledger when replayed
   // Time mode: the first event not applied because its time is after TIME (0: none).
   Position stopped_before = 0;
   TimeMs stopped_before_time = 0;
@@ -47,13 +48,15 @@ struct ReplayInfo {
   TimeMs replayed_at = 0;        // wall clock of the replay
 };
 
-// Replays the ledger of `config.data_dir` up to `until` into `out_dir`.
+// Replays the configured ledger up to `until` into `out_dir` (a POSITION only
+// on a one-partition ledger; TIME applies, in every partition, the events up to
+// the last one whose time is <= TIME).
 // Refuses a non-empty `out_dir` unless `force` (which then replaces only
 // OUTDIR/projections and OUTDIR/REPLAY), and refuses any `out_dir` that is,
-// contains or lies inside the data directory. `progress` gets (applied, target)
-// after each batch; target is the position replay will reach at most.
+// contains or lies inside the data directory. `progress` gets (events applied,
+// events to apply) after each batch.
 Result<ReplayInfo> Replay(const Config& config, const ReplayUntil& until, const std::string& out_dir, bool force,
-                          const std::function<void(Position, Position)>& progress);
+                          const std::function<void(std::uint64_t, std::uint64_t)>& progress);
 
 // Reads OUTDIR/REPLAY; FailedPrecondition if `out_dir` is not a replay directory.
 Result<ReplayInfo> LoadReplayInfo(const std::string& out_dir);

@@ -15,15 +15,27 @@ Checkpointer::~Checkpointer() {
   SecureWipe(signing_key_);
 }
 
-Result<Position> Checkpointer::Checkpoint() {
+Result<std::size_t> Checkpointer::Checkpoint() {
+  std::size_t appended = 0;
+  Status first_error;
+  for (std::uint32_t p = 0; p < projector_.partitions(); ++p) {
+    auto r = CheckpointPartition(p);
+    if (r.ok() && *r != 0) ++appended;
+    if (!r.ok() && first_error.ok()) first_error = r.status();
+  }
+  if (!first_error.ok()) return first_error;
+  return appended;
+}
+
+Result<Position> Checkpointer::CheckpointPartition(std::uint32_t partition) {
   const Actor actor{"system", "checkpointer", "", ""};
-  const std::string ledger(kLedgerAccountId);
+  const std::string ledger = LedgerAccountId(partition);
   for (int attempt = 0; attempt < 10; ++attempt) {
     auto out = ctx_.ExecuteAtHead(ledger, actor, [&](const AccountState&, TimeMs) -> Result<HeadBoundDecision> {
-      Position head = projector_.ledger_head();
-      if (head == 0) return HeadBoundDecision{};
+      Position head = projector_.ledger_heads().at(partition);
+      if (OffsetOf(head) == 0) return HeadBoundDecision{};
       if (Status s = projector_.WaitApplied(head, std::chrono::seconds(5)); !s.ok()) return s;
-      auto heads = ctx_.queries().ChainHeadsNow();
+      auto heads = ctx_.queries().ChainHeadsNow(partition, projector_.partitions());
       if (!heads.ok()) return heads.status();
       if (heads->position != head) return Status::Conflict("ledger moved while reading chain heads");
       if (ctx_.queries().IsCheckpointAt(head)) return HeadBoundDecision{};  // nothing new to sign

@@ -1,6 +1,7 @@
 // Checkpointer: appends io.authledger.ledger.checkpoint.v1 events — an Ed25519
-// signature over the head (seq + hash) of every account chain — on a timer and
-// when the server stops. Each checkpoint is bound to the ledger head it signs
+// signature over the head (seq + hash) of every account chain of a ledger
+// partition, into that partition's checkpoint chain — on a timer and when the
+// server stops. Each checkpoint is bound to the partition head it signs
 // (CommandContext::ExecuteAtHead), so it covers exactly the events before it.
 // `authledger audit verify` checks them (ledger/chain_verifier.h).
 #pragma once
@@ -18,15 +19,17 @@ class Checkpointer {
   Checkpointer(CommandContext& ctx, Projector& projector, std::string signing_key);
   ~Checkpointer();
 
-  // Appends a checkpoint unless the ledger is empty or already ends with one.
-  // Returns its position, or 0 if none was needed.
-  Result<Position> Checkpoint();
+  // Appends a checkpoint to every partition that is not empty and does not
+  // already end with one. Returns how many were appended.
+  Result<std::size_t> Checkpoint();
   const std::string& public_key_hex() const { return public_key_hex_; }
 
   void Start(std::chrono::milliseconds interval);
   void Stop();
 
  private:
+  Result<Position> CheckpointPartition(std::uint32_t partition);
+
   CommandContext& ctx_;
   Projector& projector_;
   std::string signing_key_;

@@ -23,7 +23,7 @@ Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) 
     else if (loaded.status().code() != Status::Code::kNotFound) return loaded.status();
     if (state.seq >= ledger_seq) return state;
     if (attempt > 0) return Status::Unavailable("projections are behind the ledger for this account; retry");
-    Status s = projector_.WaitApplied(log_.Head(), config_.projection_wait);
+    Status s = projector_.WaitApplied(log_.Heads(), config_.projection_wait);
     if (!s.ok()) return s;
   }
 }

@@ -71,7 +71,7 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
   if (e.prev_hash != s->head_hash)
     return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
                               ": prevhash does not match the previous event");
-  bool ledger_chain = e.account_id == kLedgerAccountId;
+  bool ledger_chain = LedgerChainPartition(e.account_id).has_value();
   if (ledger_chain != std::holds_alternative<LedgerCheckpoint>(e.data))
     return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
                               (ledger_chain ? ": only checkpoints belong to the ledger chain"

@@ -215,4 +215,21 @@ Result<EventData> EventDataFromJson(std::string_view type, const json& j) {
   return Status::InvalidArgument("unknown event type '" + std::string(type) + "'");
 }
 
+std::string LedgerAccountId(std::uint32_t partition) {
+  std::string id(kLedgerAccountId);
+  id[id.size() - 2] = static_cast<char>('0' + partition / 10 % 10);
+  id[id.size() - 1] = static_cast<char>('0' + partition % 10);
+  return id;
+}
+
+std::optional<std::uint32_t> LedgerChainPartition(std::string_view account_id) {
+  constexpr std::string_view prefix = kLedgerAccountId.substr(0, kLedgerAccountId.size() - 2);
+  if (account_id.size() != kLedgerAccountId.size() || !account_id.starts_with(prefix)) return std::nullopt;
+  char a = account_id[account_id.size() - 2], b = account_id[account_id.size() - 1];
+  if (a < '0' || a > '9' || b < '0' || b > '9') return std::nullopt;
+  std::uint32_t p = static_cast<std::uint32_t>((a - '0') * 10 + (b - '0'));
+  if (p >= 32) return std::nullopt;
+  return p;
+}
+
 }  // namespace authledger

@@ -83,8 +83,13 @@ struct LedgerCheckpoint {
 //   "authledger-checkpoint-v1\n<covers_position>\n" + "<account> <seq> <hash>\n" per head.
 std::string CheckpointMessage(std::uint64_t covers_position, const std::vector<ChainHead>& heads);
 
-// Checkpoints form their own chain under this reserved account id.
+// Checkpoints form their own chains under reserved account ids, one per ledger
+// partition: "acct_0000000000NN" for partition NN (00..31). kLedgerAccountId is
+// partition 0's (the only one of a one-partition ledger).
 inline constexpr std::string_view kLedgerAccountId = "acct_000000000000";
+std::string LedgerAccountId(std::uint32_t partition);
+// The partition whose checkpoint chain `account_id` is, or nullopt for any other account.
+std::optional<std::uint32_t> LedgerChainPartition(std::string_view account_id);
 
 struct KeyUsed {
   static constexpr std::string_view kType = "io.authledger.key.used.v1";

@@ -2,7 +2,6 @@
 // ApiDeps must outlive the router. See docs/api.md for the contract of each.
 #pragma once
 
-#include "commands/checkpointer.h"
 #include "commands/command_context.h"
 #include "commands/usage_recorder.h"
 #include "gateway/auth.h"
@@ -19,10 +18,12 @@ struct ApiDeps {
   Authenticator& auth;
   UsageRecorder& usage;
   Projector& projector;
-  Checkpointer& checkpointer;
   const Clock& clock;
   std::string version;
   TimeMs audit_retention = 365 * kDayMs;
+  std::string checkpoint_public_key;  // hex Ed25519 key that signs checkpoints; "" if this node does not hold it
+  bool replica = false;               // read-only node: write calls are redirected to writer_url
+  std::string writer_url;             // "" = no writer known: writes get 503
 };
 
 // POST/GET /v1/keys, GET/DELETE /v1/keys/{id}, POST /v1/keys/{id}/rotate,
@@ -42,5 +43,10 @@ void AddHealthApi(Router& router, ApiDeps& deps);
 std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projector& projector,
                                              std::chrono::milliseconds max_wait);
 inline constexpr std::chrono::milliseconds kBlockingMinPositionWait{2000};
+
+// What a read replica answers to a write call: 307 Temporary Redirect to the
+// same path on deps.writer_url (method and body are kept by clients), or 503
+// when no writer is configured; problem+json either way.
+HttpResponse RedirectToWriter(const ApiDeps& deps, const RequestContext& ctx);
 
 }  // namespace authledger

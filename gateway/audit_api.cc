@@ -152,7 +152,11 @@ HttpResponse AuditLog(ApiDeps& d, RequestContext& ctx) {
 
 // The checkpoint signing key's public half: auditors pin it in `audit verify --public-key`.
 HttpResponse PublicKey(ApiDeps& d, RequestContext& ctx) {
-  json body = {{"algorithm", "Ed25519"}, {"public_key", d.checkpointer.public_key_hex()}};
+  if (d.checkpoint_public_key.empty())
+    return Problem(ctx.req, http::status::not_found, "no-signing-key", "Checkpoint key not held here",
+                   "this read replica does not hold the checkpoint signing key; ask the writer node, or copy its "
+                   "signing key file ([audit] signing_key_file) to this replica");
+  json body = {{"algorithm", "Ed25519"}, {"public_key", d.checkpoint_public_key}};
   return JsonResponse(ctx.req, http::status::ok, body.dump());
 }
 

@@ -22,17 +22,18 @@ void AddHealthApi(Router& r, ApiDeps& d) {
       return Problem(c.req, http::status::service_unavailable, "projector-stopped", "Not ready",
                      "the projector stopped: " + h.message());
     return JsonResponse(c.req, http::status::ok,
-                        json{{"status", "ready"}, {"ledger_head", d.projector.ledger_head()},
-                             {"applied", d.projector.applied()}}
+                        json{{"status", "ready"}, {"ledger_head", d.projector.ledger_heads().Total()},
+                             {"applied", d.projector.applied().Total()}, {"partitions", d.projector.partitions()}}
                             .dump());
   });
   r.Add(http::verb::get, "/metrics", HandlerKind::kInline, [&d](RequestContext& c) {
-    Position head = d.projector.ledger_head(), applied = d.projector.applied();
+    // Summed over partitions: with one partition these are plain positions.
+    std::uint64_t head = d.projector.ledger_heads().Total(), applied = d.projector.applied().Total();
     std::string body =
-        "# HELP authledger_ledger_head_position Position of the last durable ledger event.\n"
+        "# HELP authledger_ledger_head_position Events in the ledger (last durable offsets, summed over partitions).\n"
         "# TYPE authledger_ledger_head_position gauge\n"
         "authledger_ledger_head_position " + std::to_string(head) + "\n"
-        "# HELP authledger_projection_applied_position Position the local read models have applied.\n"
+        "# HELP authledger_projection_applied_position Events the local read models have applied (summed over partitions).\n"
         "# TYPE authledger_projection_applied_position gauge\n"
         "authledger_projection_applied_position " + std::to_string(applied) + "\n"
         "# HELP authledger_projection_lag_events Events in the ledger not yet applied locally.\n"

@@ -165,13 +165,18 @@ HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 void AddKeysApi(Router& r, ApiDeps& d) {
   using V = http::verb;
   auto bind = [&d](auto fn) { return Admin(d, [&d, fn](RequestContext& c, const Principal& p) { return fn(d, c, p); }); };
-  r.Add(V::post, "/v1/keys", HandlerKind::kBlocking, bind(CreateKeyHandler));
+  // Writes: on a read replica, redirected to the writer.
+  auto write = [&d, &bind](auto fn) -> Handler {
+    if (d.replica) return [&d](RequestContext& c) { return RedirectToWriter(d, c); };
+    return bind(fn);
+  };
+  r.Add(V::post, "/v1/keys", HandlerKind::kBlocking, write(CreateKeyHandler));
   r.Add(V::get, "/v1/keys", HandlerKind::kBlocking, bind(ListKeysHandler));
   r.Add(V::get, "/v1/keys/{id}", HandlerKind::kBlocking, bind(GetKeyHandler));
-  r.Add(V::delete_, "/v1/keys/{id}", HandlerKind::kBlocking, bind(RevokeKeyHandler));
-  r.Add(V::post, "/v1/keys/{id}/rotate", HandlerKind::kBlocking, bind(RotateKeyHandler));
-  r.Add(V::post, "/v1/keys/{id}/scopes", HandlerKind::kBlocking, bind(GrantScopesHandler));
-  r.Add(V::delete_, "/v1/keys/{id}/scopes/{scope}", HandlerKind::kBlocking, bind(RevokeScopeHandler));
+  r.Add(V::delete_, "/v1/keys/{id}", HandlerKind::kBlocking, write(RevokeKeyHandler));
+  r.Add(V::post, "/v1/keys/{id}/rotate", HandlerKind::kBlocking, write(RotateKeyHandler));
+  r.Add(V::post, "/v1/keys/{id}/scopes", HandlerKind::kBlocking, write(GrantScopesHandler));
+  r.Add(V::delete_, "/v1/keys/{id}/scopes/{scope}", HandlerKind::kBlocking, write(RevokeScopeHandler));
 }
 
 }  // namespace authledger

@@ -94,12 +94,16 @@ std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projecto
                                                                 " must be a ledger position (an integer)"));
     p = p * 10 + static_cast<Position>(c - '0');
   }
-  if (projector.applied() >= p) return std::nullopt;
-  // Waiting only helps for positions the local ledger already holds.
-  if (max_wait.count() > 0 && p <= projector.ledger_head() && projector.WaitApplied(p, max_wait).ok())
+  if (PartitionOf(p) >= projector.partitions())
+    return ProblemFromStatus(ctx.req, Status::InvalidArgument(std::string(kMinPositionHeader) + " " + std::string(h) +
+                                                              " is not a position of this ledger (partition " +
+                                                              std::to_string(PartitionOf(p)) + " does not exist)"));
+  if (projector.HasApplied(p)) return std::nullopt;
+  // Waiting only helps for positions the ledger is known to hold.
+  if (max_wait.count() > 0 && projector.ledger_heads().Covers(p) && projector.WaitApplied(p, max_wait).ok())
     return std::nullopt;
   return ProblemFromStatus(ctx.req, Status::Unavailable("this node has not applied ledger position " +
-                                                        std::to_string(p) + " yet; retry"));
+                                                        PositionToString(p) + " yet; retry"));
 }
 
 }  // namespace authledger

@@ -2,6 +2,7 @@
 
 #include "domain/crypto.h"
 #include "domain/envelope.h"
+#include "ledger/partitioner.h"
 
 namespace authledger {
 
@@ -15,19 +16,29 @@ Status ChainVerifier::Fail(std::string account, std::uint64_t seq, Position posi
 
 Status ChainVerifier::Add(Position position, std::string_view bytes) {
   if (!status_.ok()) return status_;
-  const std::string at = "position " + std::to_string(position);
-  if (position != last_position_ + 1)
-    return Fail("", 0, position,
-                at + ": expected position " + std::to_string(last_position_ + 1) + " (events missing or reordered)");
-  last_position_ = position;
+  const std::string at = "position " + PositionToString(position);
+  const std::uint32_t partition = PartitionOf(position);
+  if (partition >= partitions_)
+    return Fail("", 0, position, at + ": partition " + std::to_string(partition) + " does not exist (the ledger has " +
+                                     std::to_string(partitions_) + ")");
+  if (OffsetOf(position) != last_offsets_[partition] + 1)
+    return Fail("", 0, position, at + ": expected position " +
+                                     PositionToString(MakePosition(partition, last_offsets_[partition] + 1)) +
+                                     " (events missing or reordered)");
+  last_offsets_[partition] = OffsetOf(position);
   auto e = DecodeEvent(bytes);
   if (!e.ok()) return Fail("", 0, position, at + ": not a valid event envelope (altered?): " + e.status().message());
   if (!ids_.insert(e->id).second)
     return Fail(e->account_id, e->seq, position, at + ": event id " + e->id + " appears twice (a copy was inserted)");
+  if (PartitionFor(e->account_id, partitions_) != partition)
+    return Fail(e->account_id, e->seq, position, at + ": account " + e->account_id + " belongs in partition " +
+                                                     std::to_string(PartitionFor(e->account_id, partitions_)) +
+                                                     " (the event was inserted in the wrong place)");
   Head& head = heads_[e->account_id];
   if (head.seq == 0 && head.hash.empty()) {
     head.hash = kGenesisHash;
-    if (e->account_id != kLedgerAccountId) ++report_.accounts;
+    head.partition = partition;
+    if (!LedgerChainPartition(e->account_id)) ++report_.accounts;
   }
   const std::string link = "account " + e->account_id + " seq " + std::to_string(e->seq) + " at " + at;
   if (e->seq != head.seq + 1) {
@@ -55,7 +66,7 @@ Status ChainVerifier::Add(Position position, std::string_view bytes) {
 
 Status ChainVerifier::CheckCheckpoint(const Event& e, Position position) {
   const auto& cp = std::get<LedgerCheckpoint>(e.data);
-  const std::string link = "checkpoint seq " + std::to_string(e.seq) + " at position " + std::to_string(position);
+  const std::string link = "checkpoint seq " + std::to_string(e.seq) + " at position " + PositionToString(position);
   std::string pub, sig;
   if (!FromHex(cp.public_key, &pub) || !FromHex(cp.signature, &sig))
     return Fail(e.account_id, e.seq, position, link + ": malformed key or signature");
@@ -67,19 +78,22 @@ Status ChainVerifier::CheckCheckpoint(const Event& e, Position position) {
   if (!Ed25519Verify(pub, CheckpointMessage(cp.covers_position, cp.heads), sig))
     return Fail(e.account_id, e.seq, position, link + ": the signature does not verify (forged or altered)");
   if (cp.covers_position != position - 1)
-    return Fail(e.account_id, e.seq, position, link + ": covers position " + std::to_string(cp.covers_position) +
+    return Fail(e.account_id, e.seq, position, link + ": covers position " + PositionToString(cp.covers_position) +
                                                    " instead of the one before it (events inserted or removed)");
-  // The signed heads must be exactly the chains as verified so far.
+  // The signed heads must be exactly the partition's chains as verified so far.
+  const std::uint32_t partition = PartitionOf(position);
   std::size_t accounts = 0;
   for (const auto& h : cp.heads) {
     auto it = heads_.find(h.account_id);
-    if (it == heads_.end() || it->second.seq != h.seq || it->second.hash != h.hash)
+    if (it == heads_.end() || it->second.partition != partition || it->second.seq != h.seq || it->second.hash != h.hash)
       return Fail(h.account_id, it == heads_.end() ? 0 : it->second.seq, position,
                   link + ": the signed head of account " + h.account_id + " (seq " + std::to_string(h.seq) +
                       ") differs from the ledger's (events of that account were altered, removed or inserted)");
     ++accounts;
   }
-  std::size_t expected = heads_.size() - (heads_.count(std::string(kLedgerAccountId)) ? 1 : 0);
+  std::size_t expected = 0;
+  for (const auto& [account, head] : heads_)
+    if (head.partition == partition && !LedgerChainPartition(account)) ++expected;
   if (accounts != expected)
     return Fail(e.account_id, e.seq, position, link + ": signs " + std::to_string(accounts) + " account chains but the ledger has " +
                                                    std::to_string(expected) + " (an account's events were inserted)");

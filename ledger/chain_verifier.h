@@ -1,7 +1,10 @@
 // ChainVerifier: checks the ledger's tamper evidence, event by event in ledger
-// order. For every event: positions are contiguous, the bytes are a valid
-// envelope, event ids are unique, and within its account the sequence is the
-// next one and `prevhash` is the SHA-256 of the account's previous stored event.
+// order (each partition in order; partitions may be interleaved). For every
+// event: offsets within its partition are contiguous, the bytes are a valid
+// envelope, event ids are unique, the account lives in the partition
+// PartitionFor says (and nowhere else), and within its account the sequence is
+// the next one and `prevhash` is the SHA-256 of the account's previous stored
+// event.
 //
 // Any alteration, removal, reordering or insertion of an event breaks one of
 // these at or after it; Add() then returns Corruption naming the first broken
@@ -15,6 +18,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "domain/envelope.h"
 #include "domain/status.h"
@@ -34,14 +38,18 @@ struct ChainReport {
   Position position = 0;
 };
 
-// Checkpoints (io.authledger.ledger.checkpoint.v1) are verified too: their
-// heads must equal every account chain's head at the position before them, and
+// Checkpoints (io.authledger.ledger.checkpoint.v1) are verified too: each
+// partition has its own checkpoint chain (LedgerAccountId(partition)); a
+// checkpoint's heads must equal the head of every account chain of its
+// partition at the position before it, and
 // their Ed25519 signature must verify — with `trusted_public_key` (32 raw
 // bytes) if given, else with the key the first checkpoint names, which every
 // later checkpoint must share.
 class ChainVerifier {
  public:
-  explicit ChainVerifier(std::string trusted_public_key = "") : trusted_key_(std::move(trusted_public_key)) {}
+  // `partitions`: how many partitions the ledger has (accounts are placed by PartitionFor).
+  explicit ChainVerifier(std::string trusted_public_key = "", std::uint32_t partitions = 1)
+      : trusted_key_(std::move(trusted_public_key)), partitions_(partitions), last_offsets_(partitions, 0) {}
   // Verifies the next event; `position` must follow the previous one.
   Status Add(Position position, std::string_view stored_bytes);
   const ChainReport& report() const { return report_; }
@@ -52,6 +60,7 @@ class ChainVerifier {
     std::uint64_t seq = 0;
     std::string hash;
     Position position = 0;
+    std::uint32_t partition = 0;
   };
   Status Fail(std::string account, std::uint64_t seq, Position position, const std::string& what);
 
@@ -60,7 +69,8 @@ class ChainVerifier {
   std::string trusted_key_;
   ChainReport report_;
   Status status_;
-  Position last_position_ = 0;
+  std::uint32_t partitions_;
+  std::vector<std::uint64_t> last_offsets_;  // per partition
   std::unordered_map<std::string, Head> heads_;
   std::unordered_set<std::string> ids_;
 };

@@ -578,7 +578,7 @@ void EmbeddedLog::Publish(const std::vector<Pending>& recs, std::size_t begin, s
   wait_cv_.notify_all();
 }
 
-Status EmbeddedLog::Read(Position from, std::size_t max, std::vector<StoredEvent>* out) {
+Status EmbeddedLog::ReadFrom(Position from, std::size_t max, std::vector<StoredEvent>* out) {
   out->clear();
   if (max == 0) return Status::Ok();
   if (from == 0) from = 1;
@@ -631,6 +631,21 @@ Status EmbeddedLog::Read(Position from, std::size_t max, std::vector<StoredEvent
 
 Position EmbeddedLog::Head() const { return head_.load(std::memory_order_acquire); }
 
+Status EmbeddedLog::Read(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out) {
+  return ReadFrom(after.offset(0) + 1, max, out);
+}
+
+Cursor EmbeddedLog::Heads() const {
+  Cursor c(1);
+  c.Advance(Head());
+  return c;
+}
+
+Cursor EmbeddedLog::WaitForAppend(const Cursor& after, std::chrono::milliseconds timeout) {
+  WaitForHead(after.offset(0), timeout);
+  return Heads();
+}
+
 std::uint64_t EmbeddedLog::AccountSeq(const std::string& account_id) const {
   std::shared_lock lock(state_mu_);
   auto it = account_seqs_.find(account_id);
@@ -642,7 +657,7 @@ std::size_t EmbeddedLog::SegmentCount() const {
   return segments_.size();
 }
 
-Position EmbeddedLog::WaitForAppend(Position after, std::chrono::milliseconds timeout) {
+Position EmbeddedLog::WaitForHead(Position after, std::chrono::milliseconds timeout) {
   std::unique_lock lock(wait_mu_);
   const std::uint64_t generation = wake_generation_;
   wait_cv_.wait_for(lock, timeout, [&] {

@@ -60,12 +60,19 @@ class EmbeddedLog final : public EventLog {
   EmbeddedLog(const EmbeddedLog&) = delete;
   EmbeddedLog& operator=(const EmbeddedLog&) = delete;
 
+  // One partition: a Position is the event's number, a Cursor has one offset.
+  std::uint32_t Partitions() const override { return 1; }
   Result<Position> Append(AppendBatch batch) override;
-  Status Read(Position from, std::size_t max, std::vector<StoredEvent>* out) override;
-  Position Head() const override;
+  Status Read(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out) override;
+  Cursor Heads() const override;
   std::uint64_t AccountSeq(const std::string& account_id) const override;
-  Position WaitForAppend(Position after, std::chrono::milliseconds timeout) override;
+  Cursor WaitForAppend(const Cursor& after, std::chrono::milliseconds timeout) override;
   void WakeAll() override;
+
+  // The same, in positions: events from `from` on; the last event; wait for Head() > after.
+  Status ReadFrom(Position from, std::size_t max, std::vector<StoredEvent>* out);
+  Position Head() const;
+  Position WaitForHead(Position after, std::chrono::milliseconds timeout);
 
   RecoveryReport recovery() const { return recovery_; }
   const std::string& dir() const { return dir_; }

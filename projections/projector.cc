@@ -15,18 +15,36 @@ namespace authledger {
 
 using json = nlohmann::json;
 
-Projector::Projector(EventLog& log, ProjectionStore& store) : log_(log), store_(store) {}
+Projector::Projector(EventLog& log, ProjectionStore& store)
+    : log_(log),
+      store_(store),
+      partitions_(log.Partitions()),
+      applied_(std::make_unique<std::atomic<std::uint64_t>[]>(log.Partitions())) {}
 
 Projector::~Projector() { Stop(); }
 
 Status Projector::Init() {
-  auto p = store_.LoadPosition();
-  if (!p.ok()) return p.status();
-  if (*p > log_.Head())
-    return Status::Corruption("projections are at position " + std::to_string(*p) + " but the ledger ends at " +
-                              std::to_string(log_.Head()) + "; run `authledger rebuild`");
-  applied_.store(*p, std::memory_order_release);
+  auto c = store_.LoadCursor(partitions_);
+  if (!c.ok()) return c.status();
+  const Cursor heads = log_.Heads();
+  if (!heads.CoversAll(*c))
+    return Status::Corruption("projections are at position " + c->ToString() + " but the ledger ends at " +
+                              heads.ToString() + "; run `authledger rebuild`");
+  for (std::uint32_t p = 0; p < partitions_; ++p) applied_[p].store(c->offset(p), std::memory_order_release);
   return Status::Ok();
+}
+
+Cursor Projector::applied() const {
+  Cursor c(partitions_);
+  for (std::uint32_t p = 0; p < partitions_; ++p)
+    c.Advance(MakePosition(p, applied_[p].load(std::memory_order_acquire)));
+  return c;
+}
+
+bool Projector::Covers(const Cursor& c) const {
+  for (std::uint32_t p = 0; p < c.partitions(); ++p)
+    if (c.offset(p) > 0 && !HasApplied(c.at(p))) return false;
+  return true;
 }
 
 Status Projector::health() const {
@@ -46,13 +64,15 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
   rocksdb::WriteBatch wb;
   std::map<std::string, AccountState> touched;
   std::set<std::pair<std::string, std::string>> changed_keys;  // (account, key)
-  Position pos = applied();
+  Cursor pos = applied();
   for (const StoredEvent& se : events) {
-    if (se.position != pos + 1)
-      return Status::Corruption("ledger position gap: expected " + std::to_string(pos + 1) + ", got " +
-                                std::to_string(se.position));
+    const std::uint32_t partition = PartitionOf(se.position);
+    if (partition >= partitions_ || OffsetOf(se.position) != pos.offset(partition) + 1)
+      return Status::Corruption("ledger position gap: expected " +
+                                PositionToString(MakePosition(partition, partition < partitions_ ? pos.offset(partition) + 1 : 1)) +
+                                ", got " + PositionToString(se.position));
     auto ev = DecodeEvent(se.bytes);
-    if (!ev.ok()) return Status::Corruption("position " + std::to_string(se.position) + ": " + ev.status().message());
+    if (!ev.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + ev.status().message());
     auto it = touched.find(ev->account_id);
     if (it == touched.end()) {
       // The projector is the only writer of the accounts model, so its cache is exact.
@@ -73,11 +93,11 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
       it = touched.emplace(ev->account_id, std::move(st)).first;
     }
     Status s = Apply(&it->second, *ev, EventHash(se.bytes));
-    if (!s.ok()) return Status::Corruption("position " + std::to_string(se.position) + ": " + s.message());
+    if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
     if (auto k = EventKeyId(ev->data); !k.empty()) changed_keys.emplace(ev->account_id, std::string(k));
     wb.Put(store_.cf(Cf::kAudit), AuditKey(ev->account_id, se.position), AuditEntryToJson(*ev, se.position).dump());
     wb.Put(store_.cf(Cf::kAuditTime), AuditTimeKey(ev->account_id, ev->time, se.position), rocksdb::Slice());
-    pos = se.position;
+    pos.Advance(se.position);
   }
   for (const auto& [account, key_id] : changed_keys) {
     const KeyState& k = touched.at(account).keys.at(key_id);
@@ -85,14 +105,14 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
     wb.Put(store_.cf(Cf::kAccountKeys), account + "/" + key_id, KeyStateToJson(k).dump());
   }
   for (const auto& [account, st] : touched) wb.Put(store_.cf(Cf::kAccounts), account, AccountStateToJson(st).dump());
-  wb.Put(store_.cf(Cf::kMeta), "position", ProjectionStore::EncodePosition(pos));
+  wb.Put(store_.cf(Cf::kMeta), "position", pos.Encode());
   Status s = store_.Write(&wb);
   if (!s.ok()) return s;
   if (cache_.size() + touched.size() > kMaxCachedAccounts) cache_.clear();
   for (auto& [account, st] : touched) cache_.insert_or_assign(account, std::move(st));
   {
     std::lock_guard lock(mu_);
-    applied_.store(pos, std::memory_order_release);
+    for (std::uint32_t p = 0; p < partitions_; ++p) applied_[p].store(pos.offset(p), std::memory_order_release);
   }
   applied_cv_.notify_all();
   return Status::Ok();
@@ -100,13 +120,13 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
 
 Status Projector::Step(std::size_t max) {
   std::vector<StoredEvent> events;
-  Status s = log_.Read(applied() + 1, max, &events);
+  Status s = log_.Read(applied(), max, &events);
   if (!s.ok() || events.empty()) return s;
   return ApplyBatch(events);
 }
 
-Status Projector::CatchUp(const std::function<void(Position)>& progress) {
-  while (applied() < log_.Head()) {
+Status Projector::CatchUp(const std::function<void(const Cursor&)>& progress) {
+  while (!Covers(log_.Heads())) {
     Status s = Step(kCatchUpBatchEvents);
     if (!s.ok()) {
       Fail(s);
@@ -117,13 +137,28 @@ Status Projector::CatchUp(const std::function<void(Position)>& progress) {
   return Status::Ok();
 }
 
-Status Projector::CatchUpTo(Position limit, const std::function<void(Position)>& progress) {
-  limit = std::min(limit, log_.Head());
-  while (applied() < limit) {
-    Position before = applied();
-    Status s = Step(static_cast<std::size_t>(std::min<Position>(kCatchUpBatchEvents, limit - before)));
-    if (s.ok() && applied() == before)
-      s = Status::Corruption("the ledger returned no event at position " + std::to_string(before + 1));
+Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const Cursor&)>& progress) {
+  // Clamp to the heads; partitions already at their limit are read as if
+  // consumed up to their head, so the log returns only events still wanted.
+  const Cursor heads = log_.Heads();
+  Cursor target(partitions_);
+  for (std::uint32_t p = 0; p < partitions_ && p < limit.partitions(); ++p)
+    target.Advance(MakePosition(p, std::min(limit.offset(p), heads.offset(p))));
+  while (!Covers(target)) {
+    const Cursor before = applied();
+    Cursor read_from = before;
+    std::uint64_t wanted = 0;
+    for (std::uint32_t p = 0; p < partitions_; ++p) {
+      if (before.offset(p) >= target.offset(p)) read_from.Advance(heads.at(p));
+      else wanted += target.offset(p) - before.offset(p);
+    }
+    std::vector<StoredEvent> events;
+    Status s = log_.Read(read_from, static_cast<std::size_t>(std::min<std::uint64_t>(kCatchUpBatchEvents, wanted)), &events);
+    if (s.ok()) {
+      std::erase_if(events, [&](const StoredEvent& e) { return !target.Covers(e.position); });
+      if (events.empty()) s = Status::Corruption("the ledger returned no event after position " + before.ToString());
+      else s = ApplyBatch(events);
+    }
     if (!s.ok()) {
       Fail(s);
       return s;
@@ -146,9 +181,9 @@ void Projector::Stop() {
 
 void Projector::Run() {
   while (!stop_.load(std::memory_order_acquire)) {
-    Position head = log_.WaitForAppend(applied(), std::chrono::milliseconds(200));
+    Cursor heads = log_.WaitForAppend(applied(), std::chrono::milliseconds(200));
     if (stop_.load(std::memory_order_acquire)) break;
-    if (head <= applied()) continue;
+    if (Covers(heads)) continue;
     Status s = Step();
     if (!s.ok()) {
       Fail(s);
@@ -158,10 +193,20 @@ void Projector::Run() {
 }
 
 Status Projector::WaitApplied(Position p, std::chrono::milliseconds timeout) {
+  if (PartitionOf(p) >= partitions_)
+    return Status::InvalidArgument("position " + PositionToString(p) + " names partition " +
+                                   std::to_string(PartitionOf(p)) + ", but the ledger has " +
+                                   std::to_string(partitions_));
+  Cursor c(partitions_);
+  c.Advance(p);
+  return WaitApplied(c, timeout);
+}
+
+Status Projector::WaitApplied(const Cursor& c, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  bool done = applied_cv_.wait_for(lock, timeout, [&] { return applied() >= p || !failure_.ok(); });
+  bool done = applied_cv_.wait_for(lock, timeout, [&] { return Covers(c) || !failure_.ok(); });
   if (!failure_.ok()) return failure_;
-  if (!done) return Status::Unavailable("projections have not reached position " + std::to_string(p) + " yet");
+  if (!done) return Status::Unavailable("projections have not reached position " + c.ToString() + " yet");
   return Status::Ok();
 }
 

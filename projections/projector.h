@@ -1,16 +1,21 @@
-// Projector: reads the ledger from the stored position and applies each event to
-// every read model, writing the models' changes and the new position in one
-// RocksDB WriteBatch. A crash at any point leaves models and position agreeing,
-// so after restart each event is applied exactly once.
+// Projector: reads the ledger from the stored cursor (one offset per ledger
+// partition) and applies each event to every read model, writing the models'
+// changes and the new cursor in one RocksDB WriteBatch. A crash at any point
+// leaves models and cursor agreeing, so after restart each event is applied
+// exactly once; the ledger's own notion of consumer offsets (Kafka's committed
+// offsets) is never used.
 //
-// An event that does not continue its account's chain (sequence gap, hash
-// mismatch, undecodable bytes) stops the projector with Status::Corruption; it
-// never skips. health() reports that, and waiters are released with it.
+// An event that does not continue its partition (offset gap) or its account's
+// chain (sequence gap, hash mismatch, undecodable bytes) stops the projector
+// with Status::Corruption; it never skips. health() reports that, and waiters
+// are released with it.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -28,25 +33,33 @@ class Projector {
   Projector(EventLog& log, ProjectionStore& store);
   ~Projector();
 
-  // Loads the stored position. Must be called once before anything else.
+  // Loads the stored cursor. Must be called once before anything else.
   Status Init();
-  // Applies everything up to the log's current head on the calling thread.
-  // `progress` (optional) is called after each batch with the applied position.
-  Status CatchUp(const std::function<void(Position)>& progress = nullptr);
-  // Like CatchUp, but applies nothing after position `limit` (clamped to the
-  // log's head): the read models then stand exactly as they did once event
-  // `limit` was applied (`authledger replay --until`). Same code path as CatchUp.
-  Status CatchUpTo(Position limit, const std::function<void(Position)>& progress = nullptr);
+  // Applies everything up to the log's current heads on the calling thread.
+  // `progress` (optional) is called after each batch with the applied cursor.
+  Status CatchUp(const std::function<void(const Cursor&)>& progress = nullptr);
+  // Like CatchUp, but applies nothing beyond `limit` in any partition (clamped
+  // to the log's heads): the read models then stand exactly as they did once
+  // those events were applied (`authledger replay --until`). Same code path.
+  Status CatchUpTo(const Cursor& limit, const std::function<void(const Cursor&)>& progress = nullptr);
   // Follows the log on a background thread until Stop().
   void Start();
   void Stop();
 
-  Position applied() const { return applied_.load(std::memory_order_acquire); }
-  // The ledger's durable head (what applied() is catching up to).
-  Position ledger_head() const { return log_.Head(); }
-  // Blocks until applied() >= p, the projector fails, or the timeout passes.
+  std::uint32_t partitions() const { return partitions_; }
+  // What the read models have applied (a consistent copy).
+  Cursor applied() const;
+  // True once the event at `p` is applied.
+  bool HasApplied(Position p) const {
+    return PartitionOf(p) < partitions_ && applied_[PartitionOf(p)].load(std::memory_order_acquire) >= OffsetOf(p);
+  }
+  // The ledger's durable heads (what applied() is catching up to).
+  Cursor ledger_heads() const { return log_.Heads(); }
+  // Blocks until the event at `p` (or, for a cursor, everything it covers) is
+  // applied, the projector fails, or the timeout passes.
   // OK, Unavailable on timeout, or the projector's failure.
   Status WaitApplied(Position p, std::chrono::milliseconds timeout);
+  Status WaitApplied(const Cursor& c, std::chrono::milliseconds timeout);
   Status health() const;
 
   static constexpr std::size_t kBatchEvents = 1024;          // following the live ledger
@@ -56,12 +69,14 @@ class Projector {
  private:
   Status ApplyBatch(const std::vector<StoredEvent>& events);
   Status Step(std::size_t max = kBatchEvents);  // reads and applies one batch (<= max events) if there is one
+  bool Covers(const Cursor& c) const;
   void Run();
   void Fail(Status s);
 
   EventLog& log_;
   ProjectionStore& store_;
-  std::atomic<Position> applied_{0};
+  const std::uint32_t partitions_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> applied_;  // per partition: offset of the last applied event
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;

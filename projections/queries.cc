@@ -8,6 +8,7 @@
 #include "domain/api_key.h"
 #include "domain/cidr.h"
 #include "domain/scopes.h"
+#include "ledger/partitioner.h"
 #include "projections/audit_entry.h"
 
 namespace authledger {
@@ -135,7 +136,7 @@ Result<KeyState> Queries::Key(const std::string& account_id, const std::string& 
   return KeyStateFromJson(json::parse(v, nullptr, false));
 }
 
-Result<Queries::ChainHeads> Queries::ChainHeadsNow() const {
+Result<Queries::ChainHeads> Queries::ChainHeadsNow(std::uint32_t partition, std::uint32_t partitions) const {
   const rocksdb::Snapshot* snap = store_.db()->GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
@@ -143,14 +144,14 @@ Result<Queries::ChainHeads> Queries::ChainHeadsNow() const {
   Status status;
   std::string pos;
   rocksdb::Status s = store_.db()->Get(ro, store_.cf(Cf::kMeta), "position", &pos);
-  if (s.ok() && pos.size() == 8) {
-    for (unsigned char c : pos) out.position = (out.position << 8) | c;
-  } else if (!s.IsNotFound()) {
-    status = FromRocks(s);
-  }
+  Cursor applied(partitions);
+  if (s.ok() && !Cursor::Decode(pos, partitions, &applied)) status = Status::Corruption("projections: bad stored position");
+  else if (!s.ok() && !s.IsNotFound()) status = FromRocks(s);
+  out.position = applied.at(partition);
   std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kAccounts)));
   for (it->SeekToFirst(); status.ok() && it->Valid(); it->Next()) {
-    if (it->key() == rocksdb::Slice(kLedgerAccountId.data(), kLedgerAccountId.size())) continue;
+    if (LedgerChainPartition(it->key().ToStringView())) continue;
+    if (PartitionFor(it->key().ToStringView(), partitions) != partition) continue;
     json j = json::parse(it->value().ToStringView(), nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
         !j.contains("head_hash") || !j["head_hash"].is_string()) {
@@ -168,7 +169,7 @@ Result<Queries::ChainHeads> Queries::ChainHeadsNow() const {
 
 bool Queries::IsCheckpointAt(Position p) const {
   rocksdb::PinnableSlice v;
-  return store_.Get(Cf::kAudit, AuditKey(std::string(kLedgerAccountId), p), &v).ok();
+  return store_.Get(Cf::kAudit, AuditKey(LedgerAccountId(PartitionOf(p)), p), &v).ok();
 }
 
 bool Queries::KeyIdTaken(const std::string& key_id) const {

@@ -54,13 +54,14 @@ class Queries {
   Result<AccountState> Account(const std::string& account_id) const;
   Result<std::vector<KeyState>> ListKeys(const std::string& account_id) const;
   Result<KeyState> Key(const std::string& account_id, const std::string& key_id) const;
-  // Every account chain's head (the ledger chain excluded), sorted by account,
-  // and the position they are as of — read from one consistent snapshot.
+  // The head of every account chain in ledger partition `partition` (of
+  // `partitions`; checkpoint chains excluded), sorted by account, and the
+  // partition's position they are as of — read from one consistent snapshot.
   struct ChainHeads {
     Position position = 0;
     std::vector<ChainHead> heads;
   };
-  Result<ChainHeads> ChainHeadsNow() const;
+  Result<ChainHeads> ChainHeadsNow(std::uint32_t partition, std::uint32_t partitions) const;
   // One page of an account's audit view (projections/audit_query.h).
   Result<AuditResult> Audit(const std::string& account_id, const AuditFilter& filter) const {
     return QueryAudit(store_, account_id, filter);

@@ -84,15 +84,17 @@ std::string ProjectionStore::EncodePosition(Position p) {
   return s;
 }
 
-Result<Position> ProjectionStore::LoadPosition() {
+Result<Cursor> ProjectionStore::LoadCursor(std::uint32_t partitions) {
   std::string v;
   Status s = Get(Cf::kMeta, "position", &v);
-  if (s.code() == Status::Code::kNotFound) return Position{0};
+  if (s.code() == Status::Code::kNotFound) return Cursor(partitions);
   if (!s.ok()) return s;
-  if (v.size() != 8) return Status::Corruption("projections: bad stored position");
-  Position p = 0;
-  for (unsigned char c : v) p = (p << 8) | c;
-  return p;
+  Cursor c;
+  if (!Cursor::Decode(v, partitions, &c))
+    return Status::Corruption("projections: the stored position is not one of a ledger with " +
+                              std::to_string(partitions) + " partition(s) (" + std::to_string(v.size() / 8) +
+                              " stored); run `authledger rebuild`");
+  return c;
 }
 
 Status ProjectionStore::Get(Cf c, const rocksdb::Slice& key, std::string* value) {

@@ -1,7 +1,8 @@
 // ProjectionStore: the RocksDB database of read models, in <data>/projections.
 //
 // Column families (each a read model; see docs/architecture.md):
-//   meta          "position" -> u64 BE: ledger position of the last applied event
+//   meta          "position" -> Cursor::Encode: per ledger partition, the offset of
+//                 the last applied event (u64 BE each; one partition = 8 bytes)
 //   accounts      account id -> AccountState JSON (the aggregate commands decide on)
 //   key_index     key id -> KeyRecord (binary; the verify hot path)
 //   account_keys  account id "/" key id -> KeyState JSON (keys by account)
@@ -38,8 +39,9 @@ class ProjectionStore {
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf c) { return handles_[static_cast<int>(c)]; }
 
-  // Last applied position as stored (0 for a fresh store).
-  Result<Position> LoadPosition();
+  // The applied cursor as stored (all zero for a fresh store). Corruption if it
+  // was stored for a ledger with a different number of partitions.
+  Result<Cursor> LoadCursor(std::uint32_t partitions);
   static std::string EncodePosition(Position p);  // 8 bytes big-endian: sorts numerically
 
   // Point read; NotFound if absent.

@@ -26,7 +26,7 @@ class KeysApiTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json();
   }
-  Position Head() { return t.node().log().Head(); }
+  Position Head() { return t.node().log().Heads().at(0); }
   void ExpectProblem(const HttpResult& r, int status, const std::string& detail_part = "") {
     EXPECT_EQ(r.status, status) << r.body;
     EXPECT_EQ(r.header("content-type"), "application/problem+json");

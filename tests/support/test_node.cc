@@ -53,7 +53,7 @@ void TestNode::DumpEvents() {
   std::ofstream out(std::string(dir) + "/events-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
                     ".jsonl");
   std::vector<StoredEvent> events;
-  for (Position next = 1; (*log)->Read(next, 1024, &events).ok() && !events.empty();) {
+  for (Position next = 1; (*log)->ReadFrom(next, 1024, &events).ok() && !events.empty();) {
     for (const auto& e : events) out << e.bytes << "\n";
     next = events.back().position + 1;
   }

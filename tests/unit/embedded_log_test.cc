@@ -71,9 +71,9 @@ class EmbeddedLogTest : public ::testing::Test {
     return std::move(r).value();
   }
 
-  std::vector<StoredEvent> ReadAll(EventLog& log, Position from = 1, std::size_t max = 1'000'000) {
+  std::vector<StoredEvent> ReadAll(EmbeddedLog& log, Position from = 1, std::size_t max = 1'000'000) {
     std::vector<StoredEvent> out;
-    Status s = log.Read(from, max, &out);
+    Status s = log.ReadFrom(from, max, &out);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return out;
   }
@@ -291,8 +291,8 @@ TEST_F(EmbeddedLogTest, ConcurrentAppendsLandExactlyOnce) {
     Position next = 1;
     std::vector<StoredEvent> page;
     while (!writers_done.load() || next <= log->Head()) {
-      log->WaitForAppend(next - 1, 20ms);
-      Status s = log->Read(next, 97, &page);
+      log->WaitForHead(next - 1, 20ms);
+      Status s = log->ReadFrom(next, 97, &page);
       if (!s.ok()) {
         ADD_FAILURE() << s.ToString();
         return;
@@ -607,7 +607,7 @@ TEST_F(EmbeddedLogTest, WaitForAppendWakesAndTimesOut) {
   auto log = OpenOk();
   ASSERT_TRUE(log);
   auto t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(log->WaitForAppend(0, 50ms), 0u);
+  EXPECT_EQ(log->WaitForHead(0, 50ms), 0u);
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 45ms);
 
   std::thread writer([&] {
@@ -615,18 +615,18 @@ TEST_F(EmbeddedLogTest, WaitForAppendWakesAndTimesOut) {
     ASSERT_TRUE(log->Append(Batch("a", 0, {"x", "y"})).ok());
   });
   t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(log->WaitForAppend(0, 10s), 2u);
+  EXPECT_EQ(log->WaitForHead(0, 10s), 2u);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   writer.join();
   // Already past: returns at once.
-  EXPECT_EQ(log->WaitForAppend(1, 10s), 2u);
+  EXPECT_EQ(log->WaitForHead(1, 10s), 2u);
 
   std::thread waker([&] {
     std::this_thread::sleep_for(20ms);
     log->WakeAll();
   });
   t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(log->WaitForAppend(2, 10s), 2u);
+  EXPECT_EQ(log->WaitForHead(2, 10s), 2u);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   waker.join();
 }

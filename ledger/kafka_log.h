@@ -1,0 +1,78 @@
+// KafkaLog: the EventLog backend on a Kafka topic (librdkafka). Partition p of the
+// ledger is partition p of the topic; an event's offset is its Kafka offset + 1.
+// Every message is keyed by account id, its value is the envelope's bytes, and it
+// carries the headers content-type (application/cloudevents+json) and ce_specversion,
+// ce_id, ce_source, ce_type, ce_subject, ce_time, ce_partitionkey, ce_accountseq from
+// the envelope — never its data.
+//
+// Contract, in addition to EventLog's:
+//  - Open reads the topic's metadata and watermarks within open_timeout: Unavailable if
+//    no broker answers, NotFound if the topic is missing (it is never auto-created),
+//    InvalidArgument if it has more than kMaxPartitions partitions or not `partitions`.
+//  - Append (producer only, else FailedPrecondition) uses an idempotent producer with
+//    acks=all and returns once every event's delivery report succeeded; any failure is
+//    Unavailable. Each envelope must carry the CloudEvents attributes above, with
+//    partitionkey == account_id and accountseq == expected_seq+1, +2, ... (else
+//    InvalidArgument, nothing produced).
+//  - Conflict detection knows this instance's own appends and everything it has read.
+//    Before the first Append to a partition that already held events, and after a
+//    delivery that may have been persisted although it failed, the partition is read up
+//    to its high watermark (within ~1 s per call; Unavailable "re-synchronising" until
+//    done), so no decision is taken on stale sequences. One writer per partition: a
+//    second producer appending concurrently to the same partition is not detected.
+//  - While the brokers are known to be down Append probes them (~250 ms) and fails with
+//    Unavailable without producing; it recovers by itself when they answer again.
+//  - Read never skips: an event that is not exactly the next offset of its partition
+//    (retention, compaction), a cursor before the topic's start or beyond its end, is
+//    Corruption. Read-only users learn new events through Read and WaitForAppend.
+//  - Thread-safe. Destroy only once no call is in flight (call WakeAll first); the
+//    destructor waits up to 5 s for outstanding deliveries.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "domain/status.h"
+#include "ledger/event_log.h"
+
+namespace authledger {
+
+struct KafkaLogOptions {
+  std::string brokers;                    // bootstrap servers, "host:port,..."
+  std::string topic = "authledger.events";
+  std::uint32_t partitions = 0;           // 0: the topic's count; else it must match
+  bool producer = true;                   // false: read-only (replicas, audit, replay)
+  std::chrono::milliseconds delivery_timeout{5000};  // an Append fails after this
+  std::chrono::milliseconds open_timeout{5000};      // metadata and watermarks at Open
+  // Extra librdkafka properties for every client this log creates (applied last).
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
+class KafkaLog final : public EventLog {
+ public:
+  static Result<std::unique_ptr<KafkaLog>> Open(KafkaLogOptions options);
+  ~KafkaLog() override;
+  KafkaLog(const KafkaLog&) = delete;
+  KafkaLog& operator=(const KafkaLog&) = delete;
+
+  std::uint32_t Partitions() const override;
+  Result<Position> Append(AppendBatch batch) override;
+  Status Read(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out) override;
+  Cursor Heads() const override;
+  std::uint64_t AccountSeq(const std::string& account_id) const override;
+  Cursor WaitForAppend(const Cursor& after, std::chrono::milliseconds timeout) override;
+  void WakeAll() override;
+
+  const KafkaLogOptions& options() const;
+
+ private:
+  struct Impl;
+  explicit KafkaLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace authledger

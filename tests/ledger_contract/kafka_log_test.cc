@@ -1,0 +1,440 @@
+// What only the Kafka backend has: message headers, Open errors, read-only replicas,
+// broker outages and retried produce errors (librdkafka's mock cluster).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/kafka_log.h"
+#include "ledger/partitioner.h"
+#include "support.h"
+
+namespace authledger::contract {
+namespace {
+
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+struct Shape {
+  int brokers;
+  int partitions;
+};
+
+std::string ShapeName(const ::testing::TestParamInfo<Shape>& info) {
+  return "kafka" + std::to_string(info.param.partitions);
+}
+
+class KafkaLogTest : public ::testing::TestWithParam<Shape> {
+ protected:
+  void SetUp() override {
+    cluster_ = std::make_unique<MockCluster>(GetParam().brokers, GetParam().partitions);
+    ASSERT_TRUE(cluster_->ok());
+  }
+
+  std::unique_ptr<KafkaLog> Open(KafkaLogOptions o) {
+    auto log = KafkaLog::Open(std::move(o));
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+  std::unique_ptr<KafkaLog> Open() { return Open(TestKafkaOptions(*cluster_)); }
+
+  // All events of the topic, through a fresh read-only log.
+  std::vector<StoredEvent> ReadAll() {
+    KafkaLogOptions o = TestKafkaOptions(*cluster_);
+    o.producer = false;
+    auto reader = Open(o);
+    std::vector<StoredEvent> all;
+    if (!reader) return all;
+    Cursor cursor(reader->Partitions());
+    EXPECT_TRUE(ReadUntil(*reader, &cursor, reader->Heads(), &all));
+    return all;
+  }
+
+  std::unique_ptr<MockCluster> cluster_;
+};
+
+// One message of the topic as a plain Kafka consumer sees it.
+struct RawMessage {
+  std::string key, value;
+  std::map<std::string, std::string> headers;
+  std::vector<std::string> header_names;  // in order, duplicates kept
+};
+
+std::vector<RawMessage> RawConsume(const std::string& brokers, std::int32_t partition, std::size_t count) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (auto [k, v] : {std::pair{"bootstrap.servers", brokers.c_str()}, {"group.id", "raw-test"},
+                      {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}, {"log_level", "3"}})
+    EXPECT_EQ(rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr), RD_KAFKA_CONF_OK) << errstr;
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  std::vector<RawMessage> out;
+  if (!rk) {
+    ADD_FAILURE() << errstr;
+    return out;
+  }
+  rd_kafka_poll_set_consumer(rk);
+  auto* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, kTopic, partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  EXPECT_EQ(rd_kafka_assign(rk, list), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(list);
+  const auto deadline = SteadyClock::now() + 10s;
+  while (out.size() < count && SteadyClock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (!m->err) {
+      RawMessage r;
+      if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+      if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* val;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+          r.header_names.push_back(name);
+          r.headers[name] = val ? std::string(static_cast<const char*>(val), size) : std::string();
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+TEST_P(KafkaLogTest, MessagesCarryCloudEventsHeadersButNeverData) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(21);
+  AppendBatch b = MakeBatch(acct, 0, 2, "hdr");
+  const auto sent = b.events;
+  auto pos = log->Append(std::move(b));
+  ASSERT_TRUE(pos.ok()) << pos.status().ToString();
+
+  auto msgs = RawConsume(cluster_->bootstraps(), static_cast<std::int32_t>(PartitionOf(*pos)), 2);
+  ASSERT_EQ(msgs.size(), 2u);
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    const RawMessage& m = msgs[i];
+    EXPECT_EQ(m.value, sent[i]);
+    EXPECT_EQ(m.key, acct);
+    auto env = nlohmann::json::parse(m.value);
+    EXPECT_EQ(m.headers.at("content-type"), "application/cloudevents+json");
+    for (const char* attr : {"specversion", "id", "source", "type", "subject", "time", "partitionkey"}) {
+      ASSERT_TRUE(m.headers.count(std::string("ce_") + attr)) << attr;
+      EXPECT_EQ(m.headers.at(std::string("ce_") + attr), env.at(attr).get<std::string>()) << attr;
+    }
+    EXPECT_EQ(m.headers.at("ce_accountseq"), std::to_string(i + 1));
+    // Exactly these headers, each once: nothing of data (a secret hash) or other attributes.
+    std::set<std::string> names(m.header_names.begin(), m.header_names.end());
+    EXPECT_EQ(names.size(), m.header_names.size());
+    EXPECT_EQ(names, (std::set<std::string>{"content-type", "ce_specversion", "ce_id", "ce_source", "ce_type",
+                                             "ce_subject", "ce_time", "ce_partitionkey", "ce_accountseq"}));
+    const std::string secret = env.at("data").at("secret_hash").get<std::string>();
+    for (auto& [name, value] : m.headers) EXPECT_EQ(value.find(secret), std::string::npos) << name;
+  }
+}
+
+TEST_P(KafkaLogTest, BatchWithoutEnvelopeAttributesIsRefused) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(22);
+  AppendBatch b = MakeBatch(acct, 0, 2, "bad");
+  auto j = nlohmann::json::parse(b.events[1]);
+  j.erase("type");
+  b.events[1] = j.dump();
+  auto r = log->Append(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+
+  AppendBatch wrong_seq = MakeBatch(acct, 0, 1, "seq");
+  wrong_seq.expected_seq = 4;
+  r = log->Append(wrong_seq);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+
+  AppendBatch wrong_account = MakeBatch(TestAccount(23), 0, 1, "acct");
+  wrong_account.account_id = acct;
+  r = log->Append(wrong_account);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+
+  EXPECT_EQ(log->Heads(), Cursor(log->Partitions()));
+  EXPECT_EQ(log->AccountSeq(acct), 0u);
+  EXPECT_TRUE(log->Append(MakeBatch(acct, 0, 1, "good")).ok());
+  EXPECT_EQ(ReadAll().size(), 1u);
+}
+
+TEST_P(KafkaLogTest, ReadOnlyLogRefusesAppendAndFollowsTheWriter) {
+  KafkaLogOptions o = TestKafkaOptions(*cluster_);
+  o.producer = false;
+  auto replica = Open(o);
+  ASSERT_TRUE(replica);
+  const std::string acct = TestAccount(31);
+  auto refused = replica->Append(MakeBatch(acct, 0, 1, "ro"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition) << refused.status().ToString();
+
+  auto writer = Open();
+  ASSERT_TRUE(writer);
+  const Cursor start = replica->Heads();
+  std::atomic<bool> started{false};
+  Cursor woke(replica->Partitions());
+  std::thread waiter([&] {
+    started = true;
+    woke = replica->WaitForAppend(start, 20s);
+  });
+  while (!started) std::this_thread::yield();
+  auto pos = writer->Append(MakeBatch(acct, 0, 2, "follow"));
+  ASSERT_TRUE(pos.ok()) << pos.status().ToString();
+  waiter.join();
+  EXPECT_TRUE(woke.Covers(*pos)) << woke.ToString();  // learnt without producing
+
+  Cursor cursor = start;
+  std::vector<StoredEvent> got;
+  ASSERT_TRUE(ReadUntil(*replica, &cursor, woke, &got));
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_EQ(replica->AccountSeq(acct), 2u);
+}
+
+TEST_P(KafkaLogTest, OpenErrors) {
+  // Unreachable brokers: a port nobody listens on.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(fd);  // bound, never listened: connections are refused
+  KafkaLogOptions closed = TestKafkaOptions(*cluster_);
+  closed.brokers = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  closed.open_timeout = 1500ms;
+  for (bool producer : {true, false}) {
+    closed.producer = producer;
+    const auto t0 = SteadyClock::now();
+    auto r = KafkaLog::Open(closed);
+    const auto took = SteadyClock::now() - t0;
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kUnavailable) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(closed.brokers), std::string::npos) << r.status().ToString();
+    EXPECT_LT(took, 1500ms + 1s);
+  }
+
+  // Missing topic: the message says how to create it. (The 2.0.2 mock speaks Metadata v2,
+  // which has no AllowAutoTopicCreation flag, so it would auto-create any topic asked for;
+  // the topic error makes it answer as a broker without the topic does.)
+  KafkaLogOptions missing = TestKafkaOptions(*cluster_);
+  missing.topic = "no.such.topic";
+  rd_kafka_mock_topic_set_error(cluster_->get(), missing.topic.c_str(), RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  for (bool producer : {true, false}) {
+    missing.producer = producer;
+    auto r = KafkaLog::Open(missing);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kNotFound) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("kafka-topics.sh"), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("--topic no.such.topic"), std::string::npos) << r.status().ToString();
+  }
+
+  // Partition count: must match when configured; at most kMaxPartitions.
+  KafkaLogOptions mismatch = TestKafkaOptions(*cluster_);
+  mismatch.partitions = static_cast<std::uint32_t>(GetParam().partitions) + 1;
+  auto r = KafkaLog::Open(mismatch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+  mismatch.partitions = static_cast<std::uint32_t>(GetParam().partitions);
+  r = KafkaLog::Open(mismatch);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+
+  ASSERT_EQ(rd_kafka_mock_topic_create(cluster_->get(), "too.wide", kMaxPartitions + 1, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  KafkaLogOptions wide = TestKafkaOptions(*cluster_);
+  wide.topic = "too.wide";
+  r = KafkaLog::Open(wide);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+}
+
+TEST_P(KafkaLogTest, CursorBeyondTheTopicIsCorruption) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  ASSERT_TRUE(log->Append(MakeBatch(TestAccount(41), 0, 1, "x")).ok());
+  Cursor beyond = log->Heads();
+  beyond.Advance(MakePosition(0, beyond.offset(0) + 5));
+  std::vector<StoredEvent> out;
+  Status s = log->Read(beyond, 10, &out);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_P(KafkaLogTest, BrokersDownFailsFastThenRecoversWithoutDuplicates) {
+  KafkaLogOptions o = TestKafkaOptions(*cluster_);
+  o.delivery_timeout = 2000ms;
+  auto log = Open(o);
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(51);
+  std::set<std::string> acknowledged;  // event ids
+  auto append = [&](const std::string& tag, Status* status, std::vector<std::string>* ids) {
+    AppendBatch b = MakeBatch(acct, log->AccountSeq(acct), 2, tag);
+    for (auto& e : b.events) ids->push_back(Info(e).id);
+    auto r = log->Append(std::move(b));
+    *status = r.ok() ? Status::Ok() : r.status();
+    if (r.ok()) acknowledged.insert(ids->begin(), ids->end());
+  };
+  Status s;
+  std::vector<std::string> ids;
+  append("up", &s, &ids);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+
+  cluster_->SetAllDown();
+  ids.clear();
+  auto t0 = SteadyClock::now();
+  append("down1", &s, &ids);
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  EXPECT_LT(SteadyClock::now() - t0, 3s);
+
+  // Now the outage is known: refused at once, nothing produced.
+  std::vector<std::string> fast_ids;
+  t0 = SteadyClock::now();
+  append("down2", &s, &fast_ids);
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  EXPECT_LT(SteadyClock::now() - t0, 1500ms);
+
+  cluster_->SetAllUp();
+  const auto deadline = SteadyClock::now() + 15s;
+  int attempts = 0;
+  for (;;) {
+    ids.clear();
+    append("after", &s, &ids);
+    ++attempts;
+    if (s.ok() || SteadyClock::now() > deadline) break;
+    EXPECT_TRUE(s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kConflict) << s.ToString();
+    std::this_thread::sleep_for(100ms);  // a client's retry pause
+  }
+  ASSERT_TRUE(s.ok()) << "no recovery after " << attempts << " attempts: " << s.ToString();
+
+  auto all = ReadAll();
+  EXPECT_TRUE(ContiguousPerAccount(all));
+  std::multiset<std::string> stored;
+  for (auto& ev : all) stored.insert(Info(ev.bytes).id);
+  for (auto& id : acknowledged) EXPECT_EQ(stored.count(id), 1u) << id;
+  for (auto& id : fast_ids) EXPECT_EQ(stored.count(id), 0u) << "refused event " << id << " was stored";
+  EXPECT_EQ(log->AccountSeq(acct), Info(all.back().bytes).seq);
+}
+
+// A delivery that times out while its request is with the broker may have been stored.
+// The log must learn the truth by reading before it decides on that account again.
+TEST_P(KafkaLogTest, TimedOutDeliveryIsResolvedByReadingBack) {
+  KafkaLogOptions o = TestKafkaOptions(*cluster_);
+  o.delivery_timeout = 1000ms;
+  auto log = Open(o);
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(61);
+  ASSERT_TRUE(log->Append(MakeBatch(acct, 0, 1, "before")).ok());
+
+  for (int b = 1; b <= cluster_->brokers(); ++b)  // the broker stores, then answers late
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster_->get(), b, 2500), RD_KAFKA_RESP_ERR_NO_ERROR);
+  AppendBatch slow = MakeBatch(acct, 1, 2, "slow");
+  std::set<std::string> slow_ids;
+  for (auto& e : slow.events) slow_ids.insert(Info(e).id);
+  auto r = log->Append(slow);
+  for (int b = 1; b <= cluster_->brokers(); ++b)
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster_->get(), b, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  // A client that retries with the view it had must not create a second sequence 2.
+  const auto deadline = SteadyClock::now() + 15s;
+  Result<Position> retry = Status::Unavailable("not tried");
+  while (SteadyClock::now() < deadline) {
+    retry = log->Append(MakeBatch(acct, 1, 2, "retry"));
+    if (retry.ok() || retry.status().code() != Status::Code::kUnavailable) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(retry.ok() || retry.status().code() == Status::Code::kConflict) << retry.status().ToString();
+  if (!retry.ok()) {  // the slow batch was stored after all: continue after it
+    EXPECT_EQ(log->AccountSeq(acct), 3u);
+    auto next = log->Append(MakeBatch(acct, 3, 1, "next"));
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+  }
+  auto all = ReadAll();
+  EXPECT_TRUE(ContiguousPerAccount(all));
+  std::multiset<std::string> stored;
+  for (auto& ev : all) stored.insert(Info(ev.bytes).id);
+  for (auto& id : slow_ids) EXPECT_LE(stored.count(id), 1u);
+  EXPECT_EQ(log->AccountSeq(acct), Info(all.back().bytes).seq);
+}
+
+// More cursors than pooled readers, forwards and backwards: readers are re-positioned,
+// and nothing fetched for an earlier position leaks into a later Read.
+TEST_P(KafkaLogTest, ReadsFromManyCursorsRepositionReaders) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(71);
+  const std::uint32_t p = PartitionFor(acct, log->Partitions());
+  std::vector<std::string> sent;
+  for (int i = 0; i < 4; ++i) {
+    AppendBatch b = MakeBatch(acct, sent.size(), 3, "many");
+    sent.insert(sent.end(), b.events.begin(), b.events.end());
+    ASSERT_TRUE(log->Append(std::move(b)).ok());
+  }
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i + 1 < sent.size(); ++i) order.push_back(i);
+  for (std::size_t i = sent.size() - 1; i-- > 0;) order.push_back(i);
+  for (std::size_t i = 0; i + 1 < sent.size(); i += 3) order.push_back(i);
+  for (std::size_t from : order) {
+    Cursor c = log->Heads();
+    c.Advance(MakePosition(p, from));
+    std::vector<StoredEvent> got;
+    auto t0 = SteadyClock::now();
+    ASSERT_TRUE(log->Read(c, 2, &got).ok()) << "from " << from;
+    std::fprintf(stderr, "DIAG from %zu took %lld ms\n", from, (long long)std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now()-t0).count());
+    ASSERT_FALSE(got.empty()) << "from " << from;
+    ASSERT_LE(got.size(), 2u);
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      EXPECT_EQ(got[k].position, MakePosition(p, from + k + 1)) << "from " << from;
+      EXPECT_EQ(got[k].bytes, sent[from + k]) << "from " << from;
+    }
+  }
+}
+
+TEST_P(KafkaLogTest, RetriedProduceErrorsNeitherLoseNorDuplicate) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  const std::uint32_t parts = log->Partitions();
+  const auto accounts = SpreadAccounts(parts, 2);
+  rd_kafka_mock_push_request_errors(cluster_->get(), kProduceApi, 6, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+  std::map<std::string, std::uint64_t> seqs;
+  std::multiset<std::string> sent;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& a : accounts) {
+      AppendBatch b = MakeBatch(a, seqs[a], 2, "retry");
+      sent.insert(b.events.begin(), b.events.end());
+      auto pos = log->Append(std::move(b));
+      ASSERT_TRUE(pos.ok()) << pos.status().ToString();
+      seqs[a] += 2;
+    }
+  }
+  auto all = ReadAll();
+  std::multiset<std::string> stored;
+  for (auto& ev : all) stored.insert(ev.bytes);
+  EXPECT_EQ(stored, sent);
+  EXPECT_TRUE(ContiguousPerAccount(all));
+}
+
+INSTANTIATE_TEST_SUITE_P(Kafka, KafkaLogTest, ::testing::Values(Shape{1, 1}, Shape{3, 4}), ShapeName);
+
+}  // namespace
+}  // namespace authledger::contract
