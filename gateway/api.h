@@ -37,12 +37,15 @@ void AddAuditApi(Router& router, ApiDeps& deps);
 void AddHealthApi(Router& router, ApiDeps& deps);
 
 // Honours the request's X-Min-Position header, if any: waits at most `max_wait`
-// for the local projections to apply that position. Inline (I/O-thread) routes
-// pass 0 and never block. Empty optional: go ahead; otherwise the problem to
-// send (400 bad header, 503 + Retry-After when not reached).
-std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projector& projector,
+// for the local projections to apply that position (on a writer, only if its
+// ledger holds it; a replica may not have heard of it yet, so it always waits). Inline (I/O-thread) routes pass kInlineMinPositionWait: a short,
+// bounded stall that only requests carrying the header and arriving at a
+// lagging replica pay. Empty optional: go ahead; otherwise the problem to send
+// (400 bad header, 503 + Retry-After when not reached).
+std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, const ApiDeps& deps,
                                              std::chrono::milliseconds max_wait);
 inline constexpr std::chrono::milliseconds kBlockingMinPositionWait{2000};
+inline constexpr std::chrono::milliseconds kInlineMinPositionWait{100};
 
 // What a read replica answers to a write call: 307 Temporary Redirect to the
 // same path on deps.writer_url (method and body are kept by clients), or 503

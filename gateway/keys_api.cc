@@ -88,7 +88,7 @@ HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 }
 
 HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
   auto keys = d.queries.ListKeys(p.account_id);
   if (!keys.ok()) return ProblemFromStatus(ctx.req, keys.status());
   std::string status_filter;
@@ -106,7 +106,7 @@ HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p
 }
 
 HttpResponse GetKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto k = d.queries.Key(p.account_id, ctx.params[0]);
   if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());

@@ -6,7 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "ledger/embedded_log.h"
+#include "app/ledger.h"
+#include "ledger/scan.h"
 #include <filesystem>
 #include <stdexcept>
 
@@ -48,15 +49,14 @@ void TestNode::DumpEvents() {
   const char* dir = std::getenv("AUTHLEDGER_TEST_DUMP_DIR");
   if (!dir || !*dir) return;
   static std::atomic<int> counter{0};
-  auto log = EmbeddedLog::Open(config_.LedgerDir());
-  if (!log.ok()) return;
+  auto ledger = OpenLedger(config_, LedgerAccess::kReadOnly);
+  if (!ledger.ok()) return;
   std::ofstream out(std::string(dir) + "/events-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
                     ".jsonl");
-  std::vector<StoredEvent> events;
-  for (Position next = 1; (*log)->ReadFrom(next, 1024, &events).ok() && !events.empty();) {
-    for (const auto& e : events) out << e.bytes << "\n";
-    next = events.back().position + 1;
-  }
+  (void)ScanLedger(*ledger->log, [&](const StoredEvent& e) {
+    out << e.bytes << "\n";
+    return Status::Ok();
+  });
 }
 
 void TestNode::Start() {
