@@ -128,7 +128,10 @@ int BootstrapCmd(const CommonFlags& f, const std::string& account, bool allow_ex
             << "checkpoint_public_key: " << r->checkpoint_public_key << std::endl;
   std::cerr << "\nThis admin key (scope admin:*) is shown once and never stored; keep it in a secret manager.\n"
                "Start the server with `authledger serve --data "
-            << config->data_dir << "` and create narrower keys with POST /v1/keys.\n";
+            << config->data_dir
+            << (config->kafka_brokers.empty() ? "" : " --kafka-brokers " + config->kafka_brokers +
+                                                         " --kafka-topic " + config->kafka_topic)
+            << "` and create narrower keys with POST /v1/keys.\n";
   SecureWipe(r->full_key);
   return 0;
 }

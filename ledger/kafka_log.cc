@@ -506,6 +506,12 @@ struct KafkaLog::Impl {
     std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(raw);
     if (m->err) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Status::Ok();
+      // The group is never joined (assign only): its coordinator's troubles don't matter.
+      if (!m->rkt && (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+                      m->err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+                      m->err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+                      m->err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS))
+        return Status::Ok();
       Status s = ConsumerError(r, m.get());
       if (m->rkt) {  // a partition's fetch stopped: position again next time
         r.positioned = false;

@@ -7,21 +7,24 @@
 //
 // Contract, in addition to EventLog's:
 //  - Open reads the topic's metadata and watermarks within open_timeout: Unavailable if
-//    no broker answers, NotFound if the topic is missing (it is never auto-created),
-//    InvalidArgument if it has more than kMaxPartitions partitions or not `partitions`.
+//    no broker answers, NotFound if the topic is missing (auto-creation is never asked
+//    for; librdkafka 2.0.2's mock cluster creates it anyway), InvalidArgument if it has more than kMaxPartitions partitions or not `partitions`.
 //  - Append (producer only, else FailedPrecondition) uses an idempotent producer with
 //    acks=all and returns once every event's delivery report succeeded; any failure is
 //    Unavailable. Each envelope must carry the CloudEvents attributes above, with
 //    partitionkey == account_id and accountseq == expected_seq+1, +2, ... (else
 //    InvalidArgument, nothing produced).
-//  - Conflict detection knows this instance's own appends and everything it has read.
+//  - Conflict detection knows this instance's own appends and everything it has read;
+//    an Append while another of the same account is in flight is a Conflict.
 //    Before the first Append to a partition that already held events, and after a
 //    delivery that may have been persisted although it failed, the partition is read up
 //    to its high watermark (within ~1 s per call; Unavailable "re-synchronising" until
 //    done), so no decision is taken on stale sequences. One writer per partition: a
 //    second producer appending concurrently to the same partition is not detected.
 //  - While the brokers are known to be down Append probes them (~250 ms) and fails with
-//    Unavailable without producing; it recovers by itself when they answer again.
+//    Unavailable without producing (messages still queued when the last broker goes away
+//    fail at once); it recovers by itself when they answer again. A fatal producer error
+//    (librdkafka's, e.g. authorization) makes every later Append Unavailable: reopen.
 //  - Read never skips: an event that is not exactly the next offset of its partition
 //    (retention, compaction), a cursor before the topic's start or beyond its end, is
 //    Corruption. Read-only users learn new events through Read and WaitForAppend.
@@ -48,7 +51,9 @@ struct KafkaLogOptions {
   bool producer = true;                   // false: read-only (replicas, audit, replay)
   std::chrono::milliseconds delivery_timeout{5000};  // an Append fails after this
   std::chrono::milliseconds open_timeout{5000};      // metadata and watermarks at Open
-  // Extra librdkafka properties for every client this log creates (applied last).
+  // Extra librdkafka properties for every client this log creates (the producer and up
+  // to 4 reader consumers), applied last. Readers assign partitions themselves and never
+  // join or commit to their group.id ("authledger-reader").
   std::vector<std::pair<std::string, std::string>> extra;
 };
 

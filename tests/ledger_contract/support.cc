@@ -10,45 +10,11 @@
 
 namespace authledger::contract {
 
-MockCluster::MockCluster(int brokers, int partitions, const std::string& topic) : brokers_(brokers) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
-  rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (!rk_) {
-    rd_kafka_conf_destroy(conf);
-    ADD_FAILURE() << "mock cluster handle: " << errstr;
-    return;
-  }
-  mc_ = rd_kafka_mock_cluster_new(rk_, brokers);
-  if (!mc_) {
-    ADD_FAILURE() << "cannot start the mock cluster";
-    return;
-  }
-  if (auto err = rd_kafka_mock_topic_create(mc_, topic.c_str(), partitions, std::min(brokers, 3))) {
-    ADD_FAILURE() << "mock topic: " << rd_kafka_err2str(err);
-  }
-  bootstraps_ = rd_kafka_mock_cluster_bootstraps(mc_);
-}
-
-MockCluster::~MockCluster() {
-  if (mc_) rd_kafka_mock_cluster_destroy(mc_);
-  if (rk_) rd_kafka_destroy(rk_);
-}
-
-void MockCluster::SetAllDown() {
-  for (int b = 1; b <= brokers_; ++b) EXPECT_EQ(rd_kafka_mock_broker_set_down(mc_, b), RD_KAFKA_RESP_ERR_NO_ERROR);
-}
-
-void MockCluster::SetAllUp() {
-  for (int b = 1; b <= brokers_; ++b) EXPECT_EQ(rd_kafka_mock_broker_set_up(mc_, b), RD_KAFKA_RESP_ERR_NO_ERROR);
-}
-
 KafkaLogOptions TestKafkaOptions(const MockCluster& cluster) {
   KafkaLogOptions o;
   o.brokers = cluster.bootstraps();
   o.topic = kTopic;
-  o.extra = {{"fetch.wait.max.ms", "10"}, {"session.timeout.ms", "6000"}, {"log_level", "3"}};
+  o.extra = MockCluster::ClientProperties();
   return o;
 }
 

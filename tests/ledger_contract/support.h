@@ -13,34 +13,15 @@
 
 #include "ledger/event_log.h"
 #include "ledger/kafka_log.h"
+#include "tests/support/mock_kafka.h"
 
 namespace authledger::contract {
 
 inline constexpr const char* kTopic = "authledger.events";
 inline constexpr std::int16_t kProduceApi = 0;  // Kafka protocol ApiKey of ProduceRequest
 
-// librdkafka's mock cluster, owned by a client handle of its own. KafkaLogs reach it
-// over loopback sockets like any broker.
-class MockCluster {
- public:
-  MockCluster(int brokers, int partitions, const std::string& topic = kTopic);
-  ~MockCluster();
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-
-  bool ok() const { return mc_ != nullptr; }
-  const std::string& bootstraps() const { return bootstraps_; }
-  rd_kafka_mock_cluster_t* get() const { return mc_; }
-  int brokers() const { return brokers_; }
-  void SetAllDown();
-  void SetAllUp();
-
- private:
-  int brokers_;
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* mc_ = nullptr;
-  std::string bootstraps_;
-};
+// librdkafka's mock cluster in this process (tests/support/mock_kafka.h).
+using MockCluster = ::authledger::testing::MockKafka;
 
 // Options a test KafkaLog uses against `cluster` (short fetch waits).
 KafkaLogOptions TestKafkaOptions(const MockCluster& cluster);
