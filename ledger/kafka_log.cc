@@ -1,6 +1,7 @@
 #include "ledger/kafka_log.h"
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -121,9 +122,25 @@ struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
 };
 
+// librdkafka's own log lines go to spdlog (stderr, timestamped like ours), not
+// straight to stderr. AUTOCREATE is debug: old brokers (and the mock) cannot be
+// told not to auto-create, and we never rely on it (Open checks the topic).
+void LogToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+  const std::string_view fac(facility ? facility : "");
+  // librdkafka logs every refused connection at level 3; what matters reaches
+  // the caller as a Status, so its errors are warnings here.
+  spdlog::level::level_enum l = level <= 2 ? spdlog::level::err
+                                : level <= 4 ? spdlog::level::warn
+                                : level <= 6 ? spdlog::level::info
+                                             : spdlog::level::debug;
+  if (fac == "AUTOCREATE") l = spdlog::level::debug;
+  spdlog::log(l, "kafka {} {}: {}", rd_kafka_name(rk), fac, line ? line : "");
+}
+
 Result<ConfPtr> NewConf(const std::vector<std::pair<std::string, std::string>>& base,
                         const std::vector<std::pair<std::string, std::string>>& extra) {
   ConfPtr conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &LogToSpdlog);
   char errstr[512];
   for (const auto* list : {&base, &extra}) {
     for (const auto& [k, v] : *list) {
