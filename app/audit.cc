@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -76,6 +77,25 @@ Result<AuditVerification> VerifyExportFile(const std::string& path, const std::s
     return Status::InvalidArgument("--partitions must be 1.." + std::to_string(kMaxPartitions));
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot open " + path);
+  // A usage error must not read as tampering: checkpoint chains name their
+  // partition, so an export of a bigger ledger is recognised before verifying.
+  {
+    constexpr std::string_view kChainKey = "\"partitionkey\":\"acct_0000000000";
+    std::string line;
+    std::uint32_t needed = 1;
+    while (std::getline(in, line)) {
+      auto at = line.find(kChainKey);
+      if (at == std::string::npos || at + kChainKey.size() + 3 > line.size()) continue;
+      if (auto p = LedgerChainPartition(line.substr(at + kChainKey.size() - 15, 17)))
+        needed = std::max(needed, *p + 1);
+    }
+    if (needed > partitions)
+      return Status::InvalidArgument(path + " comes from a ledger with at least " + std::to_string(needed) +
+                                     " partitions (it holds the checkpoint chain of partition " +
+                                     std::to_string(needed - 1) + "): pass --partitions with the topic's count");
+    in.clear();
+    in.seekg(0);
+  }
   ChainVerifier v(trusted_public_key, partitions);
   std::string line;
   std::vector<std::uint64_t> offsets(partitions, 0);

@@ -54,6 +54,9 @@ Status Config::Validate() const {
   if (max_body_bytes < 1024 || max_body_bytes > 16 * 1024 * 1024)
     return Status::InvalidArgument("server.max_body_bytes must be 1024..16777216");
   if (request_timeout_ms < 100) return Status::InvalidArgument("server.request_timeout_ms must be >= 100");
+  if (max_event_streams > 10000) return Status::InvalidArgument("server.max_event_streams must be 0..10000");
+  if (event_stream_keepalive < 10 || event_stream_keepalive > 300 * kSecondMs)
+    return Status::InvalidArgument("server.event_stream_keepalive must be between 10ms and 300s");
   if (data_dir.empty()) return Status::InvalidArgument("ledger.data_dir must not be empty");
   if (!IsValidBrand(brand)) return Status::InvalidArgument("keys.brand must be 2-10 of [a-z0-9], starting with a letter");
   if (rotation_grace < 0 || rotation_grace > 30 * kDayMs)
@@ -119,13 +122,16 @@ Result<Config> LoadConfigFile(const std::string& path) {
   c.key_writes_per_minute = static_cast<std::uint32_t>(writes);
   std::int64_t threads = c.threads, max_body = static_cast<std::int64_t>(c.max_body_bytes),
                timeout = c.request_timeout_ms, failed = c.failed_auth_per_minute,
-               max_keys = static_cast<std::int64_t>(c.max_live_keys), partitions = c.kafka_partitions;
+               max_keys = static_cast<std::int64_t>(c.max_live_keys), partitions = c.kafka_partitions,
+               max_streams = static_cast<std::int64_t>(c.max_event_streams);
   for (Status s : {Read(t, "server", "listen", &c.listen), Read(t, "server", "threads", &threads),
                    Read(t, "server", "role", &c.role), Read(t, "server", "writer_url", &c.writer_url),
                    Read(t, "kafka", "brokers", &c.kafka_brokers), Read(t, "kafka", "topic", &c.kafka_topic),
                    Read(t, "kafka", "partitions", &partitions),
                    ReadDuration(t, "kafka", "delivery_timeout", &c.kafka_delivery_timeout),
                    Read(t, "server", "max_body_bytes", &max_body), Read(t, "server", "request_timeout_ms", &timeout),
+                   Read(t, "server", "max_event_streams", &max_streams),
+                   ReadDuration(t, "server", "event_stream_keepalive", &c.event_stream_keepalive),
                    Read(t, "ledger", "data_dir", &c.data_dir), Read(t, "keys", "brand", &c.brand),
                    ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
                    Read(t, "keys", "max_live_keys", &max_keys), Read(t, "security", "pepper_file", &c.pepper_file),
@@ -157,13 +163,15 @@ Result<Config> LoadConfigFile(const std::string& path) {
   if (partitions < 0 || partitions > 32) return Status::InvalidArgument("config: kafka.partitions must be 0..32");
   c.kafka_partitions = static_cast<std::uint32_t>(partitions);
   if (threads < 0 || max_body < 0 || timeout < 0 || failed < 0 || max_keys < 0 || threads > 256 ||
-      failed > 1'000'000 || max_keys > 100'000 || timeout > 3'600'000 || max_body > (1 << 30))
+      failed > 1'000'000 || max_keys > 100'000 || timeout > 3'600'000 || max_body > (1 << 30) || max_streams < 0 ||
+      max_streams > 10'000)
     return Status::InvalidArgument("config: a numeric setting is out of range");
   c.threads = static_cast<int>(threads);
   c.max_body_bytes = static_cast<std::size_t>(max_body);
   c.request_timeout_ms = static_cast<int>(timeout);
   c.failed_auth_per_minute = static_cast<std::uint32_t>(failed);
   c.max_live_keys = static_cast<std::size_t>(max_keys);
+  c.max_event_streams = static_cast<std::size_t>(max_streams);
   return c;
 }
 

@@ -19,6 +19,10 @@ struct Config {
   int threads = 0;
   std::size_t max_body_bytes = 64 * 1024;
   int request_timeout_ms = 10000;
+  // GET /v1/events: streams open at once on this node (beyond: 503; 0: the
+  // stream is off), and the idle time after which a stream sends a keep-alive.
+  std::size_t max_event_streams = 64;
+  TimeMs event_stream_keepalive = 15 * kSecondMs;
   // "writer" (the default: serves reads and writes) or "replica" (consumes the
   // Kafka ledger into its own projections and serves reads; writes are
   // redirected to writer_url).
@@ -45,7 +49,7 @@ struct Config {
   // [scopes]
   std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
                                               "metrics:read",  "incidents:read", "teams:admin", "billing:read",
-                                              "keys:admin",    "admin:*"};
+                                              "keys:admin",    "events:read",    "admin:*"};
   // [audit]
   std::string signing_key_file;  // "" = <data_dir>/checkpoint.key
   TimeMs checkpoint_interval = 1 * kHourMs;

@@ -16,13 +16,13 @@ namespace authledger {
 
 namespace fs = std::filesystem;
 
-Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create) {
+Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create, const std::string& why_needed) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) {
     if (!may_create)
       return Status::FailedPrecondition("secret file " + path +
-                                        " is missing but the ledger already has events: restore it from backup "
-                                        "(without the pepper no existing key can be verified)");
+                                        " is missing but the ledger already has events: restore it from backup or "
+                                        "copy it from the writer (" + why_needed + ")");
     // Written to a temporary file, fsync'd, renamed into place, and the directory
     // fsync'd: after a crash the pepper is either fully there or not at all.
     std::string hex = ToHex(Sha256(RandomBytes(64)));  // 32 bytes of CSPRNG output, hex
@@ -73,7 +73,9 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   n->ledger_description_ = ledger->description;
   n->log_ = std::move(ledger->log);
   // A replica never creates the pepper: it must verify with the writer's.
-  auto pepper = LoadOrCreateSecret(config.PepperPath(), !config.is_replica() && n->log_->Heads().Total() == 0);
+  const bool fresh_ledger = n->log_->Heads().Total() == 0;
+  auto pepper = LoadOrCreateSecret(config.PepperPath(), !config.is_replica() && fresh_ledger,
+                                   "without the pepper no existing key can be verified");
   if (!pepper.ok()) return pepper.status();
   auto store = ProjectionStore::Open(config.ProjectionsDir());
   if (!store.ok()) return store.status();
@@ -96,7 +98,9 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   // A replica signs nothing; it serves the checkpoint public key only if given the key file.
   std::error_code exists_ec;
   if (!config.is_replica() || fs::exists(config.SigningKeyPath(), exists_ec)) {
-    auto signing = LoadOrCreateSecret(config.SigningKeyPath(), true);
+    // Created only with a fresh ledger: a new key would make the next checkpoint look forged.
+    auto signing = LoadOrCreateSecret(config.SigningKeyPath(), fresh_ledger,
+                                      "checkpoints signed with another key would fail `audit verify`");
     if (!signing.ok()) return signing.status();
     std::string signing_raw;
     if (!FromHex(*signing, &signing_raw) || Ed25519PublicKey(signing_raw).empty())
@@ -113,7 +117,6 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
 
 Status Node::Serve() {
   projector_->Start();
-  serving_ = true;
   if (!config_.is_replica()) {  // a replica appends nothing: no usage events, no checkpoints
     usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
     checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
@@ -121,19 +124,24 @@ Status Node::Serve() {
   deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
                                                clock_, AUTHLEDGER_VERSION, config_.audit_retention,
                                                checkpointer_ ? checkpointer_->public_key_hex() : "",
-                                               config_.is_replica(), config_.writer_url});
+                                               config_.is_replica(), config_.writer_url, *log_,
+                                               std::chrono::milliseconds(config_.event_stream_keepalive)});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);
   AddAuditApi(*router_, *deps_);
   AddHealthApi(*router_, *deps_);
+  AddEventsApi(*router_, *deps_);
   ServerOptions so;
   if (Status s = SplitHostPort(config_.listen, &so.address, &so.port); !s.ok()) return s;
   so.io_threads = config_.threads;
   so.max_body_bytes = config_.max_body_bytes;
   so.request_timeout_ms = config_.request_timeout_ms;
+  so.max_streams = config_.max_event_streams;
   server_ = std::make_unique<HttpServer>(so, *router_);
-  return server_->Start();
+  if (Status s = server_->Start(); !s.ok()) return s;
+  serving_ = true;  // only now does Stop() sign a final checkpoint
+  return Status::Ok();
 }
 
 void Node::Stop() {

@@ -77,8 +77,9 @@ class Node {
 
 // Reads a server secret (the pepper, the checkpoint signing key) from `path`,
 // creating it (32 CSPRNG bytes as hex, mode 0600, atomically) when it does not
-// exist and `may_create`. Refuses a file readable by group/others.
-Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create);
+// exist and `may_create`; otherwise FailedPrecondition says `why_needed`.
+// Refuses a file readable by group/others.
+Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create, const std::string& why_needed);
 
 struct BootstrapResult {
   std::string account_id;

@@ -335,7 +335,7 @@ void PrintReplayedKeys(std::ostream& out, const ReplayInfo& info, const std::str
     return;
   }
   out << "# " << (valid_only ? "valid keys" : "keys") << " of account " << account_id << " as of "
-      << FormatRfc3339(info.as_of) << " (ledger position " << info.position << ")\n";
+      << FormatRfc3339(info.as_of) << " (ledger position " << info.cursor << ")\n";
   std::vector<std::vector<std::string>> rows = {
       {"ID", "NAME", "STATUS", "ENV", "SCOPES", "CREATED", "EXPIRES/GRACE"}};
   for (const ReplayedKey& r : keys) {

@@ -1,6 +1,9 @@
 #include "commands/command_context.h"
 
+#include <spdlog/spdlog.h>
+
 #include "domain/ids.h"
+#include "ledger/partitioner.h"
 
 namespace authledger {
 
@@ -8,7 +11,7 @@ CommandContext::CommandContext(EventLog& log, Projector& projector, Queries& que
                                CommandConfig config)
     : log_(log), projector_(projector), queries_(queries), clock_(clock), config_(std::move(config)) {}
 
-std::mutex& CommandContext::LockFor(const std::string& account_id) {
+std::timed_mutex& CommandContext::LockFor(const std::string& account_id) {
   return account_locks_[std::hash<std::string>{}(account_id) % account_locks_.size()];
 }
 
@@ -23,7 +26,9 @@ Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) 
     else if (loaded.status().code() != Status::Code::kNotFound) return loaded.status();
     if (state.seq >= ledger_seq) return state;
     if (attempt > 0) return Status::Unavailable("projections are behind the ledger for this account; retry");
-    Status s = projector_.WaitApplied(log_.Heads(), config_.projection_wait);
+    // Only the account's own partition matters (a lagging other partition must not stall this write).
+    const std::uint32_t partition = PartitionFor(account_id, log_.Partitions());
+    Status s = projector_.WaitApplied(log_.Heads().at(partition), config_.projection_wait);
     if (!s.ok()) return s;
   }
 }
@@ -47,7 +52,9 @@ Result<CommandOutcome> CommandContext::ExecuteAtHead(const std::string& account_
 
 Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const Actor& actor,
                                            const DecideAtHeadFn& decide, bool bind_head) {
-  std::lock_guard account_lock(LockFor(account_id));
+  std::unique_lock account_lock(LockFor(account_id), std::defer_lock);
+  if (!account_lock.try_lock_for(config_.account_lock_wait))
+    return Status::Unavailable("another write to this account is still in progress (the ledger is slow); retry");
   // Never decide on projections that stopped on an error: they may be stale.
   if (Status h = projector_.health(); !h.ok()) return Status::Unavailable("projections are stopped: " + h.message());
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -78,6 +85,15 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
     auto appended = log_.Append(std::move(batch));
     if (!appended.ok()) {
       if (appended.status().code() == Status::Code::kConflict) continue;  // someone else wrote: decide again
+      // The ledger's own words (broker addresses, file paths) are for the operator's log, not the client.
+      spdlog::warn("append for account {} failed: {}", account_id, appended.status().ToString());
+      if (appended.status().code() == Status::Code::kUnavailable) {
+        // KafkaLog says "possibly persisted" when a request reached the broker but its answer did not come back.
+        if (appended.status().message().find("possibly persisted") != std::string::npos)
+          return Status::Unavailable("the ledger did not acknowledge this write in time: it is not applied here, but "
+                                     "it was possibly persisted; list before retrying a create");
+        return Status::Unavailable("the ledger is unavailable: nothing was written; retry");
+      }
       return appended.status();
     }
     outcome.position = *appended;

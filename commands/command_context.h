@@ -32,6 +32,9 @@ struct CommandConfig {
   std::string brand = "al";
   KeyPolicy policy;
   std::chrono::milliseconds projection_wait{10000};
+  // How long a command waits for another command of the same account to finish
+  // before giving up with Unavailable (so a slow ledger cannot pile up writers).
+  std::chrono::milliseconds account_lock_wait{3000};
 };
 
 struct CommandOutcome {
@@ -70,14 +73,14 @@ class CommandContext {
   Result<CommandOutcome> Run(const std::string& account_id, const Actor& actor, const DecideAtHeadFn& decide,
                              bool bind_head);
   Result<AccountState> LoadCurrent(const std::string& account_id);
-  std::mutex& LockFor(const std::string& account_id);
+  std::timed_mutex& LockFor(const std::string& account_id);
 
   EventLog& log_;
   Projector& projector_;
   Queries& queries_;
   const Clock& clock_;
   CommandConfig config_;
-  std::array<std::mutex, 64> account_locks_;
+  std::array<std::timed_mutex, 64> account_locks_;
 };
 
 }  // namespace authledger

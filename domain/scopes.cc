@@ -17,8 +17,8 @@ bool IsWellFormedScope(std::string_view s) {
 
 ScopeCatalogue ScopeCatalogue::Default() {
   ScopeCatalogue c;
-  c.scopes_ = {"monitors:read", "monitors:write", "alerts:read", "alerts:write", "metrics:read",
-               "incidents:read", "teams:admin",   "billing:read", "keys:admin", "admin:*"};
+  c.scopes_ = {"monitors:read",  "monitors:write", "alerts:read",  "alerts:write", "metrics:read", "incidents:read",
+               "teams:admin",    "billing:read",   "keys:admin",   "events:read",  "admin:*"};
   return c;
 }
 

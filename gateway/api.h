@@ -6,6 +6,7 @@
 #include "commands/usage_recorder.h"
 #include "gateway/auth.h"
 #include "gateway/router.h"
+#include "ledger/event_log.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 
@@ -24,6 +25,8 @@ struct ApiDeps {
   std::string checkpoint_public_key;  // hex Ed25519 key that signs checkpoints; "" if this node does not hold it
   bool replica = false;               // read-only node: write calls are redirected to writer_url
   std::string writer_url;             // "" = no writer known: writes get 503
+  EventLog& events;                   // the ledger this node follows (GET /v1/events reads it)
+  std::chrono::milliseconds event_keepalive{15000};  // idle time before an event stream's keep-alive
 };
 
 // POST/GET /v1/keys, GET/DELETE /v1/keys/{id}, POST /v1/keys/{id}/rotate,
@@ -35,6 +38,8 @@ void AddVerifyApi(Router& router, ApiDeps& deps);
 void AddAuditApi(Router& router, ApiDeps& deps);
 // GET /healthz, /readyz, /metrics.
 void AddHealthApi(Router& router, ApiDeps& deps);
+// GET /v1/events: the caller's account's events as Server-Sent Events.
+void AddEventsApi(Router& router, ApiDeps& deps);
 
 // Honours the request's X-Min-Position header, if any: waits at most `max_wait`
 // for the local projections to apply that position (on a writer, only if its

@@ -1,7 +1,12 @@
 #include "gateway/http_server.h"
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,7 +14,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -23,9 +30,113 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// One streaming response, shared by its session coroutine (on an I/O thread)
+// and the thread that runs its handler. The handler hands over one piece at a
+// time — the head, then parts of the body — and waits until the coroutine has
+// written it. The coroutine waits on `wake_`, a timer that never expires and is
+// cancelled on the coroutine's own executor whenever there is news.
+class StreamChannel final : public ResponseStream, public std::enable_shared_from_this<StreamChannel> {
+ public:
+  using Piece = std::variant<HttpResponse, std::string>;  // the head, or a part of the body
+
+  explicit StreamChannel(const asio::any_io_executor& ex) : wake_(ex, asio::steady_timer::time_point::max()) {}
+
+  // --- the handler's thread
+  bool Start(HttpResponse head) override { return Hand(Piece(std::in_place_index<0>, std::move(head))); }
+  bool Write(std::string data) override { return Hand(Piece(std::in_place_index<1>, std::move(data))); }
+  bool closed() const override {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+  // The handler has returned: with a whole response, or nullopt after streaming.
+  void Finish(std::optional<HttpResponse> whole) {
+    {
+      std::lock_guard lock(mu_);
+      finished_ = true;
+      whole_ = std::move(whole);
+    }
+    Wake();
+  }
+
+  // --- any thread: ends the stream; Start/Write return false from now on.
+  void Close() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    Wake();
+  }
+
+  // --- the session coroutine
+  // The next piece to write (valid until Written()), or null once the handler
+  // has returned. Pieces handed over after Close() are never returned.
+  asio::awaitable<Piece*> Next() {
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (finished_) co_return nullptr;
+        if (piece_ && !closed_) co_return &*piece_;
+      }
+      // Nothing suspends between the check above and this wait, and Wake()
+      // cancels on this same single-threaded executor: no wake-up is lost.
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      beast::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  // The piece from Next() has been written: its Start/Write call returns true.
+  void Written() {
+    {
+      std::lock_guard lock(mu_);
+      piece_.reset();
+    }
+    cv_.notify_all();
+  }
+  std::optional<HttpResponse> TakeWhole() {
+    std::lock_guard lock(mu_);
+    return std::move(whole_);
+  }
+
+  // Runs the handler. Joined by whoever takes the channel out of the server's
+  // registry: the session once the handler has returned, or Stop().
+  std::thread thread;
+
+ private:
+  bool Hand(Piece piece) {
+    std::unique_lock lock(mu_);
+    if (closed_) return false;
+    piece_ = std::move(piece);
+    lock.unlock();
+    Wake();
+    lock.lock();
+    cv_.wait(lock, [&] { return !piece_ || closed_; });
+    return !closed_;
+  }
+  void Wake() {
+    asio::post(wake_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // the handler waits for its piece to be written
+  std::optional<Piece> piece_;
+  bool closed_ = false;
+  bool finished_ = false;
+  std::optional<HttpResponse> whole_;
+  asio::steady_timer wake_;  // touched on the coroutine's executor only
+};
+
+}  // namespace
+
 struct HttpServer::Impl {
   ServerOptions options;
   const Router& router;
+  // Streams in progress, with their handler threads (before `contexts`: the
+  // coroutine frames that the io_contexts destroy last may still refer to them).
+  std::mutex streams_mu;
+  std::vector<std::shared_ptr<StreamChannel>> streams;
   std::vector<std::unique_ptr<asio::io_context>> contexts;  // one per I/O thread; [0] also accepts
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::thread_pool> command_pool;
@@ -43,27 +154,19 @@ struct HttpServer::Impl {
     ~ConnectionSlot() { n.fetch_sub(1, std::memory_order_relaxed); }
   };
 
-  asio::awaitable<HttpResponse> Dispatch(HttpRequest& req, const std::string& remote_ip) {
-    std::string_view target(req.target().data(), req.target().size());
-    std::size_t q = target.find('?');
-    std::string_view path = target.substr(0, q);
-    auto match = router.Find(req, path);
-    if (!match.handler) co_return std::move(match.error);
-    RequestContext ctx{req, remote_ip, path, q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
-                       std::move(match.params), std::move(match.endpoint)};
-    const Handler& handler = *match.handler;
+  asio::awaitable<HttpResponse> Dispatch(RequestContext& ctx, const Handler& handler, HandlerKind kind) {
     auto run = [&]() -> HttpResponse {
       try {
         return handler(ctx);
       } catch (const std::exception& e) {
         spdlog::error("handler for {} threw: {}", ctx.endpoint, e.what());
-        return ProblemFromStatus(req, Status::Internal(e.what()));
+        return ProblemFromStatus(ctx.req, Status::Internal(e.what()));
       }
     };
-    if (match.kind == HandlerKind::kInline) co_return run();
+    if (kind == HandlerKind::kInline) co_return run();
     if (blocking_in_flight.fetch_add(1, std::memory_order_relaxed) >= options.max_blocking_in_flight) {
       blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
-      co_return ProblemFromStatus(req, Status::Unavailable("too many requests in progress; retry shortly"));
+      co_return ProblemFromStatus(ctx.req, Status::Unavailable("too many requests in progress; retry shortly"));
     }
     // Hop to the command pool and back: the I/O thread stays free meanwhile.
     HttpResponse res = co_await asio::co_spawn(
@@ -71,6 +174,117 @@ struct HttpServer::Impl {
         asio::use_awaitable);
     blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
     co_return res;
+  }
+
+  // Registers `channel` and starts its handler's thread; a problem to send
+  // instead when the server is stopping or max_streams are open.
+  std::optional<HttpResponse> StartStream(const std::shared_ptr<StreamChannel>& channel, RequestContext& ctx,
+                                          const StreamHandler& handler) {
+    std::lock_guard lock(streams_mu);
+    if (stopped.load()) return ProblemFromStatus(ctx.req, Status::Unavailable("the server is stopping"));
+    if (streams.size() >= options.max_streams) {
+      auto res = Problem(ctx.req, http::status::service_unavailable, "too-many-streams", "Too many streams",
+                         "this node serves at most " + std::to_string(options.max_streams) +
+                             " streams at once; retry after the time in Retry-After, or use another node");
+      res.set(http::field::retry_after, "5");
+      return res;
+    }
+    try {
+      // `ctx` lives in the session's frame, which outlives the thread: the
+      // session or Stop() joins it first.
+      channel->thread = std::thread([channel, &ctx, &handler] {
+        std::optional<HttpResponse> whole;
+        try {
+          whole = handler(ctx, *channel);
+        } catch (const std::exception& e) {
+          spdlog::error("stream handler for {} threw: {}", ctx.endpoint, e.what());
+          whole = ProblemFromStatus(ctx.req, Status::Internal(e.what()));
+        }
+        channel->Finish(std::move(whole));
+      });
+    } catch (const std::system_error& e) {
+      spdlog::warn("cannot start a thread for {}: {}", ctx.endpoint, e.what());
+      return ProblemFromStatus(ctx.req, Status::Unavailable("cannot start a stream now; retry shortly"));
+    }
+    streams.push_back(channel);
+    return std::nullopt;
+  }
+
+  // Takes `channel` out of the registry and joins its thread, unless Stop() did.
+  void ReleaseStream(const std::shared_ptr<StreamChannel>& channel) {
+    std::thread t;
+    {
+      std::lock_guard lock(streams_mu);
+      auto it = std::find(streams.begin(), streams.end(), channel);
+      if (it == streams.end()) return;
+      t = std::move(channel->thread);
+      streams.erase(it);
+    }
+    t.join();  // the handler has returned; its thread is ending
+  }
+
+  void StopStreams() {
+    std::vector<std::shared_ptr<StreamChannel>> all;
+    {
+      std::lock_guard lock(streams_mu);
+      all.swap(streams);
+    }
+    for (auto& c : all) c->Close();
+    for (auto& c : all)
+      if (c->thread.joinable()) c->thread.join();
+  }
+
+  // A streaming route: runs the handler on a thread of its own and writes what
+  // it hands over — the head, then each piece as one chunk — with the request
+  // timeout per write. Returns the response to send as usual if the handler
+  // answered whole (an error) or no stream could start; nullopt once a stream
+  // has ended (the connection is then closed).
+  asio::awaitable<std::optional<HttpResponse>> Stream(beast::tcp_stream& stream, RequestContext& ctx,
+                                                      const StreamHandler& handler) {
+    auto channel = std::make_shared<StreamChannel>(stream.get_executor());
+    if (auto refused = StartStream(channel, ctx, handler)) co_return refused;
+    const bool chunked = ctx.req.version() >= 11;
+    const auto timeout = std::chrono::milliseconds(options.request_timeout_ms);
+    bool started = false;
+    while (StreamChannel::Piece* piece = co_await channel->Next()) {
+      beast::error_code ec;
+      if (auto* head = std::get_if<HttpResponse>(piece); head && !started) {
+        http::response<http::empty_body> h(std::move(head->base()));
+        h.set(http::field::server, "authledger");
+        h.erase(http::field::content_length);
+        h.keep_alive(false);
+        h.chunked(chunked);
+        http::response_serializer<http::empty_body> sr(h);
+        stream.expires_after(timeout);
+        co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+        started = true;
+        // A client sends nothing after its request: readability means it closed
+        // its side (or misbehaves), and the stream ends at once.
+        stream.socket().async_wait(tcp::socket::wait_read, [channel](const beast::error_code&) { channel->Close(); });
+      } else if (auto* data = std::get_if<std::string>(piece); data && started) {
+        stream.expires_after(timeout);
+        if (chunked && !data->empty())  // (an empty chunk would end the body)
+          co_await asio::async_write(stream, http::make_chunk(asio::buffer(*data)),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        else if (!chunked)
+          co_await asio::async_write(stream, asio::buffer(*data), asio::redirect_error(asio::use_awaitable, ec));
+      } else {
+        spdlog::error("stream handler for {} wrote out of order (Start once, then Write)", ctx.endpoint);
+        ec = asio::error::invalid_argument;
+      }
+      if (ec) channel->Close();
+      else channel->Written();
+    }
+    // The handler has returned.
+    if (started && chunked && !channel->closed()) {
+      beast::error_code ec;
+      stream.expires_after(timeout);
+      co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+    }
+    ReleaseStream(channel);
+    if (started) co_return std::nullopt;
+    if (auto whole = channel->TakeWhole()) co_return whole;
+    co_return ProblemFromStatus(ctx.req, Status::Internal("stream handler for " + ctx.endpoint + " sent nothing"));
   }
 
   asio::awaitable<void> Session(tcp::socket socket) {
@@ -112,7 +326,23 @@ struct HttpServer::Impl {
         break;
       }
       HttpRequest req = parser.release();
-      HttpResponse res = co_await Dispatch(req, remote_ip);
+      std::string_view target(req.target().data(), req.target().size());
+      std::size_t q = target.find('?');
+      std::string_view path = target.substr(0, q);
+      auto match = router.Find(req, path);
+      RequestContext ctx{req, remote_ip, path, q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+                         std::move(match.params), std::move(match.endpoint)};
+      HttpResponse res;
+      if (match.stream) {
+        // A stream is the connection's last response, unless it was refused.
+        auto refused = co_await Stream(stream, ctx, *match.stream);
+        if (!refused) break;
+        res = std::move(*refused);
+      } else if (match.handler) {
+        res = co_await Dispatch(ctx, *match.handler, match.kind);
+      } else {
+        res = std::move(match.error);
+      }
       res.set(http::field::server, "authledger");
       res.keep_alive(req.keep_alive() && !stopped.load(std::memory_order_relaxed));
       if (std::chrono::steady_clock::now() - armed_at > timeout / 2) stream.expires_after(timeout);
@@ -185,6 +415,7 @@ void HttpServer::Stop() {
       impl_->acceptor->close(ec);
     });
   }
+  impl_->StopStreams();
   if (impl_->command_pool) impl_->command_pool->join();
   for (auto& ctx : impl_->contexts) ctx->stop();
   for (auto& t : impl_->threads)

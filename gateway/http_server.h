@@ -6,6 +6,14 @@
 // on a separate pool so a command waiting on fsync never stalls the verify hot
 // path. Bounded: connections (beyond the cap they are closed at once) and
 // blocking requests in flight (beyond the cap: 503 + Retry-After).
+//
+// Streaming routes (Router::AddStream): the handler runs on a thread of its own
+// (at most max_streams at once; beyond: 503 too-many-streams + Retry-After) and
+// hands the session coroutine one piece at a time, which it writes as one chunk
+// of a chunked body (HTTP/1.1; an HTTP/1.0 client gets a body delimited by the
+// connection's close), each write bounded by request_timeout_ms. The stream ends
+// when the handler returns (last chunk, then close), when the client closes its
+// side or sends anything, when a write fails or times out, or at Stop().
 #pragma once
 
 #include <cstdint>
@@ -27,6 +35,7 @@ struct ServerOptions {
   int request_timeout_ms = 10000;  // per read/write, including idle keep-alive
   std::size_t max_connections = 10000;
   std::size_t max_blocking_in_flight = 1024;
+  std::size_t max_streams = 64;  // streaming responses at once (each has a thread)
 };
 
 class HttpServer {
@@ -35,7 +44,9 @@ class HttpServer {
   ~HttpServer();
   // Binds and starts serving on background threads.
   Status Start();
-  // Stops accepting, closes connections, joins threads. Idempotent.
+  // Stops accepting, ends every stream (joining its handler's thread: handlers
+  // must notice ResponseStream::closed() promptly), closes connections, joins
+  // threads. Idempotent.
   void Stop();
   std::uint16_t port() const;
 

@@ -1,6 +1,7 @@
 #include "gateway/router.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "gateway/responses.h"
 
@@ -70,8 +71,15 @@ bool RequestContext::QueryParam(std::string_view name, std::string* value) const
 }
 
 void Router::Add(http::verb method, std::string pattern, HandlerKind kind, Handler handler) {
+  if (kind == HandlerKind::kStream) throw std::invalid_argument("Router::Add: streaming routes use AddStream");
   auto segments = Split(pattern);
-  routes_.push_back(Route{method, std::move(pattern), std::move(segments), kind, std::move(handler)});
+  routes_.push_back(Route{method, std::move(pattern), std::move(segments), kind, std::move(handler), nullptr});
+}
+
+void Router::AddStream(http::verb method, std::string pattern, StreamHandler handler) {
+  auto segments = Split(pattern);
+  routes_.push_back(
+      Route{method, std::move(pattern), std::move(segments), HandlerKind::kStream, nullptr, std::move(handler)});
 }
 
 Router::Match Router::Find(const HttpRequest& req, std::string_view path) const {
@@ -101,7 +109,8 @@ Router::Match Router::Find(const HttpRequest& req, std::string_view path) const 
         allow += std::string(http::to_string(r.method));
         continue;
       }
-      m.handler = &r.handler;
+      if (r.kind == HandlerKind::kStream) m.stream = &r.stream;
+      else m.handler = &r.handler;
       m.kind = r.kind;
       m.params = std::move(params);
       m.endpoint = std::string(http::to_string(r.method)) + " " + r.pattern;

@@ -1,11 +1,12 @@
 // Router: maps "METHOD /path/{param}" patterns to handlers. A handler is either
-// inline (runs on the I/O thread; must not block — the verify hot path) or
-// blocking (runs on the command pool — anything that appends to the ledger).
-// Unknown paths get 404, known paths with another method 405 + Allow, both as
-// problem+json.
+// inline (runs on the I/O thread; must not block — the verify hot path),
+// blocking (runs on the command pool — anything that appends to the ledger), or
+// streaming (see StreamHandler — GET /v1/events). Unknown paths get 404, known
+// paths with another method 405 + Allow, both as problem+json.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,14 +16,43 @@ namespace authledger {
 
 using Handler = std::function<HttpResponse(RequestContext&)>;
 
-enum class HandlerKind { kInline, kBlocking };
+// How a streaming handler sends a response whose body is produced over time.
+// The server writes each piece before the call returns, so a handler never has
+// more than one piece in flight.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Sends the status line and header fields of `head` (its body is ignored);
+  // the server adds the framing (see HttpServer). Call once, before Write.
+  virtual bool Start(HttpResponse head) = 0;
+  // Sends the next piece of the body; returns once it has been written.
+  // Both return false once the stream is over — the client went away, a write
+  // timed out, or the server is stopping — and the handler should then return.
+  virtual bool Write(std::string data) = 0;
+  // True once the stream is over (for handlers that wait between writes).
+  virtual bool closed() const = 0;
+};
+
+// A streaming handler runs on a thread of its own, never on an I/O thread, so
+// it may block (wait for new data; poll closed() at least every few hundred ms
+// while it does). It either returns a whole response without calling Start (an
+// error before anything was streamed; it is sent like any other response), or
+// calls Start, then Write for each piece, and returns std::nullopt when done.
+// A streamed response is the last one on its connection.
+using StreamHandler = std::function<std::optional<HttpResponse>(RequestContext&, ResponseStream&)>;
+
+enum class HandlerKind { kInline, kBlocking, kStream };
 
 class Router {
  public:
+  // kind is kInline or kBlocking.
   void Add(http::verb method, std::string pattern, HandlerKind kind, Handler handler);
+  // A streaming route (HandlerKind::kStream).
+  void AddStream(http::verb method, std::string pattern, StreamHandler handler);
 
   struct Match {
-    const Handler* handler = nullptr;  // null: no route (see error)
+    const Handler* handler = nullptr;  // null: no route (see error), or a streaming route
+    const StreamHandler* stream = nullptr;  // set instead of handler for kStream routes
     HandlerKind kind = HandlerKind::kInline;
     std::vector<std::string> params;
     std::string endpoint;
@@ -37,6 +67,7 @@ class Router {
     std::vector<std::string> segments;  // "{x}" is a parameter
     HandlerKind kind;
     Handler handler;
+    StreamHandler stream;
   };
   std::vector<Route> routes_;
 };

@@ -330,8 +330,11 @@ struct KafkaLog::Impl {
                              {"auto.offset.reset", "error"},
                              {"enable.partition.eof", "false"},
                              {"fetch.wait.max.ms", "100"},
-                             {"queued.min.messages", "1000"},
-                             {"queued.max.messages.kbytes", "4096"}});
+                             // Prefetch generously: below the projector's catch-up batch
+                             // (16,384), librdkafka 2.0 pauses fetching for up to a second
+                             // whenever the queue fills (measured: 5-9x slower catch-up).
+                             {"queued.min.messages", "20000"},
+                             {"queued.max.messages.kbytes", "32768"}});
     auto conf = NewConf(base, opts.extra);
     if (!conf.ok()) return conf.status();
     char errstr[512];

@@ -27,6 +27,14 @@ Status FromRocks(const rocksdb::Status& s) {
 }
 
 namespace {
+// RocksDB's LOCK file held by another process reads as a raw I/O error; say what it means.
+Status OpenError(const std::string& dir, const rocksdb::Status& s) {
+  if (s.ToString().find("lock") != std::string::npos)
+    return Status::Unavailable("projections at " + dir + " are in use by another process (a running server?): "
+                               "stop it first (" + s.ToString() + ")");
+  return Status::IOError("cannot open projections at " + dir + ": " + s.ToString());
+}
+
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
   rocksdb::ColumnFamilyOptions o;
   // Point lookups only: bloom filters, hash index, a 64 MiB block cache.
@@ -52,7 +60,7 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(options, dir, cfs, &handles, &raw);
-  if (!s.ok()) return Status::IOError("cannot open projections at " + dir + ": " + s.ToString());
+  if (!s.ok()) return OpenError(dir, s);
   std::unique_ptr<ProjectionStore> store(new ProjectionStore());
   store->db_.reset(raw);
   // handles[0] is the default CF; keep it last so index == Cf value.
@@ -65,7 +73,7 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string
 Status ProjectionStore::Destroy(const std::string& dir) {
   rocksdb::Options o;
   auto s = rocksdb::DestroyDB(dir, o);
-  if (!s.ok() && !s.IsNotFound()) return FromRocks(s);
+  if (!s.ok() && !s.IsNotFound()) return OpenError(dir, s);
   return Status::Ok();
 }
 

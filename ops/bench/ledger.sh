@@ -24,24 +24,10 @@
 #   KEEP_TMP=1         keep the data dir for inspection
 set -euo pipefail
 
-if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
-  exit 0
-fi
-(( $# <= 2 )) || { echo "ledger.sh: at most two arguments: [EVENTS] [ACCOUNTS]" >&2; exit 2; }
-
-events="${1:-10000000}"
-accounts="${2:-10000}"
-timeout_s="${BENCH_TIMEOUT:-3600}"
-for v in events accounts timeout_s; do
-  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "ledger.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
-done
-(( accounts >= 1 && events >= 3 * accounts )) || { echo "ledger.sh: need ACCOUNTS >= 1 and EVENTS >= 3 x ACCOUNTS" >&2; exit 2; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-log() { printf '[ledger.sh] %s\n' "$*" >&2; }
-die() { printf '[ledger.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+source "$here/build.bash"
+bench_args 10000000 10000 3600 "$@"
 
 # ---------------------------------------------------------------- 1. free disk
 tmp_base="${TMPDIR:-/tmp}"
@@ -57,32 +43,7 @@ fi
 
 # ---------------------------------------------------------------- 2. build
 cd "$root"
-export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ccache}"
-source ops/bench/build.bash
-bin="$(release_binary "${LEDGER_BENCH_BIN:-}" ledger_bench ops/bench/ledger_bench)"
-log "measuring $bin"
-[[ -x "$bin" ]] || die "$bin is not an executable"
+bench_binary "${LEDGER_BENCH_BIN:-}" ledger_bench ops/bench/ledger_bench
 
 # ---------------------------------------------------------------- 3. run, 4. clean up
-tmp="$(mktemp -d "$tmp_base/authledger-ledger-bench.XXXXXX")"
-chmod 0700 "$tmp"
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ "${KEEP_TMP:-0}" == 1 ]]; then log "kept $tmp"; else rm -rf "$tmp"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-read -r -a extra <<<"${LEDGER_BENCH_ARGS:-}"
-log "ledger_bench --events $events --accounts $accounts ${extra[*]} (data in $tmp, limit ${timeout_s}s)"
-echo
-echo "## authledger ledger benchmark — $(date -u '+%Y-%m-%dT%H:%M:%SZ'), $(nproc) cores, $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
-start=$SECONDS
-rc=0
-timeout --foreground -k 10 "$timeout_s" "$bin" --data "$tmp/data" --events "$events" --accounts "$accounts" "${extra[@]}" || rc=$?
-(( rc == 124 )) && die "ledger_bench exceeded ${timeout_s}s (BENCH_TIMEOUT)"
-(( rc == 0 )) || die "ledger_bench failed (exit $rc)"
-log "done in $(( SECONDS - start )) s"
+run_events_bench "authledger ledger benchmark" authledger-ledger-bench "${LEDGER_BENCH_ARGS:-}"

@@ -7,26 +7,24 @@
 //   ledger_bench --data DIR --events N --accounts A [--threads T] [--span-days D]
 //                [--sync] [--queries Q] [--seed S]
 //
-// The generated ledger: per account an account.created and its first (admin) key,
-// then, over D days of synthetic time (default 365, evenly spread over the N events),
-// a mix of key.created (~10 keys per account), key.scopes_granted, key.revoked and,
-// most of all, key.used batches (one key.used per used key, as the usage recorder
-// appends them). Every event carries the right accountseq and prevhash.
-// T threads (default 4) each own a share of the accounts and append one batch per
+// The generated ledger is the workload of ops/bench/workload.h: per account an
+// account.created and its first (admin) key, then, over D days of synthetic time (default
+// 365, evenly spread over the N events), a mix of key.created (~10 keys per account),
+// key.scopes_granted, key.revoked and, most of all, key.used batches (one key.used per
+// used key, as the usage recorder appends them). Every event carries the right accountseq
+// and prevhash. T threads (default 4) each own a share of the accounts and append one batch per
 // account at a time, so Appends are in flight concurrently and group-committed, and
 // accounts interleave in the ledger as they do in production.
 // --sync: fdatasync every group (as the server does); off by default because the
 // data is throwaway and the generation is not what is being measured.
 // DIR must be empty or absent; it is left in place (the caller removes it).
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -35,15 +33,14 @@
 #include "app/audit.h"
 #include "app/config.h"
 #include "app/node.h"
-#include "domain/envelope.h"
 #include "domain/events.h"
-#include "domain/ids.h"
 #include "ledger/embedded_log.h"
+#include "ops/bench/workload.h"
 #include "projections/audit_query.h"
 #include "projections/store.h"
 
 using namespace authledger;
-using SteadyClock = std::chrono::steady_clock;
+using namespace authledger::bench;
 
 namespace {
 
@@ -67,17 +64,6 @@ struct Options {
   std::exit(2);
 }
 
-double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string Commas(std::uint64_t v) {
-  std::string digits = std::to_string(v), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
 void Die(const std::string& what, const Status& s) {
   std::fprintf(stderr, "ledger_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
   std::exit(1);
@@ -85,232 +71,24 @@ void Die(const std::string& what, const Status& s) {
 
 // ---- generation -------------------------------------------------------------
 
-constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-const std::vector<std::string> kScopes = {"alerts:read",    "alerts:write", "billing:read", "incidents:read",
-                                          "metrics:read",   "monitors:read", "monitors:write", "teams:admin"};
-
-struct Key {
-  std::string id;
-  bool live = true;
-  std::vector<std::string> scopes;
-};
-
-struct Account {
-  std::string id;
-  std::uint64_t seq = 0;
-  std::string head = kGenesisHash;
-  std::vector<Key> keys;
-  std::size_t live = 0;
-  std::string admin_key;
-  std::vector<std::string> ips;  // where its clients call from
-};
-
-class Generator {
- public:
-  Generator(std::uint64_t seed, std::uint64_t events_per_account) : rng_(seed) {
-    // ~10 keys per account over its lifetime (the admin key included).
-    double e = static_cast<double>(std::max<std::uint64_t>(events_per_account, 3));
-    p_create_ = std::min(0.25, 9.0 / e);
-    p_revoke_ = p_create_ * 0.5;
-    p_grant_ = std::min(0.05, 4.0 / e);
-  }
-
-  std::string Base62(std::size_t n) {
-    std::string s(n, '0');
-    for (auto& c : s) c = kBase62[rng_() % 62];
-    return s;
-  }
-  std::string Hex64() {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s(64, '0');
-    for (std::size_t i = 0; i < 64; i += 16) {
-      std::uint64_t v = rng_();
-      for (std::size_t j = 0; j < 16; ++j) s[i + j] = kHex[(v >> (4 * j)) & 15];
-    }
-    return s;
-  }
-  std::string Ip() {
-    return "203.0." + std::to_string(rng_() % 256) + "." + std::to_string(1 + rng_() % 254);
-  }
-  std::uint64_t Below(std::uint64_t n) { return rng_() % n; }
-  double Uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
-
-  std::vector<std::string> SomeScopes(std::size_t max) {
-    std::vector<std::string> out;
-    std::size_t n = 1 + Below(max);
-    for (std::size_t i = 0; i < n; ++i) out.push_back(kScopes[Below(kScopes.size())]);
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
-  }
-
-  // The next batch of event data for `a` (mutates the generator's model of it).
-  void NextBatch(Account& a, std::vector<EventData>* out, Actor* actor) {
-    out->clear();
-    if (a.seq == 0) {  // a new customer: the operator bootstraps it
-      *actor = Actor{"cli", "operator", "", "authledger bootstrap"};
-      out->push_back(AccountCreated{"customer " + a.id.substr(5, 6)});
-      out->push_back(NewKey(a, {"admin:*"}, "admin"));
-      a.admin_key = a.keys.back().id;
-      for (int i = 0; i < 4; ++i) a.ips.push_back(Ip());
-      return;
-    }
-    double r = Uniform();
-    const std::string ip = a.ips[Below(a.ips.size())];
-    if (a.live < 2 || (r < p_create_ && a.live < 25)) {
-      *actor = Actor{"key", a.admin_key, ip, "POST /v1/keys"};
-      out->push_back(NewKey(a, SomeScopes(3), "key " + std::to_string(a.keys.size())));
-      return;
-    }
-    r -= p_create_;
-    if (r < p_revoke_ && a.live > 2) {
-      Key& k = LiveKey(a, /*not_admin=*/true);
-      k.live = false;
-      --a.live;
-      *actor = Actor{"key", a.admin_key, ip, "POST /v1/keys/" + k.id + "/revoke"};
-      out->push_back(KeyRevoked{k.id, Below(3) == 0 ? "compromised" : "no longer used"});
-      return;
-    }
-    r -= p_revoke_;
-    if (r < p_grant_) {
-      Key& k = LiveKey(a, true);
-      std::vector<std::string> add;
-      for (const auto& s : SomeScopes(2))
-        if (!std::binary_search(k.scopes.begin(), k.scopes.end(), s)) add.push_back(s);
-      if (!add.empty()) {
-        std::vector<std::string> merged = k.scopes;
-        merged.insert(merged.end(), add.begin(), add.end());
-        std::sort(merged.begin(), merged.end());
-        k.scopes = std::move(merged);
-        *actor = Actor{"key", a.admin_key, ip, "POST /v1/keys/" + k.id + "/scopes"};
-        out->push_back(KeyScopesGranted{k.id, std::move(add)});
-        return;
-      }
-    }
-    // Usage: one key.used per key used since the last flush, as the usage recorder does.
-    *actor = Actor{"system", "usage-recorder", "", ""};
-    std::size_t n = 1 + Below(std::min<std::size_t>(a.live, 4));
-    std::size_t start = Below(a.keys.size());
-    for (std::size_t i = 0; i < a.keys.size() && out->size() < n; ++i) {
-      const Key& k = a.keys[(start + i) % a.keys.size()];
-      if (!k.live) continue;
-      out->push_back(KeyUsed{k.id, 0, a.ips[Below(a.ips.size())], 1 + Below(500)});
-    }
-  }
-
- private:
-  KeyCreated NewKey(Account& a, std::vector<std::string> scopes, std::string name) {
-    KeyCreated k;
-    k.key_id = Base62(12);
-    k.name = std::move(name);
-    k.scopes = std::move(scopes);
-    k.environment = Below(5) == 0 ? "test" : "live";
-    k.secret_hash = Hex64();
-    a.keys.push_back(Key{k.key_id, true, k.scopes});
-    ++a.live;
-    return k;
-  }
-  Key& LiveKey(Account& a, bool not_admin) {
-    for (;;) {
-      Key& k = a.keys[Below(a.keys.size())];
-      if (k.live && !(not_admin && k.id == a.admin_key)) return k;
-    }
-  }
-
-  std::mt19937_64 rng_;
-  double p_create_, p_revoke_, p_grant_;
-};
-
-struct GenResult {
-  std::uint64_t events = 0;
-  std::uint64_t appends = 0;
-  double seconds = 0;
-  TimeMs first_time = 0, last_time = 0;
-  std::vector<std::string> accounts;  // ids, for the queries
+struct GenResult : WorkloadResult {
+  std::uint64_t head = 0;  // the ledger's last event after the run
 };
 
 GenResult Generate(const Options& o) {
   auto log = EmbeddedLog::Open(o.data + "/ledger", EmbeddedLogOptions{64ull << 20, o.sync});
   if (!log.ok()) Die("open ledger", log.status());
   if ((*log)->Head() != 0) Usage("the ledger in --data is not empty");
-
-  const TimeMs span = static_cast<TimeMs>(o.span_days * kDayMs);
-  const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-  const TimeMs t0 = now - span;
-  const double step = static_cast<double>(span) / static_cast<double>(o.events);  // ms per event
-
-  std::atomic<std::uint64_t> reserved{0};
-  std::atomic<std::uint64_t> appends{0};
-  std::vector<std::vector<Account>> owned(o.threads);
-  for (std::uint64_t i = 0; i < o.accounts; ++i) {
-    Account a;
-    a.id = NewAccountId();
-    owned[i % o.threads].push_back(std::move(a));
-  }
-
-  std::mutex err_mu;
-  Status first_error;
-  auto t_start = SteadyClock::now();
-  auto worker = [&](unsigned t) {
-    Generator gen(o.seed * 1000003 + t, o.events / o.accounts);
-    std::vector<Account>& mine = owned[t];
-    std::vector<EventData> data;
-    Actor actor;
-    std::size_t created = 0;
-    for (;;) {
-      // New accounts first (all customers exist from the start), then random ones.
-      Account& a = created < mine.size() ? mine[created++] : mine[gen.Below(mine.size())];
-      gen.NextBatch(a, &data, &actor);
-      std::uint64_t first = reserved.fetch_add(data.size());
-      if (first >= o.events) return;
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), o.events - first));
-      AppendBatch batch;
-      batch.account_id = a.id;
-      batch.expected_seq = a.seq;
-      batch.events.reserve(n);
-      std::string head = a.head;
-      for (std::size_t i = 0; i < n; ++i) {
-        Event e;
-        e.time = t0 + static_cast<TimeMs>(static_cast<double>(first + i) * step);
-        e.id = NewUuidV7(e.time);
-        e.account_id = a.id;
-        e.seq = a.seq + 1 + i;
-        e.prev_hash = head;
-        e.actor = actor;
-        if (auto* u = std::get_if<KeyUsed>(&data[i])) u->last_used_at = e.time - static_cast<TimeMs>(gen.Below(60'000));
-        e.data = std::move(data[i]);
-        batch.events.push_back(EncodeEvent(e));
-        head = EventHash(batch.events.back());
-      }
-      auto pos = (*log)->Append(std::move(batch));
-      if (!pos.ok()) {
-        std::lock_guard lock(err_mu);
-        if (first_error.ok()) first_error = pos.status();
-        reserved.store(o.events);
-        return;
-      }
-      a.seq += n;
-      a.head = std::move(head);
-      appends.fetch_add(1, std::memory_order_relaxed);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < o.threads; ++t) threads.emplace_back(worker, t);
-  for (auto& th : threads) th.join();
-  if (!first_error.ok()) Die("append", first_error);
-
-  GenResult r;
-  r.seconds = Seconds(SteadyClock::now() - t_start);
-  r.events = (*log)->Head();
-  r.appends = appends.load();
-  r.first_time = t0;
-  r.last_time = t0 + static_cast<TimeMs>(static_cast<double>(o.events - 1) * step);
-  for (auto& v : owned)
-    for (auto& a : v) r.accounts.push_back(a.id);
-  std::sort(r.accounts.begin(), r.accounts.end());
-  return r;
+  WorkloadOptions w;
+  w.events = o.events;
+  w.accounts = o.accounts;
+  w.threads = o.threads;
+  w.span_days = o.span_days;
+  w.seed = o.seed;
+  auto r = AppendWorkload(**log, w);
+  if (!r.ok()) Die("append", r.status());
+  GenResult g{std::move(r).value(), (*log)->Head()};
+  return g;
 }
 
 // ---- measurement ------------------------------------------------------------
@@ -319,13 +97,7 @@ struct Latencies {
   std::string name;
   std::vector<double> ms;
   std::uint64_t entries = 0;
-  double Pct(double p) const {
-    std::vector<double> v = ms;
-    std::sort(v.begin(), v.end());
-    if (v.empty()) return 0;
-    std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
-  }
+  double Pct(double p) const { return Percentile(ms, p); }
 };
 
 }  // namespace
@@ -371,8 +143,8 @@ int main(int argc, char** argv) {
                Commas(o.events).c_str(), Commas(o.accounts).c_str(), o.threads, o.sync ? "fdatasync" : "no fsync",
                o.span_days);
   GenResult gen = Generate(o);
-  if (gen.events != o.events) {
-    std::fprintf(stderr, "ledger_bench: ledger holds %" PRIu64 " events, expected %" PRIu64 "\n", gen.events, o.events);
+  if (gen.head != o.events) {
+    std::fprintf(stderr, "ledger_bench: ledger holds %" PRIu64 " events, expected %" PRIu64 "\n", gen.head, o.events);
     return 1;
   }
   std::uintmax_t ledger_bytes = 0;

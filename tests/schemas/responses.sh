@@ -104,6 +104,24 @@ c=zlib.crc32(k.encode()); s=""
 for _ in range(6): s=a[c%62]+s; c//=62
 print(k+s)' "$BRAND")"
 
+# stream_call PATH WANT [curl args…]: GET /v1/events, captured like `call`. A stream never ends by
+# itself, so curl stops after 2 s (exit 28, expected) with the head and what arrived so far.
+stream_call() {
+  local path=$1 want=$2
+  shift 2
+  rm -f "$TMP/h" "$TMP/resp.json"
+  local code rc=0
+  code="$(curl -s -N -D "$TMP/h" -o "$TMP/resp.json" -w '%{http_code}' --max-time 2 "$@" "$BASE$path")" || rc=$?
+  [[ $rc == 0 || $rc == 28 ]] || die "GET $path: curl failed (exit $rc)"
+  touch "$TMP/resp.json"
+  record GET /v1/events "$code"
+  if [[ "$code" != "$want" ]]; then
+    echo "response: $(redact <"$TMP/resp.json")" >&2
+    die "GET $path: HTTP $code, expected $want"
+  fi
+  echo "   GET $path -> $code"
+}
+
 step "operations endpoints"
 call GET /healthz /healthz 200
 call GET /readyz /readyz 200
@@ -178,6 +196,22 @@ call GET /v1/no-such-endpoint /v1/no-such-endpoint 404 "${ADMIN[@]}"
 call PUT /v1/keys /v1/keys 405 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{}'
 call DELETE /v1/audit-log /v1/audit-log 405 "${ADMIN[@]}"
 call POST /healthz /healthz 405
+
+step "event stream"
+call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"name":"siem","scopes":["events:read"]}'
+E_KEY="$(json_at "$TMP/resp.json" '["key"]')"
+stream_call /v1/events 200 -H "Authorization: Bearer $E_KEY"
+grep -q '^retry: 2000$' "$TMP/resp.json" || die "the event stream does not start with retry: 2000"
+grep -q '^event: io.authledger.account.created.v1$' "$TMP/resp.json" || die "the event stream lacks account.created"
+grep -q '^id: 1$' "$TMP/resp.json" || die "the first event's id is not 1"
+stream_call '/v1/events?after=2' 200 "${ADMIN[@]}"
+grep -q '^id: 1$' "$TMP/resp.json" && die "after=2 sent the first event again"
+stream_call /v1/events 200 "${ADMIN[@]}" -H 'Last-Event-ID: 3'
+call GET /v1/events '/v1/events?after=bogus' 400 "${ADMIN[@]}"
+call GET /v1/events '/v1/events?after=999999' 400 "${ADMIN[@]}"
+call GET /v1/events /v1/events 401
+call GET /v1/events /v1/events 403 -H "Authorization: Bearer $A_KEY"
+call POST /v1/events /v1/events 405 "${ADMIN[@]}"
 
 step "scopes"
 call POST '/v1/keys/{id}/scopes' "/v1/keys/$A_ID/scopes" 200 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"scopes":["alerts:read"]}'

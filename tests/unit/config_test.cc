@@ -1,6 +1,7 @@
 // Configuration: TOML file over defaults, environment over the file, validation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -35,6 +36,59 @@ TEST_F(ConfigTest, DefaultsAreValidAndMatchTheDocumentedExample) {
   EXPECT_EQ(example->rotation_grace, c.rotation_grace);
   EXPECT_EQ(example->usage_resolution, c.usage_resolution);
   EXPECT_EQ(example->scope_catalogue, c.scope_catalogue);
+  EXPECT_EQ(example->kafka_brokers, c.kafka_brokers);
+  EXPECT_EQ(example->kafka_topic, c.kafka_topic);
+  EXPECT_EQ(example->kafka_partitions, c.kafka_partitions);
+  EXPECT_EQ(example->kafka_delivery_timeout, c.kafka_delivery_timeout);
+  EXPECT_EQ(example->role, c.role);
+}
+
+TEST_F(ConfigTest, KafkaSectionAndReplicaRole) {
+  Write(R"(
+[server]
+role = "replica"
+writer_url = "http://10.0.0.5:8080"
+[kafka]
+brokers = "k1:9092,k2:9092"
+topic = "creds"
+partitions = 12
+delivery_timeout = "2s"
+[kafka.properties]
+"security.protocol" = "SASL_SSL"
+"linger.ms" = 2
+)");
+  auto c = LoadConfigFile(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->Validate().ok()) << c->Validate().ToString();
+  EXPECT_TRUE(c->is_replica());
+  EXPECT_EQ(c->writer_url, "http://10.0.0.5:8080");
+  EXPECT_EQ(c->kafka_brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(c->kafka_topic, "creds");
+  EXPECT_EQ(c->kafka_partitions, 12u);
+  EXPECT_EQ(c->kafka_delivery_timeout, 2 * kSecondMs);
+  ASSERT_EQ(c->kafka_properties.size(), 2u);
+  EXPECT_NE(std::find(c->kafka_properties.begin(), c->kafka_properties.end(),
+                      std::pair<std::string, std::string>{"linger.ms", "2"}),
+            c->kafka_properties.end());
+
+  // A replica needs a Kafka ledger; the partition count is bounded; roles are known.
+  Config bad = *c;
+  bad.kafka_brokers.clear();
+  EXPECT_EQ(bad.Validate().code(), Status::Code::kInvalidArgument);
+  bad = *c;
+  bad.role = "primary";
+  EXPECT_EQ(bad.Validate().code(), Status::Code::kInvalidArgument);
+  bad = *c;
+  bad.writer_url = "10.0.0.5:8080";
+  EXPECT_EQ(bad.Validate().code(), Status::Code::kInvalidArgument);
+  Write("[kafka]\npartitions = 33\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().code(), Status::Code::kInvalidArgument);
+
+  ::setenv("AUTHLEDGER_KAFKA_BROKERS", "env:9092", 1);
+  Config e;
+  ASSERT_TRUE(ApplyEnvironment(&e).ok());
+  EXPECT_EQ(e.kafka_brokers, "env:9092");
+  ::unsetenv("AUTHLEDGER_KAFKA_BROKERS");
 }
 
 TEST_F(ConfigTest, FileOverridesDefaultsAndEnvironmentOverridesFile) {
@@ -66,6 +120,28 @@ resolution = "5m"
   EXPECT_EQ(c->data_dir, "/srv/authledger");
   EXPECT_EQ(c->listen, "0.0.0.0:8443");
   EXPECT_TRUE(c->Validate().ok());
+}
+
+TEST_F(ConfigTest, EventStreamSettings) {
+  Config d;
+  EXPECT_EQ(d.max_event_streams, 64u);
+  EXPECT_EQ(d.event_stream_keepalive, 15 * kSecondMs);
+  EXPECT_NE(std::find(d.scope_catalogue.begin(), d.scope_catalogue.end(), "events:read"), d.scope_catalogue.end());
+  Write("[server]\nmax_event_streams = 8\nevent_stream_keepalive = \"30s\"\n");
+  auto c = LoadConfigFile(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_event_streams, 8u);
+  EXPECT_EQ(c->event_stream_keepalive, 30 * kSecondMs);
+  EXPECT_TRUE(c->Validate().ok());
+  Write("[server]\nmax_event_streams = -1\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().code(), Status::Code::kInvalidArgument);
+  Write("[server]\nevent_stream_keepalive = \"15\"\n");
+  auto unitless = LoadConfigFile(path_);
+  ASSERT_FALSE(unitless.ok());
+  EXPECT_NE(unitless.status().message().find("server.event_stream_keepalive"), std::string::npos);
+  Config bad;
+  bad.event_stream_keepalive = 0;
+  EXPECT_NE(bad.Validate().message().find("server.event_stream_keepalive"), std::string::npos);
 }
 
 TEST_F(ConfigTest, BadFilesAndValuesAreRejectedWithTheSettingNamed) {

@@ -1,0 +1,230 @@
+// GET /v1/events — the caller's account's events as Server-Sent Events, for
+// consumers without access to the Kafka topic (docs/api.md "Event stream").
+//
+//   Authorization   Bearer key holding events:read (or admin:*)
+//   Last-Event-ID   resume after this event id (what EventSource sends on reconnect)
+//   after           the same, as a query parameter; Last-Event-ID wins if both are given
+//
+// A position is what an event's `id:` carries, Cursor::ToString(): "42" on a
+// one-partition ledger, "0:42,1:7,..." otherwise (partitions left out: 0).
+// Absent or "0": from the beginning. Malformed, or beyond the ledger's end: 400.
+//
+// The response (text/event-stream) starts with `retry: 2000`, then one block per
+// event of the caller's account, in ledger order:
+//
+//   id: <the position after this event>
+//   event: <CloudEvents type>
+//   data: <the envelope exactly as stored: one line of canonical JSON>
+//
+// Other accounts' events and checkpoints are never sent, but the stream's
+// position moves past them: after `keepalive` without a block, the stream
+// sends `: keep-alive` — with an `id:` line if the position moved since the last
+// one sent, so a reconnect does not read those events again (a block without
+// `data:` updates EventSource's lastEventId and dispatches nothing).
+//
+// Each stream follows the node's EventLog on its own thread (HttpServer runs
+// streaming handlers off the I/O threads): Read batches of at most kBatch
+// events, one chunk per batch, and WaitForAppend in slices of kPoll so that a
+// closed stream (client gone, server stopping) is noticed within kPoll. The
+// key is verified again every kRecheck: a stream ends soon after its key is
+// revoked, expires or loses events:read.
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "domain/events.h"
+#include "gateway/api.h"
+#include "gateway/responses.h"
+#include "ledger/partitioner.h"
+
+namespace authledger {
+
+namespace {
+
+using json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::size_t kBatch = 256;                 // events per Read, and at most per chunk
+constexpr std::chrono::milliseconds kPoll{200};    // longest wait before re-checking the stream
+constexpr std::size_t kMaxCursorText = 1024;       // 32 partitions of "pp:ooooooooooooooo," fit
+constexpr std::chrono::seconds kRecheck{1};         // how often a stream verifies its key again
+
+// A decimal offset of at most 15 digits below 2^48 (an offset of a Position).
+bool ParseOffset(std::string_view s, std::uint64_t* out) {
+  if (s.empty() || s.size() > 15) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v >> kOffsetBits) return false;
+  *out = v;
+  return true;
+}
+
+// Reads a stream position (see the top of this file) from `text`, sent as
+// `what`; InvalidArgument with a useful detail when it is malformed or beyond
+// `heads`. The detail never repeats the raw text.
+Status ParseStreamPosition(std::string_view text, std::string_view what, const Cursor& heads, Cursor* out) {
+  const std::uint32_t partitions = heads.partitions();
+  const std::string form = partitions == 1 ? "an event id from this stream, e.g. 42 (0 = from the beginning)"
+                                           : "an event id from this stream, e.g. 0:42,1:7 (0 = from the beginning)";
+  if (text.size() > kMaxCursorText) return Status::InvalidArgument(std::string(what) + " is too long; it must be " + form);
+  Cursor c(partitions);
+  std::uint64_t plain = 0;
+  if (ParseOffset(text, &plain)) {
+    if (plain != 0 && partitions != 1)
+      return Status::InvalidArgument("this ledger has " + std::to_string(partitions) + " partitions: " +
+                                     std::string(what) + " must be " + form);
+    c.Advance(MakePosition(0, plain));
+  } else {
+    std::vector<bool> seen(partitions, false);
+    std::string_view rest = text;
+    for (;;) {
+      std::size_t comma = rest.find(',');
+      std::string_view pair = rest.substr(0, comma);
+      std::size_t colon = pair.find(':');
+      std::uint64_t p = 0, o = 0;
+      if (colon == std::string_view::npos || !ParseOffset(pair.substr(0, colon), &p) ||
+          !ParseOffset(pair.substr(colon + 1), &o))
+        return Status::InvalidArgument(std::string(what) + " must be " + form);
+      if (p >= partitions)
+        return Status::InvalidArgument(std::string(what) + " names partition " + std::to_string(p) +
+                                       ", but this ledger has " + std::to_string(partitions));
+      if (seen[p])
+        return Status::InvalidArgument(std::string(what) + " names partition " + std::to_string(p) + " twice");
+      seen[p] = true;
+      c.Advance(MakePosition(static_cast<std::uint32_t>(p), o));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (!heads.CoversAll(c))
+    return Status::InvalidArgument(std::string(what) + " " + c.ToString() + " is beyond the end of this ledger (" +
+                                   heads.ToString() + "); was it issued by another ledger?");
+  *out = std::move(c);
+  return Status::Ok();
+}
+
+// The CloudEvents type of a stored event if the caller's account may see it:
+// its own events (partitionkey == account), never a checkpoint. `needle` is
+// `"partitionkey":"<account>"`: the bytes are canonical JSON, so a plain search
+// rejects other accounts' events without parsing them.
+std::optional<std::string> VisibleType(std::string_view bytes, std::string_view needle, const std::string& account) {
+  if (bytes.find(needle) == std::string_view::npos) return std::nullopt;
+  json j = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  auto pk = j.find("partitionkey");
+  auto type = j.find("type");
+  if (pk == j.end() || type == j.end() || !pk->is_string() || !type->is_string() ||
+      pk->get_ref<const std::string&>() != account)
+    return std::nullopt;
+  std::string t = type->get<std::string>();
+  if (t == LedgerCheckpoint::kType || t.empty() || t.size() > 256 || t.find_first_of("\r\n") != std::string::npos)
+    return std::nullopt;
+  return t;
+}
+
+// The credential of an authenticated request (Authenticate checked the "Bearer " form).
+std::string_view BearerToken(const HttpRequest& req) {
+  auto h = req[http::field::authorization];
+  std::string_view v(h.data(), h.size());
+  return v.size() > 7 ? v.substr(7) : std::string_view();
+}
+
+std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, ResponseStream& out) {
+  auto auth = d.auth.Authenticate(ctx, kEventsReadScope);
+  if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
+  const std::string account = std::get<Principal>(auth).account_id;
+  EventLog& log = d.events;
+  const std::uint32_t partitions = log.Partitions();
+
+  Cursor cursor(partitions);
+  auto last_id = ctx.req["Last-Event-ID"];
+  std::string after;
+  Status parsed = Status::Ok();
+  if (!last_id.empty())
+    parsed = ParseStreamPosition(std::string_view(last_id.data(), last_id.size()), "Last-Event-ID", log.Heads(), &cursor);
+  else if (ctx.QueryParam("after", &after))
+    parsed = ParseStreamPosition(after, "after", log.Heads(), &cursor);
+  if (!parsed.ok()) return ProblemFromStatus(ctx.req, parsed);
+
+  HttpResponse head{http::status::ok, ctx.req.version()};
+  head.set(http::field::content_type, "text/event-stream");
+  head.set(http::field::cache_control, "no-store");
+  head.set("X-Accel-Buffering", "no");  // nginx: pass every event on at once
+  if (!out.Start(std::move(head)) || !out.Write("retry: 2000\n\n")) return std::nullopt;
+
+  // The account's events all live in one partition; the others are skipped to
+  // their heads rather than read.
+  const std::uint32_t home = PartitionFor(account, partitions);
+  const std::string needle = "\"partitionkey\":\"" + account + "\"";
+  const auto keepalive = std::max(d.event_keepalive, std::chrono::milliseconds(1));
+  std::string sent_id = cursor.ToString();  // what a reconnecting client would send back
+  auto last_write = SteadyClock::now(), last_check = last_write;
+  std::vector<StoredEvent> batch;
+  while (!out.closed()) {
+    if (SteadyClock::now() - last_check >= kRecheck) {
+      VerifyResult r = d.verifier.Verify(BearerToken(ctx.req), kEventsReadScope, ctx.remote_ip);
+      if (!r.valid()) {  // the client reconnects and is told why (401/403)
+        spdlog::info("GET /v1/events: key {} no longer qualifies ({}); stream ended", r.key_id, r.detail);
+        return std::nullopt;
+      }
+      last_check = SteadyClock::now();
+    }
+    if (partitions > 1) {
+      const Cursor heads = log.Heads();
+      for (std::uint32_t p = 0; p < partitions; ++p)
+        if (p != home && heads.offset(p) > cursor.offset(p)) cursor.Advance(heads.at(p));
+    }
+    if (Status s = log.Read(cursor, kBatch, &batch); !s.ok()) {
+      // The client reconnects (retry: 2000) from the last id it got.
+      spdlog::warn("GET /v1/events: reading the ledger after {} failed: {}", cursor.ToString(), s.ToString());
+      return std::nullopt;
+    }
+    std::string chunk;
+    for (const StoredEvent& e : batch) {
+      cursor.Advance(e.position);
+      auto type = VisibleType(e.bytes, needle, account);
+      if (!type) continue;
+      if (e.bytes.find_first_of("\r\n") != std::string::npos) {  // canonical JSON never has one
+        spdlog::error("GET /v1/events: the event at {} holds a line break; ending the stream", PositionToString(e.position));
+        return std::nullopt;
+      }
+      sent_id = cursor.ToString();
+      chunk.append("id: ").append(sent_id).append("\nevent: ").append(*type).append("\ndata: ").append(e.bytes).append("\n\n");
+    }
+    if (chunk.empty() && SteadyClock::now() - last_write >= keepalive) {
+      chunk = ": keep-alive\n";
+      if (std::string now_id = cursor.ToString(); now_id != sent_id) {
+        sent_id = std::move(now_id);
+        chunk.append("id: ").append(sent_id).append("\n");
+      }
+      chunk.append("\n");
+    }
+    if (!chunk.empty()) {
+      if (!out.Write(std::move(chunk))) return std::nullopt;
+      last_write = SteadyClock::now();
+    }
+    if (batch.size() < kBatch) {  // caught up: wait for an append, the next keep-alive or kPoll
+      auto until_keepalive =
+          std::chrono::duration_cast<std::chrono::milliseconds>(last_write + keepalive - SteadyClock::now());
+      log.WaitForAppend(cursor, std::clamp(until_keepalive, std::chrono::milliseconds(1), kPoll));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void AddEventsApi(Router& r, ApiDeps& d) {
+  r.AddStream(http::verb::get, "/v1/events",
+              [&d](RequestContext& c, ResponseStream& out) { return StreamEvents(d, c, out); });
+}
+
+}  // namespace authledger
