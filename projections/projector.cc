@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include "domain/account_state.h"
 #include "projections/audit_entry.h"
@@ -92,7 +93,17 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
       }
       it = touched.emplace(ev->account_id, std::move(st)).first;
     }
-    Status s = Apply(&it->second, *ev, EventHash(se.bytes));
+    const std::string hash = EventHash(se.bytes);
+    if (ev->seq != 0 && ev->seq == it->second.seq && hash == it->second.head_hash) {
+      // The account's last event, delivered again (a producer retry outside the
+      // idempotent session): already applied, so it changes nothing. Any other
+      // repeat or gap is not a redelivery and stops the projector below.
+      spdlog::warn("projector: skipped a second copy of account {} seq {} at position {} (already applied)",
+                   ev->account_id, ev->seq, PositionToString(se.position));
+      pos.Advance(se.position);
+      continue;
+    }
+    Status s = Apply(&it->second, *ev, hash);
     if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
     if (auto k = EventKeyId(ev->data); !k.empty()) changed_keys.emplace(ev->account_id, std::string(k));
     wb.Put(store_.cf(Cf::kAudit), AuditKey(ev->account_id, se.position), AuditEntryToJson(*ev, se.position).dump());

@@ -5,9 +5,11 @@
 // exactly once; the ledger's own notion of consumer offsets (Kafka's committed
 // offsets) is never used.
 //
-// An event that does not continue its partition (offset gap) or its account's
-// chain (sequence gap, hash mismatch, undecodable bytes) stops the projector
-// with Status::Corruption; it never skips. health() reports that, and waiters
+// An exact second copy of an account's last event (same sequence, same bytes:
+// a redelivery) changes nothing and is passed over. Any other event that does
+// not continue its partition (offset gap) or its account's chain (sequence gap
+// or repeat, hash mismatch, undecodable bytes) stops the projector with
+// Status::Corruption; it never skips. health() reports that, and waiters
 // are released with it.
 #pragma once
 

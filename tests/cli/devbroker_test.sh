@@ -5,46 +5,32 @@
 # (devbroker is found next to it in the build tree).
 set -euo pipefail
 source "$(dirname "$0")/../lib/authledger.bash"
+source "$(dirname "$0")/../lib/kafka.bash"
 al_init "${1:-}"
-DEVBROKER=$(dirname "$BIN")/../ops/devbroker/devbroker
-[ -x "$DEVBROKER" ] || fail "devbroker not built at $DEVBROKER"
-command -v kcat >/dev/null || fail "kcat is not installed (ops/install-deps.sh test)"
+kafka_init
 "$DEVBROKER" --help | grep -q -- "--partitions" || fail "devbroker --help lacks --partitions"
-
-mkfifo "$TMP/in"
-"$DEVBROKER" --brokers 3 --topic authledger.events --partitions 6 <"$TMP/in" >"$TMP/out" 2>"$TMP/err" &
-BROKER_PID=$!
-exec 3>"$TMP/in"  # keep stdin open
-broker_cleanup() {
-  local rc=$?
-  exec 3>&-
-  kill "$BROKER_PID" 2>/dev/null || true
-  (exit "$rc")
-  al_cleanup
-}
-trap broker_cleanup EXIT
-for _ in $(seq 1 100); do [ -s "$TMP/out" ] && break; sleep 0.1; done
-ADDR=$(head -n 1 "$TMP/out")
-[[ "$ADDR" =~ ^127\.0\.0\.1:[0-9]+(,127\.0\.0\.1:[0-9]+)*$ ]] || fail "first line is not a bootstrap address: '$ADDR'"
+start_devbroker 3 authledger.events 6
+OUT=$TMP/broker.out.log
 
 # A real client sees the topic with its partitions, and can produce and consume.
-timeout 20 kcat -L -J -b "$ADDR" -t authledger.events >"$TMP/meta.json" || fail "kcat -L failed"
-PARTS=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(len(m["topics"][0]["partitions"]))' "$TMP/meta.json")
+timeout 20 kcat -L -J -b "$BROKERS" -t authledger.events >"$TMP/meta.json" || fail "kcat -L failed"
+PARTS=$("$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(len(m["topics"][0]["partitions"]))' "$TMP/meta.json")
 [ "$PARTS" = 6 ] || fail "topic has $PARTS partitions, expected 6"
-echo "hello-ledger" | timeout 20 kcat -P -b "$ADDR" -t authledger.events -p 2 || fail "kcat -P failed"
-GOT=$(timeout 20 kcat -C -b "$ADDR" -t authledger.events -p 2 -o beginning -e -q) || fail "kcat -C failed"
+echo "hello-ledger" | timeout 20 kcat -P -b "$BROKERS" -t authledger.events -p 2 || fail "kcat -P failed"
+GOT=$(timeout 20 kcat -C -b "$BROKERS" -t authledger.events -p 2 -o beginning -e -q) || fail "kcat -C failed"
 [ "$GOT" = hello-ledger ] || fail "consumed '$GOT'"
 
 # Fault commands are answered one line each.
-ask() { echo "$1" >&3; for _ in $(seq 1 50); do [ "$(wc -l <"$TMP/out")" -ge "$2" ] && break; sleep 0.1; done; sed -n "${2}p" "$TMP/out"; }
-[[ "$(ask "down 2" 2)" == "ok broker 2 down" ]] || fail "down: $(cat "$TMP/out")"
-[[ "$(ask "up 2" 3)" == "ok broker 2 up" ]] || fail "up: $(cat "$TMP/out")"
-[[ "$(ask "error Produce 2 NOT_LEADER_FOR_PARTITION REQUEST_TIMED_OUT" 4)" == ok* ]] || fail "error: $(cat "$TMP/out")"
-[[ "$(ask "rtt 1 50" 5)" == ok* ]] || fail "rtt: $(cat "$TMP/out")"
-[[ "$(ask "error Produce 1 NO_SUCH_CODE" 6)" == "error: unknown error code 'NO_SUCH_CODE'" ]] || fail "bad code accepted"
-[[ "$(ask "frobnicate" 7)" == error:* ]] || fail "unknown command accepted"
+[[ "$(broker_ask down 2)" == "ok broker 2 down" ]] || fail "down: $(cat "$OUT")"
+[[ "$(broker_ask up 2)" == "ok broker 2 up" ]] || fail "up: $(cat "$OUT")"
+[[ "$(broker_ask error Produce 2 NOT_LEADER_FOR_PARTITION REQUEST_TIMED_OUT)" == ok* ]] || fail "error: $(cat "$OUT")"
+[[ "$(broker_ask rtt 1 50)" == ok* ]] || fail "rtt: $(cat "$OUT")"
+[[ "$(broker_ask error Produce 1 NO_SUCH_CODE)" == "error: unknown error code 'NO_SUCH_CODE'" ]] || fail "bad code accepted"
+[[ "$(broker_ask frobnicate)" == error:* ]] || fail "unknown command accepted"
 # Injected NOT_LEADER / timeout errors are retried by a real producer: the message still lands.
-echo "after-faults" | timeout 30 kcat -P -b "$ADDR" -t authledger.events -p 2 || fail "produce after injected errors failed"
-[[ "$(ask "quit" 8)" == "ok bye" ]] || fail "quit: $(cat "$TMP/out")"
+echo "after-faults" | timeout 30 kcat -P -b "$BROKERS" -t authledger.events -p 2 || fail "produce after injected errors failed"
+[[ "$(broker_ask quit)" == "ok bye" ]] || fail "quit: $(cat "$OUT")"
 wait "$BROKER_PID" || fail "devbroker exited non-zero"
+BROKER_PID=""
+[ "$(wc -l <"$OUT")" = 8 ] || fail "devbroker's answers are not one line each: $(cat "$OUT")"
 echo "devbroker_test: bootstrap address, topic metadata, produce/consume and fault commands work"

@@ -25,141 +25,20 @@
 # Usage: kafka_e2e_test.sh <authledger> (devbroker is found next to it in the build tree).
 set -euo pipefail
 source "$(dirname "$0")/../lib/authledger.bash"
+source "$(dirname "$0")/../lib/kafka.bash"
 al_init "${1:-}"
+kafka_init  # every process we start is stopped on exit, whatever happens
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DEVBROKER=$(dirname "$BIN")/../ops/devbroker/devbroker
-[ -x "$DEVBROKER" ] || fail "devbroker not built at $DEVBROKER"
-command -v kcat >/dev/null || fail "kcat is not installed (ops/install-deps.sh test)"
 command -v curl >/dev/null || fail "curl is not installed"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-# The library's helpers call `python3`, which may be a slow shim (pyenv: ~0.4 s a call on a busy
-# machine); the same helpers on the system interpreter.
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-json_get() {
-  "$PY" -c '
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v if isinstance(v, str) else json.dumps(v))' "$@"
-}
 TOPIC=authledger.events
 PARTS=4
 NBROKERS=3
-T0=$SECONDS
-mkdir -p "$TMP/r"
-step() { echo "== [$((SECONDS - T0))s] $*"; }
-
-# ---- processes: every one we start is stopped on exit, whatever happens -------------------
-BROKER_PID="" WRITER_PID="" REPLICA_PID=""
-kill_bounded() {  # PID: SIGTERM, up to 10 s, then SIGKILL
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-kafka_cleanup() {
-  local rc=$?
-  kill_bounded "$REPLICA_PID"
-  kill_bounded "$WRITER_PID"
-  { exec 3>&-; } 2>/dev/null || true
-  kill_bounded "$BROKER_PID"
-  (exit "$rc")
-  al_cleanup
-}
-trap kafka_cleanup EXIT
-
-# die with the end of both node logs (keys redacted, librdkafka chatter kept: it explains faults)
-kdie() {
-  echo "FAIL: $*" >&2
-  if [ -s "$TMP/requests.log" ]; then
-    echo "--- last requests (name method url -> status seconds) ---" >&2
-    tail -n 15 "$TMP/requests.log" >&2
-  fi
-  for f in writer replica devbroker; do
-    [ -s "$TMP/$f.log" ] || continue
-    echo "--- $f log (last 25 lines) ---" >&2
-    tail -n 25 "$TMP/$f.log" | redact >&2
-  done
-  exit 1
-}
 
 # ---- devbroker ----------------------------------------------------------------------------
-mkfifo "$TMP/broker.in"
-"$DEVBROKER" --brokers "$NBROKERS" --topic "$TOPIC" --partitions "$PARTS" \
-  <"$TMP/broker.in" >"$TMP/broker.out" 2>"$TMP/devbroker.log" &
-BROKER_PID=$!
-exec 3>"$TMP/broker.in"  # keeps devbroker's stdin open
-deadline=$((SECONDS + 20))
-until [ -s "$TMP/broker.out" ]; do
-  [ $SECONDS -lt $deadline ] && kill -0 "$BROKER_PID" 2>/dev/null || kdie "devbroker printed no address"
-  sleep 0.1
-done
-BROKERS=$(head -n 1 "$TMP/broker.out")
-[[ "$BROKERS" =~ ^127\.0\.0\.1:[0-9]+(,127\.0\.0\.1:[0-9]+)*$ ]] || kdie "devbroker's first line: '$BROKERS'"
-K=(--kafka-brokers "$BROKERS" --kafka-topic "$TOPIC")
+start_devbroker "$NBROKERS" "$TOPIC" "$PARTS"
 step "devbroker at $BROKERS ($NBROKERS brokers, $PARTS partitions)"
 
 # ---- helpers --------------------------------------------------------------------------------
-# wait_ready URL PID SECONDS: /readyz answers 200 before the deadline, while PID lives
-wait_ready() {
-  local deadline=$((SECONDS + $3))
-  while [ $SECONDS -lt $deadline ]; do
-    curl -sf --max-time 5 "$1/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-# start_node NAME DATA [serve args...]: serve on a free port; sets NAME_PID (WRITER_PID or
-# REPLICA_PID) and NAME_URL; retries with another port if the chosen one was taken meanwhile.
-start_node() {
-  local name=$1 data=$2 port pid upper
-  shift 2
-  upper=$(echo "$name" | tr a-z A-Z)
-  for _ in 1 2 3; do
-    port=$(free_port)
-    "$BIN" serve "${K[@]}" --data "$data" --listen "127.0.0.1:$port" "$@" >>"$TMP/$name.log" 2>&1 &
-    pid=$!
-    printf -v "${upper}_PID" %s "$pid"
-    printf -v "${upper}_URL" %s "http://127.0.0.1:$port"
-    wait_ready "http://127.0.0.1:$port" "$pid" 60 && return 0
-    if ! kill -0 "$pid" 2>/dev/null && grep -q "Address already in use" "$TMP/$name.log"; then
-      wait "$pid" 2>/dev/null || true
-      continue
-    fi
-    kdie "$name did not become ready within 60 s"
-  done
-  kdie "$name found no free port"
-}
-# stop_node NAME: SIGTERM, must exit 0 within 30 s
-stop_node() {
-  local var pid rc=0
-  var="$(echo "$1" | tr a-z A-Z)_PID"
-  pid=${!var}
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || kdie "$1 did not stop within 30 s of SIGTERM"
-    sleep 0.1
-  done
-  wait "$pid" || rc=$?
-  printf -v "$var" %s ""
-  [ "$rc" = 0 ] || kdie "$1 exited with status $rc after SIGTERM"
-}
-# req NAME METHOD URL [curl args...]: prints the status; body in $TMP/r/NAME.json, headers in .h
-req() {
-  local name=$1 method=$2 url=$3
-  shift 3
-  local out
-  out=$(curl -sS --max-time 30 -X "$method" -o "$TMP/r/$name.json" -D "$TMP/r/$name.h" -w '%{http_code} %{time_total}' \
-    "$url" "$@" 2>>"$TMP/curl.err") || out="000 -"
-  echo "$name $method ${url#http://} -> $out" >>"$TMP/requests.log"
-  echo "${out%% *}"
-}
 # wreq NAME METHOD URL [curl args...]: a write as a well-behaved client sends it: on 503 (the
 # ledger is briefly unavailable, e.g. the writer re-reads a partition before its first append to
 # it) retry after Retry-After, for up to 30 s. Prints the final status; counts retries in RETRIES.
@@ -177,11 +56,6 @@ wreq() {
   done
   echo "$code"
 }
-body() { redact <"$TMP/r/$1.json"; }
-hdr() { { grep -i "^$2:" "$TMP/r/$1.h" || true; } | tail -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
-field() { json_get "$TMP/r/$1.json" "${@:2}"; }
-# expect NAME CODE STATUS: the request NAME answered STATUS
-expect() { [ "$2" = "$3" ] || kdie "$1: expected HTTP $3, got $2: $(body "$1" 2>/dev/null)"; }
 # verify_code NAME BASE KEY SCOPE IP [curl args...]: prints the verify code (status must be 200)
 verify_code() {
   local name=$1 base=$2 key=$3 scope=$4 ip=$5 code
@@ -194,17 +68,8 @@ verify_code() {
 remember_key() { echo "$1" >>"$TMP/keys.txt"; }  # every full key the API showed us
 
 # ---- bootstrap three accounts (the server stopped) ------------------------------------------
-declare -A ADMIN ACCT
-for name in acme globex initech; do
-  extra=()
-  [ "$name" = acme ] || extra=(--allow-existing)
-  "$BIN" bootstrap "${K[@]}" --data "$DATA" --account "$name" "${extra[@]}" >"$TMP/boot.$name" 2>>"$TMP/boot.err" ||
-    kdie "bootstrap $name failed: $(tail -n 5 "$TMP/boot.err")"
-  ADMIN[$name]=$(sed -n 's/^key: //p' "$TMP/boot.$name")
-  ACCT[$name]=$(sed -n 's/^account: //p' "$TMP/boot.$name")
-  [[ "${ADMIN[$name]}" =~ ^al_live_[0-9A-Za-z]{51}$ ]] || kdie "bootstrap $name printed no well-formed key"
-  remember_key "${ADMIN[$name]}"
-done
+bootstrap_accounts acme globex initech
+for name in acme globex initech; do remember_key "${ADMIN[$name]}"; done
 PUBKEY=$(sed -n 's/^checkpoint_public_key: //p' "$TMP/boot.acme")
 [[ "$PUBKEY" =~ ^[0-9a-f]{64}$ ]] || kdie "bootstrap printed no checkpoint_public_key"
 if "$BIN" bootstrap "${K[@]}" --data "$DATA" --account again >"$TMP/boot.again" 2>&1; then
@@ -375,8 +240,7 @@ done
 
 # ---- read the topic with kcat, export the ledger, compare --------------------------------
 step "kcat -C -J the topic; authledger audit export; compare"
-timeout 60 kcat -C -b "$BROKERS" -t "$TOPIC" -o beginning -e -J -q >"$TMP/topic.jsonl" 2>"$TMP/kcat.err" ||
-  kdie "kcat -C failed: $(tail -n 5 "$TMP/kcat.err")"
+read_topic
 "$BIN" audit export "${K[@]}" --data "$DATA" --out "$TMP/export.jsonl" >"$TMP/export.out" 2>"$TMP/export.err" ||
   kdie "audit export failed: $(grep -v '^%' "$TMP/export.err" | tail -n 5)"
 cat "$DATA/pepper" >"$TMP/pepper.txt"

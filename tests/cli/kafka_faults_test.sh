@@ -19,96 +19,23 @@
 # Usage: kafka_faults_test.sh <authledger> (devbroker is found next to it in the build tree).
 set -euo pipefail
 source "$(dirname "$0")/../lib/authledger.bash"
+source "$(dirname "$0")/../lib/kafka.bash"
 al_init "${1:-}"
-DEVBROKER=$(dirname "$BIN")/../ops/devbroker/devbroker
-[ -x "$DEVBROKER" ] || fail "devbroker not built at $DEVBROKER"
-command -v kcat >/dev/null || fail "kcat is not installed (ops/install-deps.sh test)"
+# shellcheck disable=SC2034  # req's curl --max-time (kafka.bash, default 30 s): room for writes that block
+REQ_TIMEOUT=60
+kafka_init  # every process we start is stopped on exit, whatever happens
 command -v curl >/dev/null || fail "curl is not installed"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-# The library's helpers call `python3`, which may be a slow shim (pyenv: ~0.4 s a call on a busy
-# machine); the same helpers on the system interpreter.
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-json_get() {
-  "$PY" -c '
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v if isinstance(v, str) else json.dumps(v))' "$@"
-}
 TOPIC=authledger.events
 PARTS=4
 NBROKERS=3
-T0=$SECONDS
-step() { echo "== [$((SECONDS - T0))s] $*"; }
-mkdir -p "$TMP/r"
 : >"$TMP/writes.txt"  # NAME ACCOUNT PHASE, one line per key-creating write we sent
 # Generous limits: this test is about the ledger, not about the live-key cap or rate limits.
 printf '[keys]\nmax_live_keys = 1000\n[limits]\nkey_writes_per_minute = 100000\nkey_reads_per_minute = 100000\n' \
   >"$TMP/authledger.toml"
 export AUTHLEDGER_CONFIG=$TMP/authledger.toml
 
-# ---- processes: every one we start is stopped on exit, whatever happens -------------------
-BROKER_PID="" WRITER_PID=""
-kill_bounded() {  # PID: SIGTERM, up to 10 s, then SIGKILL
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-kafka_cleanup() {
-  local rc=$?
-  kill_bounded "$WRITER_PID"
-  { exec 3>&-; } 2>/dev/null || true
-  kill_bounded "$BROKER_PID"
-  (exit "$rc")
-  al_cleanup
-}
-trap kafka_cleanup EXIT
-
-kdie() {
-  echo "FAIL: $*" >&2
-  if [ -s "$TMP/requests.log" ]; then
-    echo "--- last requests (name method url -> status seconds) ---" >&2
-    tail -n 15 "$TMP/requests.log" >&2
-  fi
-  for f in writer devbroker broker.out; do
-    [ -s "$TMP/$f.log" ] || continue
-    echo "--- $f log (last 25 lines) ---" >&2
-    tail -n 25 "$TMP/$f.log" | redact >&2
-  done
-  exit 1
-}
-
 # ---- devbroker and its fault commands ----------------------------------------------------------
-mkfifo "$TMP/broker.in"
-"$DEVBROKER" --brokers "$NBROKERS" --topic "$TOPIC" --partitions "$PARTS" \
-  <"$TMP/broker.in" >"$TMP/broker.out.log" 2>"$TMP/devbroker.log" &
-BROKER_PID=$!
-exec 3>"$TMP/broker.in"  # keeps devbroker's stdin open
-deadline=$((SECONDS + 20))
-until [ -s "$TMP/broker.out.log" ]; do
-  [ $SECONDS -lt $deadline ] && kill -0 "$BROKER_PID" 2>/dev/null || kdie "devbroker printed no address"
-  sleep 0.1
-done
-BROKERS=$(head -n 1 "$TMP/broker.out.log")
-[[ "$BROKERS" =~ ^127\.0\.0\.1:[0-9]+(,127\.0\.0\.1:[0-9]+)*$ ]] || kdie "devbroker's first line: '$BROKERS'"
-K=(--kafka-brokers "$BROKERS" --kafka-topic "$TOPIC")
-# broker CMD...: send one command, wait (bounded) for its one-line answer, which must be "ok ..."
-broker() {
-  local want line
-  want=$(($(wc -l <"$TMP/broker.out.log") + 1))
-  echo "$*" >&3
-  for _ in $(seq 1 100); do
-    [ "$(wc -l <"$TMP/broker.out.log")" -ge "$want" ] && break
-    sleep 0.05
-  done
-  line=$(sed -n "${want}p" "$TMP/broker.out.log")
-  [[ "$line" == ok* ]] || kdie "devbroker answered '$line' to '$*'"
-}
+start_devbroker "$NBROKERS" "$TOPIC" "$PARTS"
 # the broker ids: what a client sees in the metadata (1..N)
 timeout 20 kcat -L -J -b "$BROKERS" -t "$TOPIC" >"$TMP/meta.json" 2>/dev/null || kdie "kcat -L failed"
 BROKER_IDS=$(json_get "$TMP/meta.json" brokers | "$PY" -c 'import json,sys; print(" ".join(str(b["id"]) for b in json.load(sys.stdin)))')
@@ -116,58 +43,8 @@ BROKER_IDS=$(json_get "$TMP/meta.json" brokers | "$PY" -c 'import json,sys; prin
 step "devbroker at $BROKERS (brokers $BROKER_IDS, $PARTS partitions)"
 
 # ---- helpers --------------------------------------------------------------------------------
-wait_ready() {  # URL PID SECONDS
-  local deadline=$((SECONDS + $3))
-  while [ $SECONDS -lt $deadline ]; do
-    curl -sf --max-time 5 "$1/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-start_writer() {  # serve on a free port (retried if taken meanwhile); sets WRITER_PID, W
-  local port
-  for _ in 1 2 3; do
-    port=$(free_port)
-    "$BIN" serve "${K[@]}" --data "$DATA" --listen "127.0.0.1:$port" >>"$TMP/writer.log" 2>&1 &
-    WRITER_PID=$!
-    W=http://127.0.0.1:$port
-    wait_ready "$W" "$WRITER_PID" 60 && return 0
-    if ! kill -0 "$WRITER_PID" 2>/dev/null && grep -q "Address already in use" "$TMP/writer.log"; then
-      wait "$WRITER_PID" 2>/dev/null || true
-      continue
-    fi
-    kdie "writer did not become ready within 60 s"
-  done
-  kdie "writer found no free port"
-}
-stop_writer() {  # SIGTERM; must exit 0 within 30 s
-  local rc=0 deadline=$((SECONDS + 30))
-  kill -TERM "$WRITER_PID"
-  while kill -0 "$WRITER_PID" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || kdie "writer did not stop within 30 s of SIGTERM"
-    sleep 0.1
-  done
-  wait "$WRITER_PID" || rc=$?
-  WRITER_PID=""
-  [ "$rc" = 0 ] || kdie "writer exited with status $rc after SIGTERM"
-}
-# req NAME METHOD URL [curl args...]: prints the status; body in $TMP/r/NAME.json, headers in
-# .h, status and seconds in .code
-req() {
-  local name=$1 method=$2 url=$3 out
-  shift 3
-  out=$(curl -sS --max-time 60 -X "$method" -o "$TMP/r/$name.json" -D "$TMP/r/$name.h" -w '%{http_code} %{time_total}' \
-    "$url" "$@" 2>>"$TMP/curl.err") || out="000 -"
-  echo "$out" >"$TMP/r/$name.code"
-  echo "$name $method ${url#http://} -> $out" >>"$TMP/requests.log"
-  echo "${out%% *}"
-}
-body() { redact <"$TMP/r/$1.json"; }
-hdr() { { grep -i "^$2:" "$TMP/r/$1.h" || true; } | tail -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
-field() { json_get "$TMP/r/$1.json" "${@:2}"; }
-seconds() { cut -d' ' -f2 "$TMP/r/$1.code"; }
-expect() { [ "$2" = "$3" ] || kdie "$1: expected HTTP $3, got $2: $(body "$1" 2>/dev/null)"; }
+start_writer() { start_node writer "$DATA"; W=$WRITER_URL; }  # sets WRITER_PID, W
+stop_writer() { stop_node writer; }  # SIGTERM; must exit 0 within 30 s
 # create NAME ACCOUNT PHASE: POST /v1/keys once (no retry: every attempt is accounted for)
 create() {
   local name=$1 acct=$2
@@ -217,15 +94,7 @@ verify_all_acked() {  # every acknowledged key verifies VALID on the writer
 }
 
 # ---- bootstrap two accounts, start the writer ----------------------------------------------
-declare -A ADMIN
-for acct in acme globex; do
-  extra=()
-  [ "$acct" = acme ] || extra=(--allow-existing)
-  "$BIN" bootstrap "${K[@]}" --data "$DATA" --account "$acct" "${extra[@]}" >"$TMP/boot.$acct" 2>>"$TMP/boot.err" ||
-    kdie "bootstrap $acct failed: $(grep -v '^%' "$TMP/boot.err" | tail -n 5)"
-  ADMIN[$acct]=$(sed -n 's/^key: //p' "$TMP/boot.$acct")
-  [[ "${ADMIN[$acct]}" =~ ^al_live_[0-9A-Za-z]{51}$ ]] || kdie "bootstrap $acct printed no key"
-done
+bootstrap_accounts acme globex
 start_writer
 step "writer $W"
 # the first write to each partition after a start may answer 503 while the writer re-reads the
@@ -381,8 +250,7 @@ stop_writer
 
 # ---- 6. the topic, read back with kcat ----------------------------------------------------
 step "kcat: every acknowledged write exactly once, sequences intact"
-timeout 60 kcat -C -b "$BROKERS" -t "$TOPIC" -o beginning -e -J -q >"$TMP/topic.jsonl" 2>"$TMP/kcat.err" ||
-  kdie "kcat -C failed: $(tail -n 5 "$TMP/kcat.err")"
+read_topic
 grep -q '^rebuilt projections from [0-9]* events' "$TMP/rebuild.out" || kdie "rebuild output: $(cat "$TMP/rebuild.out")"
 "$PY" - "$TMP" <<'EOF' || kdie "topic checks failed"
 import collections, json, re, sys

@@ -239,5 +239,73 @@ TEST_F(KafkaNodeTest, ProjectorRestartResumesExactlyWhereItStopped) {
   EXPECT_EQ(keys.size(), 7u);  // bootstrap admin + 5 + 1
 }
 
+// Produces `value` into `partition` of the topic with a plain librdkafka producer
+// (outside authledger: what a redelivery or a foreign writer would leave there).
+void RawProduce(const MockKafka& kafka, std::int32_t partition, const std::string& key, const std::string& value) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", kafka.bootstraps().c_str(), errstr, sizeof errstr);
+  rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  ASSERT_NE(rk, nullptr) << errstr;
+  ASSERT_EQ(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("authledger.events"), RD_KAFKA_V_PARTITION(partition),
+                              RD_KAFKA_V_KEY(key.data(), key.size()),
+                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(rd_kafka_flush(rk, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_destroy(rk);
+}
+
+TEST_F(KafkaNodeTest, RedeliveryChangesNothingAndAGapStopsTheProjectorLoudly) {
+  writer.SkipEventDump();  // the topic ends up with a copy and a forged gap on purpose
+  CreateKey("k");
+  // The account's last event, as stored.
+  auto ledger = OpenLedger(writer.config(), LedgerAccess::kReadOnly);
+  ASSERT_TRUE(ledger.ok());
+  StoredEvent last;
+  ASSERT_TRUE(ScanLedger(*ledger->log, [&](const StoredEvent& e) {
+                if (e.bytes.find(writer.account_id()) != std::string::npos) last = e;
+                return Status::Ok();
+              }).ok());
+  ASSERT_FALSE(last.bytes.empty());
+  const auto entries = [&] {
+    return writer.http().Call("GET", "/v1/audit-log?limit=1000", writer.admin_key()).json()["entries"].size();
+  };
+  const std::size_t before = entries();
+
+  // Delivered again: the projector passes over it and goes on.
+  const std::uint32_t partition = PartitionOf(last.position);
+  Cursor target = writer.node().projector().applied();
+  target.Advance(MakePosition(partition, target.offset(partition) + 1));
+  RawProduce(kafka, static_cast<std::int32_t>(partition), writer.account_id(), last.bytes);
+  ASSERT_TRUE(writer.node().projector().WaitApplied(target, std::chrono::seconds(10)).ok());
+  EXPECT_TRUE(writer.node().projector().health().ok());
+  EXPECT_EQ(writer.http().Request("GET", "/readyz").status, 200);
+  EXPECT_EQ(entries(), before);  // applied once
+  json k2 = CreateKey("after-the-copy");
+  EXPECT_EQ(writer.http().Call("POST", "/v1/keys/verify", "", {{"key", k2["key"]}}).json()["code"], "VALID");
+
+  // A gap in the account's sequence is not a redelivery: the projector stops and says why.
+  auto ev = DecodeEvent(last.bytes);
+  ASSERT_TRUE(ev.ok());
+  ev->seq += 5;
+  RawProduce(kafka, static_cast<std::int32_t>(partition), writer.account_id(), EncodeEvent(*ev));
+  Status health;
+  for (auto deadline = Clock::now() + std::chrono::seconds(10); Clock::now() < deadline;) {
+    health = writer.node().projector().health();
+    if (!health.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(health.code(), Status::Code::kCorruption) << health.ToString();
+  auto ready = writer.http().Request("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("seq"), std::string::npos) << ready.body;
+  // Commands refuse to decide on stopped projections; reads still answer.
+  EXPECT_EQ(writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "x"}, {"scopes", {"monitors:read"}}}).status,
+            503);
+  EXPECT_EQ(writer.http().Call("POST", "/v1/keys/verify", "", {{"key", k2["key"]}}).json()["code"], "VALID");
+}
+
 }  // namespace
 }  // namespace authledger::testing

@@ -12,7 +12,12 @@
 #   json_get FILE KEY...     print FILE's JSON value at KEY, KEY2, ... (strings bare)
 #   json_at FILE EXPR        the same with a Python subscript, e.g. '["keys"][0]["id"]' 
 #   redact           stdin -> stdout with anything shaped like a full key replaced
+#   PY               the Python the helpers run: /usr/bin/python3 when it exists (a `python3`
+#                    on PATH may be a slow shim, pyenv: ~0.4 s a call on a busy machine)
 # Everything here targets 127.0.0.1 only and is bounded in time.
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 
 al_init() {
   BIN=${1:?usage: <test>.sh <authledger binary>}
@@ -49,7 +54,7 @@ die() {
 
 step() { echo "== $*"; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_server() {
   PORT=$(free_port)
@@ -71,7 +76,7 @@ stop_server() {
 }
 
 json_get() {
-  python3 -c '
+  "$PY" -c '
 import json, sys
 v = json.load(open(sys.argv[1]))
 for k in sys.argv[2:]:
@@ -80,7 +85,7 @@ print(v if isinstance(v, str) else json.dumps(v))' "$@"
 }
 
 json_at() {
-  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval("j"+sys.argv[2]); print(v if not isinstance(v,(dict,list,bool)) and v is not None else json.dumps(v))' "$1" "$2"
+  "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval("j"+sys.argv[2]); print(v if not isinstance(v,(dict,list,bool)) and v is not None else json.dumps(v))' "$1" "$2"
 }
 
 redact() { sed -E 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g'; }

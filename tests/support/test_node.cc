@@ -47,7 +47,7 @@ TestNode::~TestNode() {
 
 void TestNode::DumpEvents() {
   const char* dir = std::getenv("AUTHLEDGER_TEST_DUMP_DIR");
-  if (!dir || !*dir) return;
+  if (!dir || !*dir || skip_dump_) return;
   static std::atomic<int> counter{0};
   auto ledger = OpenLedger(config_, LedgerAccess::kReadOnly);
   if (!ledger.ok()) return;
