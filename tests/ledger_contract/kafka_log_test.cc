@@ -32,6 +32,9 @@ struct Shape {
 std::string ShapeName(const ::testing::TestParamInfo<Shape>& info) {
   return "kafka" + std::to_string(info.param.partitions);
 }
+void PrintTo(const Shape& s, std::ostream* os) {
+  *os << s.brokers << " brokers, " << s.partitions << " partitions";
+}
 
 class KafkaLogTest : public ::testing::TestWithParam<Shape> {
  protected:

@@ -24,14 +24,17 @@ using SteadyClock = std::chrono::steady_clock;
 
 enum class Backend { kEmbedded, kKafka1, kKafka4 };
 
-std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
-  switch (info.param) {
+const char* Name(Backend b) {
+  switch (b) {
     case Backend::kEmbedded: return "embedded";
     case Backend::kKafka1: return "kafka1";
     case Backend::kKafka4: return "kafka4";
   }
   return "unknown";
 }
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return Name(info.param); }
+// How gtest (and ctest's test list) print the parameter.
+void PrintTo(Backend b, std::ostream* os) { *os << Name(b); }
 
 class LedgerContractTest : public ::testing::TestWithParam<Backend> {
  protected:
