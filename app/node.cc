@@ -95,6 +95,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   cc.policy.max_live_keys = config.max_live_keys;
   n->commands_ = std::make_unique<CommandContext>(*n->log_, *n->projector_, *n->queries_, clock, std::move(cc));
   n->usage_ = std::make_unique<UsageRecorder>(*n->commands_, config.usage_resolution);
+  if (config.is_replica()) n->usage_->Disable();  // a replica appends nothing
   // A replica signs nothing; it serves the checkpoint public key only if given the key file.
   std::error_code exists_ec;
   if (!config.is_replica() || fs::exists(config.SigningKeyPath(), exists_ec)) {

@@ -205,8 +205,9 @@ Result<ReplayInfo> Replay(const Config& config, const ReplayUntil& until, const 
       if (events.empty() && ++idle > 30) return Status::Unavailable("the ledger stopped returning events at " + scan.ToString());
       for (const StoredEvent& e : events) {
         const std::uint32_t p = PartitionOf(e.position);
+        if (done[p]) continue;  // its scan cursor already jumped to the head
         scan.Advance(e.position);
-        if (done[p] || !heads.Covers(e.position)) continue;
+        if (!heads.Covers(e.position)) continue;
         auto ev = DecodeEvent(e.bytes);
         if (!ev.ok()) return Status::Corruption("position " + PositionToString(e.position) + ": " + ev.status().message());
         if (first_time == 0 || ev->time < first_time) first_time = ev->time;

@@ -37,6 +37,7 @@ UsageRecorder::ThreadBuffer& UsageRecorder::LocalBuffer() {
 }
 
 void UsageRecorder::Note(std::string_view account_id, std::string_view key_id, std::string_view ip, TimeMs at) {
+  if (disabled_.load(std::memory_order_relaxed)) return;
   ThreadBuffer& b = LocalBuffer();
   std::lock_guard lock(b.mu);
   auto it = b.pending.find(key_id);

@@ -32,6 +32,8 @@ class UsageRecorder {
   UsageRecorder(CommandContext& ctx, TimeMs resolution);
   ~UsageRecorder();
 
+  // After Disable(), Note() does nothing (read replicas record no usage).
+  void Disable() { disabled_.store(true, std::memory_order_relaxed); }
   // Thread-safe and cheap: no I/O; allocates only for a key's first use on this thread.
   void Note(std::string_view account_id, std::string_view key_id, std::string_view ip, TimeMs at);
   // Appends the due key.used.v1 events; returns how many were appended.
@@ -42,6 +44,7 @@ class UsageRecorder {
   static constexpr std::size_t kMaxPendingPerThread = 100000;
 
  private:
+  std::atomic<bool> disabled_{false};
   struct Pending {
     std::string account_id;
     TimeMs last_at = 0;

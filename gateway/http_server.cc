@@ -163,7 +163,9 @@ struct HttpServer::Impl {
         return ProblemFromStatus(ctx.req, Status::Internal(e.what()));
       }
     };
-    if (kind == HandlerKind::kInline) co_return run();
+    // A request that asks to be answered as of a ledger position may have to
+    // wait for it: it never runs on an I/O thread, whatever its route.
+    if (kind == HandlerKind::kInline && ctx.req.find(kMinPositionHeader) == ctx.req.end()) co_return run();
     if (blocking_in_flight.fetch_add(1, std::memory_order_relaxed) >= options.max_blocking_in_flight) {
       blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
       co_return ProblemFromStatus(ctx.req, Status::Unavailable("too many requests in progress; retry shortly"));

@@ -62,7 +62,7 @@ std::string VerifyBody(const VerifyResult& r) {
 }
 
 HttpResponse Verify(ApiDeps& d, RequestContext& ctx) {
-  if (auto wait = AwaitMinPosition(ctx, d, kInlineMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d, kVerifyMinPositionWait)) return std::move(*wait);
   auto in = JsonInput::Parse(ctx.req, {"key", "scope", "ip"});
   if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
   std::string key, scope, ip;
@@ -73,7 +73,7 @@ HttpResponse Verify(ApiDeps& d, RequestContext& ctx) {
     return ProblemFromStatus(ctx.req, Status::InvalidArgument("field 'ip' must be an IPv4 or IPv6 address"));
   VerifyResult r = d.verifier.Verify(key, scope, ip);
   SecureWipe(key);
-  if (r.valid() && !d.replica) d.usage.Note(r.record.account_id, r.key_id, ip, d.clock.Now());
+  if (r.valid()) d.usage.Note(r.record.account_id, r.key_id, ip, d.clock.Now());
   return JsonResponse(ctx.req, http::status::ok, VerifyBody(r));
 }
 
@@ -101,7 +101,11 @@ std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, const Ap
                                                               std::to_string(PartitionOf(p)) + " does not exist)"));
   if (projector.HasApplied(p)) return std::nullopt;
   // Waiting only helps for positions the ledger is known to hold.
-  if (max_wait.count() > 0 && (d.replica || projector.ledger_heads().Covers(p)) && projector.WaitApplied(p, max_wait).ok())
+  // A writer knows every position it acknowledged; a replica may not have
+  // heard of a fresh one yet, so it also waits for positions a little ahead.
+  const Cursor heads = projector.ledger_heads();
+  const bool plausible = heads.Covers(p) || (d.replica && OffsetOf(p) <= heads.offset(PartitionOf(p)) + kReplicaLookahead);
+  if (max_wait.count() > 0 && plausible && projector.WaitApplied(p, max_wait).ok())
     return std::nullopt;
   return ProblemFromStatus(ctx.req, Status::Unavailable("this node has not applied ledger position " +
                                                         PositionToString(p) + " yet; retry"));

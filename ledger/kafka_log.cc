@@ -145,7 +145,8 @@ Result<ConfPtr> NewConf(const std::vector<std::pair<std::string, std::string>>& 
   for (const auto* list : {&base, &extra}) {
     for (const auto& [k, v] : *list) {
       if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return Status::InvalidArgument("kafka ledger: property " + k + "=" + v + ": " + errstr);
+        // The value is left out: it may be a credential (sasl.password, ssl.key.password).
+        return Status::InvalidArgument("kafka ledger: property " + k + ": " + errstr);
     }
   }
   return conf;
@@ -857,7 +858,8 @@ struct KafkaLog::Impl {
                                  rd_kafka_err2str(first_err) + " (account " + account + ", " + opts.topic +
                                  " partition " + std::to_string(p) + ", " + std::to_string(delivered) + " of " +
                                  std::to_string(batch.events.size()) + " events delivered" +
-                                 (maybe_persisted ? ", possibly persisted" : "") + ")");
+                                 // part of a batch is stored: for the caller that is "possibly persisted" too
+                                 (maybe_persisted || delivered > 0 ? ", possibly persisted" : "") + ")");
     }
     return MakePosition(p, static_cast<std::uint64_t>(last_offset) + 1);
   }

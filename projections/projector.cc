@@ -155,6 +155,7 @@ Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const 
   Cursor target(partitions_);
   for (std::uint32_t p = 0; p < partitions_ && p < limit.partitions(); ++p)
     target.Advance(MakePosition(p, std::min(limit.offset(p), heads.offset(p))));
+  int idle_reads = 0;
   while (!Covers(target)) {
     const Cursor before = applied();
     Cursor read_from = before;
@@ -167,8 +168,14 @@ Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const 
     Status s = log_.Read(read_from, static_cast<std::size_t>(std::min<std::uint64_t>(kCatchUpBatchEvents, wanted)), &events);
     if (s.ok()) {
       std::erase_if(events, [&](const StoredEvent& e) { return !target.Covers(e.position); });
-      if (events.empty()) s = Status::Corruption("the ledger returned no event after position " + before.ToString());
-      else s = ApplyBatch(events);
+      // A remote log may answer empty while it fetches; only a log that keeps
+      // answering nothing below the heads it reported is broken.
+      if (events.empty() && ++idle_reads > kMaxIdleReads)
+        s = Status::Corruption("the ledger returned no event after position " + before.ToString());
+      else if (!events.empty()) {
+        idle_reads = 0;
+        s = ApplyBatch(events);
+      }
     }
     if (!s.ok()) {
       Fail(s);
@@ -191,11 +198,21 @@ void Projector::Stop() {
 }
 
 void Projector::Run() {
+  std::vector<StoredEvent> events;
   while (!stop_.load(std::memory_order_acquire)) {
     Cursor heads = log_.WaitForAppend(applied(), std::chrono::milliseconds(200));
     if (stop_.load(std::memory_order_acquire)) break;
     if (Covers(heads)) continue;
-    Status s = Step();
+    Status s = log_.Read(applied(), kBatchEvents, &events);
+    if (!s.ok() && s.code() != Status::Code::kCorruption) {
+      // The ledger is unreachable for now (a broker outage, a leader move): nothing
+      // was applied, so try again; only damage to the ledger itself stops us.
+      spdlog::warn("projector: reading the ledger failed, retrying: {}", s.ToString());
+      std::unique_lock lock(mu_);
+      applied_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop_.load(); });
+      continue;
+    }
+    if (s.ok() && !events.empty()) s = ApplyBatch(events);
     if (!s.ok()) {
       Fail(s);
       return;  // stop loudly: health() reports it, /readyz fails

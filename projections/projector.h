@@ -67,6 +67,7 @@ class Projector {
   static constexpr std::size_t kBatchEvents = 1024;          // following the live ledger
   static constexpr std::size_t kCatchUpBatchEvents = 16384;  // catching up / rebuilding: fewer, larger batches
   static constexpr std::size_t kMaxCachedAccounts = 100000;  // decoded aggregates kept between batches
+  static constexpr int kMaxIdleReads = 30;                    // empty reads below the heads before CatchUpTo gives up
 
  private:
   Status ApplyBatch(const std::vector<StoredEvent>& events);
