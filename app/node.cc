@@ -118,6 +118,15 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
 
 Status Node::Serve() {
   projector_->Start();
+  // Event streams read Kafka through readers of their own, so many streams at
+  // old cursors never make the projector wait for a reader.
+  EventLog* stream_log = log_.get();
+  if (!config_.kafka_brokers.empty()) {
+    auto streams = OpenLedger(config_, LedgerAccess::kReadOnly);
+    if (!streams.ok()) return streams.status();
+    stream_log_ = std::move(streams->log);
+    stream_log = stream_log_.get();
+  }
   if (!config_.is_replica()) {  // a replica appends nothing: no usage events, no checkpoints
     usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
     checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
@@ -125,7 +134,7 @@ Status Node::Serve() {
   deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
                                                clock_, AUTHLEDGER_VERSION, config_.audit_retention,
                                                checkpointer_ ? checkpointer_->public_key_hex() : "",
-                                               config_.is_replica(), config_.writer_url, *log_,
+                                               config_.is_replica(), config_.writer_url, *stream_log,
                                                std::chrono::milliseconds(config_.event_stream_keepalive)});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
