@@ -53,6 +53,7 @@ constexpr std::size_t kBatch = 256;                 // events per Read, and at m
 constexpr std::chrono::milliseconds kPoll{200};    // longest wait before re-checking the stream
 constexpr std::size_t kMaxCursorText = 1024;       // 32 partitions of "pp:ooooooooooooooo," fit
 constexpr std::chrono::seconds kRecheck{1};         // how often a stream verifies its key again
+constexpr std::chrono::seconds kCatchUpForCursor{2};  // replica: wait for a cursor beyond its heads
 
 // A decimal offset of at most 15 digits below 2^48 (an offset of a Position).
 bool ParseOffset(std::string_view s, std::uint64_t* out) {
@@ -147,11 +148,21 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
   Cursor cursor(partitions);
   auto last_id = ctx.req["Last-Event-ID"];
   std::string after;
-  Status parsed = Status::Ok();
-  if (!last_id.empty())
-    parsed = ParseStreamPosition(std::string_view(last_id.data(), last_id.size()), "Last-Event-ID", log.Heads(), &cursor);
-  else if (ctx.QueryParam("after", &after))
-    parsed = ParseStreamPosition(after, "after", log.Heads(), &cursor);
+  const bool has_after = last_id.empty() && ctx.QueryParam("after", &after);
+  auto parse = [&](const Cursor& heads) {
+    if (!last_id.empty())
+      return ParseStreamPosition(std::string_view(last_id.data(), last_id.size()), "Last-Event-ID", heads, &cursor);
+    if (has_after) return ParseStreamPosition(after, "after", heads, &cursor);
+    return Status::Ok();
+  };
+  Status parsed = parse(log.Heads());
+  // A client reconnecting to a node that lags the one it came from (a replica
+  // behind a load balancer) may name a position this node has not heard of yet:
+  // give it a moment (this runs on the stream's own thread) before refusing.
+  for (auto deadline = std::chrono::steady_clock::now() + kCatchUpForCursor;
+       d.replica && !parsed.ok() && parsed.message().find("beyond the end") != std::string::npos &&
+       std::chrono::steady_clock::now() < deadline && !out.closed();)
+    parsed = parse(log.WaitForAppend(log.Heads(), std::chrono::milliseconds(200)));
   if (!parsed.ok()) return ProblemFromStatus(ctx.req, parsed);
 
   HttpResponse head{http::status::ok, ctx.req.version()};

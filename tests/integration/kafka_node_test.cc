@@ -148,6 +148,12 @@ TEST_F(KafkaNodeTest, WriterAndReplica) {
   // The replica's read side matches the writer's.
   auto ready = replica.http().Request("GET", "/readyz");
   EXPECT_EQ(ready.json()["partitions"], kPartitions);
+  // An event-stream position the replica has not heard of is waited for (briefly), then refused.
+  auto start_stream = Clock::now();
+  auto far = replica.http().Request("GET", "/v1/events?after=0:999999", "",
+                                    {{"Authorization", "Bearer " + writer.admin_key()}});
+  EXPECT_EQ(far.status, 400) << far.body;
+  EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_stream).count(), 1500);
   // The replica does not hold the signing key: it says so.
   EXPECT_EQ(replica.http().Request("GET", "/v1/audit/public-key").status, 404);
 }
