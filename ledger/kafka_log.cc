@@ -185,6 +185,9 @@ struct KafkaLog::Impl {
     std::uint64_t target = 0;        // account seqs are complete once read_through reaches it
     std::uint64_t read_through = 0;  // every event up to here is reflected in accounts
     bool needs_query = false;        // a failed delivery may have been persisted
+    // Only the poll thread (OnDelivery) touches these: the offset our next
+    // delivered message must get if nobody else writes to this partition.
+    std::int64_t own_next = -1;      // -1: not known (start, or after a failed delivery)
   };
   struct Reader {
     rd_kafka_t* rk = nullptr;
@@ -220,6 +223,9 @@ struct KafkaLog::Impl {
   std::atomic<bool> brokers_down{false};
   std::atomic<bool> purge_queued{false};  // all brokers down: fail the waiting Appends now
   std::atomic<bool> fatal{false};
+  // Another producer appended to a partition between two of our deliveries: we
+  // are not the only writer (decisions.md 30), so this log appends no more.
+  std::atomic<bool> foreign_writer{false};
   std::mutex error_mu;
   std::string last_error;  // the producer's most recent client error, for messages
 
@@ -258,9 +264,10 @@ struct KafkaLog::Impl {
             {"reconnect.backoff.max.ms", "1000"}};
   }
 
-  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* d = static_cast<Delivery*>(m->_private);
     if (!d) return;
+    static_cast<Impl*>(opaque)->CheckOwnOffsets(m);
     Completion* c = d->completion;
     std::lock_guard<std::mutex> l(c->mu);
     d->err = m->err;
@@ -268,6 +275,22 @@ struct KafkaLog::Impl {
     d->status = rd_kafka_message_status(m);
     ++c->reported;
     c->cv.notify_all();  // under the lock: the Append may free *c as soon as it sees the count
+  }
+
+  // Delivery reports of one partition arrive in offset order. If ours are not
+  // contiguous, another producer wrote in between: stop appending.
+  void CheckOwnOffsets(const rd_kafka_message_t* m) {
+    if (m->partition < 0 || static_cast<std::uint32_t>(m->partition) >= partitions) return;
+    PartitionState& ps = parts[m->partition];
+    if (m->err || m->offset < 0) {
+      ps.own_next = -1;  // what happened to it is unknown: re-learn from the next success
+      return;
+    }
+    if (ps.own_next >= 0 && m->offset != ps.own_next && !foreign_writer.exchange(true))
+      spdlog::error("kafka ledger: {} partition {}: our message landed at offset {}, not {}: another producer is "
+                    "appending to this topic; this writer stops appending (one writer per topic)",
+                    opts.topic, m->partition, m->offset, ps.own_next);
+    ps.own_next = m->offset + 1;
   }
 
   static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -770,6 +793,10 @@ struct KafkaLog::Impl {
                                      " is not in partition " + std::to_string(p) + " of account " + account);
     if (fatal.load())
       return Status::Unavailable("kafka ledger: the producer failed (" + LastError() + "); reopen the ledger");
+    if (foreign_writer.load())
+      return Status::Unavailable("kafka ledger: another producer appended to " + opts.topic +
+                                 " while this writer was appending; it appends no more (one writer per topic): "
+                                 "stop the other writer, then restart this one");
     if (Status s = ProbeIfDown(); !s.ok()) return s;
 
     PartitionState& ps = parts[p];

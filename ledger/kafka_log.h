@@ -19,8 +19,10 @@
 //    Before the first Append to a partition that already held events, and after a
 //    delivery that may have been persisted although it failed, the partition is read up
 //    to its high watermark (within ~1 s per call; Unavailable "re-synchronising" until
-//    done), so no decision is taken on stale sequences. One writer per partition: a
-//    second producer appending concurrently to the same partition is not detected.
+//    done), so no decision is taken on stale sequences. One writer per topic: when this
+//    log's delivery reports of a partition stop being contiguous, another producer wrote
+//    in between, and every later Append fails with Unavailable (detected at the first
+//    interleaving, not prevented: there is no fencing without transactions).
 //  - While the brokers are known to be down Append probes them (~250 ms) and fails with
 //    Unavailable without producing (messages still queued when the last broker goes away
 //    fail at once); it recovers by itself when they answer again. A fatal producer error

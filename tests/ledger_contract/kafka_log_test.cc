@@ -177,6 +177,29 @@ TEST_P(KafkaLogTest, BatchWithoutEnvelopeAttributesIsRefused) {
   EXPECT_EQ(ReadAll().size(), 1u);
 }
 
+// Two writers on one topic would both decide on the same sequences (decisions.md 30).
+// Nothing fences them, but a writer notices the other's records between its own
+// and appends no more, so the damage stops at the first interleaving.
+TEST_P(KafkaLogTest, AWriterThatSeesAnotherProducerStopsAppending) {
+  const std::uint32_t partitions = static_cast<std::uint32_t>(GetParam().partitions);
+  const std::string mine = AccountInPartition(0, partitions, 0), theirs = AccountInPartition(0, partitions, 1);
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->Append(MakeBatch(mine, 0, 1, "a1")).ok());
+  ASSERT_TRUE(b->Append(MakeBatch(theirs, 0, 1, "b1")).ok());  // lands between a's records
+  // a's next record is durable (acknowledged), and reveals the other producer...
+  auto revealed = a->Append(MakeBatch(mine, 1, 1, "a2"));
+  ASSERT_TRUE(revealed.ok()) << revealed.status().ToString();
+  // ...so a appends nothing more, whatever the account.
+  auto refused = a->Append(MakeBatch(mine, 2, 1, "a3"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("another producer"), std::string::npos) << refused.status().ToString();
+  auto all = ReadAll();
+  EXPECT_EQ(all.size(), 3u);  // a1, b1, a2: nothing of the refused append
+}
+
 TEST_P(KafkaLogTest, ReadOnlyLogRefusesAppendAndFollowsTheWriter) {
   KafkaLogOptions o = TestKafkaOptions(*cluster_);
   o.producer = false;
