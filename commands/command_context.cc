@@ -88,8 +88,7 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
       // The ledger's own words (broker addresses, file paths) are for the operator's log, not the client.
       spdlog::warn("append for account {} failed: {}", account_id, appended.status().ToString());
       if (appended.status().code() == Status::Code::kUnavailable) {
-        // KafkaLog says "possibly persisted" when a request reached the broker but its answer did not come back.
-        if (appended.status().message().find("possibly persisted") != std::string::npos)
+        if (appended.status().message().find(kPossiblyPersisted) != std::string::npos)
           return Status::Unavailable("the ledger did not acknowledge this write in time: it is not applied here, but "
                                      "it was possibly persisted; list before retrying a create");
         return Status::Unavailable("the ledger is unavailable: nothing was written; retry");

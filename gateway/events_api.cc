@@ -68,11 +68,10 @@ bool ParseOffset(std::string_view s, std::uint64_t* out) {
   return true;
 }
 
-// Reads a stream position (see the top of this file) from `text`, sent as
-// `what`; InvalidArgument with a useful detail when it is malformed or beyond
-// `heads`. The detail never repeats the raw text.
-Status ParseStreamPosition(std::string_view text, std::string_view what, const Cursor& heads, Cursor* out) {
-  const std::uint32_t partitions = heads.partitions();
+// Reads a stream position (see the top of this file) of a ledger with
+// `partitions` partitions from `text`, sent as `what`; InvalidArgument with a
+// useful detail when it is malformed. The detail never repeats the raw text.
+Status ParseStreamPosition(std::string_view text, std::string_view what, std::uint32_t partitions, Cursor* out) {
   const std::string form = partitions == 1 ? "an event id from this stream, e.g. 42 (0 = from the beginning)"
                                            : "an event id from this stream, e.g. 0:42,1:7 (0 = from the beginning)";
   if (text.size() > kMaxCursorText) return Status::InvalidArgument(std::string(what) + " is too long; it must be " + form);
@@ -105,9 +104,6 @@ Status ParseStreamPosition(std::string_view text, std::string_view what, const C
       rest.remove_prefix(comma + 1);
     }
   }
-  if (!heads.CoversAll(c))
-    return Status::InvalidArgument(std::string(what) + " " + c.ToString() + " is beyond the end of this ledger (" +
-                                   heads.ToString() + "); was it issued by another ledger?");
   *out = std::move(c);
   return Status::Ok();
 }
@@ -148,22 +144,26 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
   Cursor cursor(partitions);
   auto last_id = ctx.req["Last-Event-ID"];
   std::string after;
-  const bool has_after = last_id.empty() && ctx.QueryParam("after", &after);
-  auto parse = [&](const Cursor& heads) {
-    if (!last_id.empty())
-      return ParseStreamPosition(std::string_view(last_id.data(), last_id.size()), "Last-Event-ID", heads, &cursor);
-    if (has_after) return ParseStreamPosition(after, "after", heads, &cursor);
-    return Status::Ok();
-  };
-  Status parsed = parse(log.Heads());
+  std::string_view what = "Last-Event-ID";
+  Status parsed = Status::Ok();
+  if (!last_id.empty())
+    parsed = ParseStreamPosition(std::string_view(last_id.data(), last_id.size()), what, partitions, &cursor);
+  else if (ctx.QueryParam("after", &after)) {
+    what = "after";
+    parsed = ParseStreamPosition(after, what, partitions, &cursor);
+  }
+  if (!parsed.ok()) return ProblemFromStatus(ctx.req, parsed);
   // A client reconnecting to a node that lags the one it came from (a replica
   // behind a load balancer) may name a position this node has not heard of yet:
-  // give it a moment (this runs on the stream's own thread) before refusing.
+  // a replica gives it a moment (this runs on the stream's own thread) before refusing.
+  Cursor heads = log.Heads();
   for (auto deadline = std::chrono::steady_clock::now() + kCatchUpForCursor;
-       d.replica && !parsed.ok() && parsed.message().find("beyond the end") != std::string::npos &&
-       std::chrono::steady_clock::now() < deadline && !out.closed();)
-    parsed = parse(log.WaitForAppend(log.Heads(), std::chrono::milliseconds(200)));
-  if (!parsed.ok()) return ProblemFromStatus(ctx.req, parsed);
+       d.replica && !heads.CoversAll(cursor) && std::chrono::steady_clock::now() < deadline && !out.closed();)
+    heads = log.WaitForAppend(heads, std::chrono::milliseconds(200));
+  if (!heads.CoversAll(cursor))
+    return ProblemFromStatus(ctx.req, Status::InvalidArgument(std::string(what) + " " + cursor.ToString() +
+                                                              " is beyond the end of this ledger (" + heads.ToString() +
+                                                              "); was it issued by another ledger?"));
 
   HttpResponse head{http::status::ok, ctx.req.version()};
   head.set(http::field::content_type, "text/event-stream");

@@ -17,7 +17,9 @@
 //  - Nothing is ever rewritten. Read() returns each partition's events in order
 //    with contiguous offsets.
 //  - A backend that cannot reach its storage fails Append fast with
-//    Status::Unavailable and recovers by itself once storage is back.
+//    Status::Unavailable and recovers by itself once storage is back. When a
+//    failed batch may nevertheless be (partly) stored, the message contains
+//    kPossiblyPersisted; otherwise nothing of it was written.
 //  - Thread-safe.
 #pragma once
 
@@ -25,12 +27,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/status.h"
 #include "ledger/position.h"
 
 namespace authledger {
+
+inline constexpr std::string_view kPossiblyPersisted = "possibly persisted";
 
 struct AppendBatch {
   std::string account_id;

@@ -886,7 +886,7 @@ struct KafkaLog::Impl {
                                  " partition " + std::to_string(p) + ", " + std::to_string(delivered) + " of " +
                                  std::to_string(batch.events.size()) + " events delivered" +
                                  // part of a batch is stored: for the caller that is "possibly persisted" too
-                                 (maybe_persisted || delivered > 0 ? ", possibly persisted" : "") + ")");
+                                 (maybe_persisted || delivered > 0 ? ", " + std::string(kPossiblyPersisted) : std::string()) + ")");
     }
     return MakePosition(p, static_cast<std::uint64_t>(last_offset) + 1);
   }
