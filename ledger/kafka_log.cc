@@ -321,6 +321,12 @@ struct KafkaLog::Impl {
                              {"enable.idempotence", "true"},
                              {"acks", "all"},
                              {"linger.ms", "2"},
+                             // One request in flight per broker: a retried request can never be
+                             // overtaken by the next one, even by a broker that checks idempotent
+                             // sequences loosely (librdkafka's mock stored a later record and then
+                             // dropped the retried earlier one as a duplicate). Appends are
+                             // latency-bound anyway (docs/performance.md).
+                             {"max.in.flight.requests.per.connection", "1"},
                              {"message.timeout.ms", std::to_string(opts.delivery_timeout.count())},
                              {"request.timeout.ms", std::to_string(opts.delivery_timeout.count())}});
     auto conf = NewConf(base, opts.extra);
