@@ -2,11 +2,7 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
-
 namespace authledger {
-
-using json = nlohmann::json;
 
 std::string_view KeyStatusName(KeyStatus s) {
   switch (s) {
@@ -160,87 +156,6 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
   s->seq = e.seq;
   s->head_hash = stored_hash;
   return Status::Ok();
-}
-
-// ---- JSON codec --------------------------------------------------------------
-
-json KeyStateToJson(const KeyState& k) {
-  json j = {{"id", k.id},
-            {"name", k.name},
-            {"environment", k.environment},
-            {"scopes", k.scopes},
-            {"secret_hash", k.secret_hash},
-            {"created_at", k.created_at},
-            {"created_by", k.created_by},
-            {"allowed_cidrs", k.allowed_cidrs},
-            {"revoke_reason", k.revoke_reason},
-            {"last_used_ip", k.last_used_ip},
-            {"use_count", k.use_count}};
-  auto opt = [&](const char* n, const auto& v) {
-    if (v) j[n] = *v;
-  };
-  opt("expires_at", k.expires_at);
-  opt("rotated_from", k.rotated_from);
-  opt("replaced_by", k.replaced_by);
-  opt("grace_until", k.grace_until);
-  opt("revoked_at", k.revoked_at);
-  opt("last_used_at", k.last_used_at);
-  return j;
-}
-
-Result<KeyState> KeyStateFromJson(const json& j) {
-  try {
-    KeyState k;
-    k.id = j.at("id").get<std::string>();
-    k.name = j.at("name").get<std::string>();
-    k.environment = j.at("environment").get<std::string>();
-    k.scopes = j.at("scopes").get<std::vector<std::string>>();
-    k.secret_hash = j.at("secret_hash").get<std::string>();
-    k.created_at = j.at("created_at").get<TimeMs>();
-    k.created_by = j.at("created_by").get<std::string>();
-    k.allowed_cidrs = j.at("allowed_cidrs").get<std::vector<std::string>>();
-    k.revoke_reason = j.at("revoke_reason").get<std::string>();
-    k.last_used_ip = j.at("last_used_ip").get<std::string>();
-    k.use_count = j.at("use_count").get<std::uint64_t>();
-    auto opt = [&](const char* n, auto* out) {
-      if (auto it = j.find(n); it != j.end()) *out = it->get<typename std::decay_t<decltype(*out)>::value_type>();
-    };
-    opt("expires_at", &k.expires_at);
-    opt("rotated_from", &k.rotated_from);
-    opt("replaced_by", &k.replaced_by);
-    opt("grace_until", &k.grace_until);
-    opt("revoked_at", &k.revoked_at);
-    opt("last_used_at", &k.last_used_at);
-    return k;
-  } catch (const json::exception& e) {
-    return Status::Corruption(std::string("stored key state: ") + e.what());
-  }
-}
-
-json AccountStateToJson(const AccountState& s) {
-  json keys = json::object();
-  for (const auto& [id, k] : s.keys) keys[id] = KeyStateToJson(k);
-  return {{"id", s.id},     {"name", s.name},           {"created_at", s.created_at},
-          {"seq", s.seq},   {"head_hash", s.head_hash}, {"keys", keys}};
-}
-
-Result<AccountState> AccountStateFromJson(const json& j) {
-  try {
-    AccountState s;
-    s.id = j.at("id").get<std::string>();
-    s.name = j.at("name").get<std::string>();
-    s.created_at = j.at("created_at").get<TimeMs>();
-    s.seq = j.at("seq").get<std::uint64_t>();
-    s.head_hash = j.at("head_hash").get<std::string>();
-    for (const auto& [id, kj] : j.at("keys").items()) {
-      auto k = KeyStateFromJson(kj);
-      if (!k.ok()) return k.status();
-      s.keys.emplace(id, std::move(k).value());
-    }
-    return s;
-  } catch (const json::exception& e) {
-    return Status::Corruption(std::string("stored account state: ") + e.what());
-  }
 }
 
 }  // namespace authledger

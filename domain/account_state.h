@@ -9,8 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "domain/envelope.h"
 
 namespace authledger {
@@ -39,6 +37,7 @@ struct KeyState {
   std::string last_used_ip;
   std::uint64_t use_count = 0;
 
+  bool operator==(const KeyState&) const = default;
   KeyStatus StatusAt(TimeMs now) const;
   // When the key stops working, if it does (revocation excluded): the earlier of
   // expires_at and grace_until.
@@ -53,6 +52,7 @@ struct AccountState {
   std::string head_hash = kGenesisHash;  // hash of the last applied event's bytes
   std::map<std::string, KeyState> keys;
 
+  bool operator==(const AccountState&) const = default;
   bool exists() const { return !id.empty(); }
   const KeyState* FindKey(const std::string& key_id) const;
   // Keys that are active or rotating at `now`.
@@ -63,12 +63,5 @@ struct AccountState {
 // Corruption if the event does not continue the chain (wrong account, seq gap,
 // prevhash mismatch) or refers to a key that does not exist.
 Status Apply(AccountState* state, const Event& e, const std::string& stored_hash);
-
-// Canonical JSON (sorted keys): used by the read models, so equal states give
-// byte-identical stored values.
-nlohmann::json KeyStateToJson(const KeyState& k);
-Result<KeyState> KeyStateFromJson(const nlohmann::json& j);
-nlohmann::json AccountStateToJson(const AccountState& s);
-Result<AccountState> AccountStateFromJson(const nlohmann::json& j);
 
 }  // namespace authledger

@@ -8,18 +8,14 @@
 
 namespace authledger {
 
-std::string AuditPrefix(const std::string& account_id) { return account_id + "/"; }
+std::string AuditPrefix(std::string_view account_id) { return std::string(account_id) + "/"; }
 
-std::string AuditKey(const std::string& account_id, Position p) {
-  return AuditPrefix(account_id) + ProjectionStore::EncodePosition(p);
-}
-
-std::string AuditTimeKey(const std::string& account_id, TimeMs time, Position p) {
+std::string AuditKey(std::string_view account_id, TimeMs time, Position p) {
   return AuditPrefix(account_id) + ProjectionStore::EncodePosition(static_cast<std::uint64_t>(std::max<TimeMs>(time, 0))) +
          ProjectionStore::EncodePosition(p);
 }
 
-bool ParseAuditTimeKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p) {
+bool ParseAuditKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p) {
   if (key.size() != prefix_len + 16) return false;
   std::uint64_t t = 0, pos = 0;
   for (std::size_t i = 0; i < 8; ++i) t = (t << 8) | static_cast<unsigned char>(key[prefix_len + i]);

@@ -1,13 +1,17 @@
-// The audit view's entry: one per event, keyed by account and position so an
-// account's history reads newest-first with a reverse scan.
+// The audit view (column family "audit"): one row per event, keyed so that an
+// account's history reads in time order (newest first with a reverse scan).
 //
-//   key:   <account id> "/" <u64 big-endian position>
-//   value: {"position":P, "id":"<event id>", "type":"...", "time":"RFC 3339",
-//           "actor":{"type","id","ip","endpoint"}, "subject":"keys/<id>",
-//           "key_id":"<id>" (key events), "changes":{event data, secrets' hashes removed}}
+//   key:   <account id> "/" u64 BE time ms (times before 1970 sort as 0) u64 BE position
+//   value: the event's stored bytes, exactly as in the ledger
+//
+// The value is rendered for readers by AuditEntryToJson:
+//   {"position":P, "id":"<event id>", "type":"...", "time":"RFC 3339",
+//    "actor":{"type","id","ip","endpoint"}, "subject":"keys/<id>", "account_seq":N,
+//    "key_id":"<id>" (key events), "changes":{event data, secrets' hashes removed}}
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -16,12 +20,10 @@
 
 namespace authledger {
 
-std::string AuditKey(const std::string& account_id, Position p);
-std::string AuditPrefix(const std::string& account_id);  // "<account id>/"
-// The time index: "<account id>/" + u64 BE time + u64 BE position (times before
-// 1970 sort as 0). Decodes back with ParseAuditTimeKey.
-std::string AuditTimeKey(const std::string& account_id, TimeMs time, Position p);
-bool ParseAuditTimeKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p);
+std::string AuditPrefix(std::string_view account_id);  // "<account id>/"
+std::string AuditKey(std::string_view account_id, TimeMs time, Position p);
+// Decodes a key that starts with a prefix of `prefix_len` bytes; false if damaged.
+bool ParseAuditKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p);
 nlohmann::json AuditEntryToJson(const Event& e, Position p);
 
 }  // namespace authledger

@@ -28,12 +28,11 @@ std::optional<AuditCursor> AuditCursor::Decode(std::string_view text) {
 }
 
 namespace {
-bool Matches(const json& e, const AuditFilter& f) {
-  if (!f.types.empty() && !f.types.count(e.value("type", ""))) return false;
-  if (!f.key_id.empty() && e.value("key_id", "") != f.key_id) return false;
-  const json& actor = e.contains("actor") ? e["actor"] : json::object();
-  if (!f.actor_id.empty() && actor.value("id", "") != f.actor_id) return false;
-  if (!f.ip.empty() && actor.value("ip", "") != f.ip) return false;
+bool Matches(const Event& e, const AuditFilter& f) {
+  if (!f.types.empty() && !f.types.count(std::string(EventType(e.data)))) return false;
+  if (!f.key_id.empty() && EventKeyId(e.data) != f.key_id) return false;
+  if (!f.actor_id.empty() && e.actor.id != f.actor_id) return false;
+  if (!f.ip.empty() && e.actor.ip != f.ip) return false;
   return true;
 }
 }  // namespace
@@ -45,49 +44,44 @@ Result<AuditResult> QueryAudit(ProjectionStore& store, const std::string& accoun
   const TimeMs until = f.until.value_or(INT64_MAX);
   AuditResult out;
   if (since > until) return out;
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kAuditTime)));
+  rocksdb::ReadOptions ro;
+  // Bound the scan to this account ('0' follows '/'): the iterator never steps into the next one.
+  const std::string upper = account_id + "0";
+  const rocksdb::Slice lower_bound(prefix), upper_bound(upper);
+  ro.iterate_lower_bound = &lower_bound;
+  ro.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kAudit)));
   if (f.newest_first) {
-    std::string start = f.after ? AuditTimeKey(account_id, f.after->time, f.after->position)
-                                : AuditTimeKey(account_id, until, UINT64_MAX);
+    std::string start = f.after ? AuditKey(account_id, f.after->time, f.after->position)
+                                : AuditKey(account_id, until, UINT64_MAX);
     it->SeekForPrev(start);
     if (f.after && it->Valid() && it->key() == rocksdb::Slice(start)) it->Prev();
   } else {
-    std::string start = f.after ? AuditTimeKey(account_id, f.after->time, f.after->position)
-                                : AuditTimeKey(account_id, since, 0);
+    std::string start = f.after ? AuditKey(account_id, f.after->time, f.after->position)
+                                : AuditKey(account_id, since, 0);
     it->Seek(start);
     if (f.after && it->Valid() && it->key() == rocksdb::Slice(start)) it->Next();
   }
   std::size_t examined = 0;
+  bool stopped_early = false;  // more entries may follow in range
   for (; it->Valid() && it->key().starts_with(prefix); f.newest_first ? it->Prev() : it->Next()) {
     TimeMs t = 0;
     Position pos = 0;
-    if (!ParseAuditTimeKey(it->key().ToStringView(), prefix.size(), &t, &pos))
-      return Status::Corruption("audit time index: damaged key for account " + account_id);
+    if (!ParseAuditKey(it->key().ToStringView(), prefix.size(), &t, &pos))
+      return Status::Corruption("audit view: damaged key for account " + account_id);
     if (f.newest_first ? t < since : t > until) break;  // left the range
     if (f.newest_first ? t > until : t < since) continue;
     if (out.entries.size() == f.limit || examined == f.scan_budget) {
-      // More may follow: continue after the last entry examined.
+      stopped_early = true;  // continue after the last entry examined
       break;
     }
     ++examined;
-    std::string value;
-    Status s = store.Get(Cf::kAudit, AuditKey(account_id, pos), &value);
-    if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::Corruption("audit entry missing for position " + std::to_string(pos)) : s;
-    json entry = json::parse(value, nullptr, false);
-    if (entry.is_discarded() || !entry.is_object())
-      return Status::Corruption("audit view: damaged entry at position " + std::to_string(pos));
+    auto ev = DecodeEvent(it->value().ToStringView());
+    if (!ev.ok()) return Status::Corruption("audit view: damaged entry at position " + PositionToString(pos));
     out.next = AuditCursor{t, pos};
-    if (Matches(entry, f)) out.entries.push_back(std::move(entry));
+    if (Matches(*ev, f)) out.entries.push_back(AuditEntryToJson(*ev, pos));
   }
   if (!it->status().ok()) return FromRocks(it->status());
-  // `next` is only needed if the loop stopped early inside the range.
-  bool stopped_early = it->Valid() && it->key().starts_with(prefix) && (out.entries.size() == f.limit || examined == f.scan_budget);
-  if (stopped_early) {
-    TimeMs t = 0;
-    Position pos = 0;
-    ParseAuditTimeKey(it->key().ToStringView(), prefix.size(), &t, &pos);
-    if (f.newest_first ? t < since : t > until) stopped_early = false;
-  }
   if (!stopped_early) out.next.reset();
   return out;
 }

@@ -1,20 +1,18 @@
 #include "projections/projector.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
-#include <set>
 
-#include <nlohmann/json.hpp>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include "domain/account_state.h"
 #include "projections/audit_entry.h"
 #include "projections/key_index.h"
+#include "projections/state_codec.h"
 
 namespace authledger {
-
-using json = nlohmann::json;
 
 Projector::Projector(EventLog& log, ProjectionStore& store)
     : log_(log),
@@ -61,31 +59,53 @@ void Projector::Fail(Status s) {
   applied_cv_.notify_all();
 }
 
-Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
-  rocksdb::WriteBatch wb;
+Projector::Prepared Projector::Prepare(const Cursor& from, std::size_t max, const Cursor* limit) const {
+  Prepared b;
+  b.status = log_.Read(from, max, &b.events);
+  if (!b.status.ok()) return b;
+  if (limit) std::erase_if(b.events, [&](const StoredEvent& e) { return !limit->Covers(e.position); });
+  b.decoded.reserve(b.events.size());
+  b.hashes.reserve(b.events.size());
+  for (const StoredEvent& se : b.events) {
+    b.decoded.push_back(DecodeEvent(se.bytes));
+    b.hashes.push_back(EventHash(se.bytes));
+  }
+  return b;
+}
+
+Status Projector::ApplyBatch(Prepared& batch) {
+  const std::vector<StoredEvent>& events = batch.events;
+  // Reused: its buffer keeps its capacity, so large catch-up batches do not
+  // allocate (and page-fault in) megabytes afresh each time.
+  rocksdb::WriteBatch& wb = batch_;
+  wb.Clear();
   std::map<std::string, AccountState> touched;
-  std::set<std::pair<std::string, std::string>> changed_keys;  // (account, key)
+  // (account, key) whose state changed; the views point into `touched`'s stable nodes.
+  std::vector<std::pair<std::string_view, std::string_view>> changed_keys;
   Cursor pos = applied();
-  for (const StoredEvent& se : events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const StoredEvent& se = events[i];
     const std::uint32_t partition = PartitionOf(se.position);
     if (partition >= partitions_ || OffsetOf(se.position) != pos.offset(partition) + 1)
       return Status::Corruption("ledger position gap: expected " +
                                 PositionToString(MakePosition(partition, partition < partitions_ ? pos.offset(partition) + 1 : 1)) +
                                 ", got " + PositionToString(se.position));
-    auto ev = DecodeEvent(se.bytes);
+    Result<Event>& ev = batch.decoded[i];
     if (!ev.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + ev.status().message());
     auto it = touched.find(ev->account_id);
     if (it == touched.end()) {
       // The projector is the only writer of the accounts model, so its cache is exact.
-      if (auto cached = cache_.find(ev->account_id); cached != cache_.end())
-        it = touched.emplace(ev->account_id, cached->second).first;
+      if (auto cached = cache_.find(ev->account_id); cached != cache_.end()) {
+        it = touched.emplace(ev->account_id, std::move(cached->second)).first;
+        cache_.erase(cached);
+      }
     }
     if (it == touched.end()) {
       AccountState st;
       std::string stored;
       Status s = store_.Get(Cf::kAccounts, ev->account_id, &stored);
       if (s.ok()) {
-        auto parsed = AccountStateFromJson(json::parse(stored, nullptr, false));
+        auto parsed = DecodeAccountState(stored);
         if (!parsed.ok()) return parsed.status();
         st = std::move(parsed).value();
       } else if (s.code() != Status::Code::kNotFound) {
@@ -93,7 +113,7 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
       }
       it = touched.emplace(ev->account_id, std::move(st)).first;
     }
-    const std::string hash = EventHash(se.bytes);
+    const std::string& hash = batch.hashes[i];
     if (ev->seq != 0 && ev->seq == it->second.seq && hash == it->second.head_hash) {
       // The account's last event, delivered again (a producer retry outside the
       // idempotent session): already applied, so it changes nothing. Any other
@@ -105,20 +125,25 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
     }
     Status s = Apply(&it->second, *ev, hash);
     if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
-    if (auto k = EventKeyId(ev->data); !k.empty()) changed_keys.emplace(ev->account_id, std::string(k));
-    wb.Put(store_.cf(Cf::kAudit), AuditKey(ev->account_id, se.position), AuditEntryToJson(*ev, se.position).dump());
-    wb.Put(store_.cf(Cf::kAuditTime), AuditTimeKey(ev->account_id, ev->time, se.position), rocksdb::Slice());
+    if (auto k = EventKeyId(ev->data); !k.empty()) changed_keys.emplace_back(it->first, it->second.keys.find(std::string(k))->first);
+    if (std::holds_alternative<LedgerCheckpoint>(ev->data))
+      wb.Put(store_.cf(Cf::kMeta), ProjectionStore::CheckpointMetaKey(partition),
+             ProjectionStore::EncodePosition(se.position));
+    wb.Put(store_.cf(Cf::kAudit), AuditKey(ev->account_id, ev->time, se.position), se.bytes);
     pos.Advance(se.position);
   }
+  std::sort(changed_keys.begin(), changed_keys.end());
+  changed_keys.erase(std::unique(changed_keys.begin(), changed_keys.end()), changed_keys.end());
   for (const auto& [account, key_id] : changed_keys) {
-    const KeyState& k = touched.at(account).keys.at(key_id);
-    wb.Put(store_.cf(Cf::kKeyIndex), key_id, EncodeKeyRecord(KeyRecord::FromState(account, k)));
-    wb.Put(store_.cf(Cf::kAccountKeys), account + "/" + key_id, KeyStateToJson(k).dump());
+    const std::string account_id(account);
+    const KeyState& k = touched.find(account_id)->second.keys.find(std::string(key_id))->second;
+    wb.Put(store_.cf(Cf::kKeyIndex), key_id, EncodeKeyRecord(KeyRecord::FromState(account_id, k)));
+    wb.Put(store_.cf(Cf::kAccountKeys), account_id + "/" + k.id, EncodeKeyState(k));
   }
-  for (const auto& [account, st] : touched) wb.Put(store_.cf(Cf::kAccounts), account, AccountStateToJson(st).dump());
+  for (const auto& [account, st] : touched) wb.Put(store_.cf(Cf::kAccounts), account, EncodeAccountState(st));
   wb.Put(store_.cf(Cf::kMeta), "position", pos.Encode());
   Status s = store_.Write(&wb);
-  if (!s.ok()) return s;
+  if (!s.ok()) return s;  // the touched accounts left the cache: they are read back from the store
   if (cache_.size() + touched.size() > kMaxCachedAccounts) cache_.clear();
   for (auto& [account, st] : touched) cache_.insert_or_assign(account, std::move(st));
   {
@@ -129,22 +154,10 @@ Status Projector::ApplyBatch(const std::vector<StoredEvent>& events) {
   return Status::Ok();
 }
 
-Status Projector::Step(std::size_t max) {
-  std::vector<StoredEvent> events;
-  Status s = log_.Read(applied(), max, &events);
-  if (!s.ok() || events.empty()) return s;
-  return ApplyBatch(events);
-}
-
 Status Projector::CatchUp(const std::function<void(const Cursor&)>& progress) {
-  while (!Covers(log_.Heads())) {
-    Status s = Step(kCatchUpBatchEvents);
-    if (!s.ok()) {
-      Fail(s);
-      return s;
-    }
-    if (progress) progress(applied());
-  }
+  // The heads move while the server appends: catch up to them until they stand still.
+  while (!Covers(log_.Heads()))
+    if (Status s = CatchUpTo(log_.Heads(), progress); !s.ok()) return s;
   return Status::Ok();
 }
 
@@ -155,35 +168,48 @@ Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const 
   Cursor target(partitions_);
   for (std::uint32_t p = 0; p < partitions_ && p < limit.partitions(); ++p)
     target.Advance(MakePosition(p, std::min(limit.offset(p), heads.offset(p))));
-  int idle_reads = 0;
-  while (!Covers(target)) {
-    const Cursor before = applied();
-    Cursor read_from = before;
+  Cursor at = applied();  // where the next read starts: ahead of applied() by the batch in flight
+  if (at.CoversAll(target)) return Status::Ok();
+  // Reading, decoding and hashing the next batch (on another thread) overlaps
+  // applying this one.
+  auto prepare_next = [&] {
+    Cursor from = at;
     std::uint64_t wanted = 0;
     for (std::uint32_t p = 0; p < partitions_; ++p) {
-      if (before.offset(p) >= target.offset(p)) read_from.Advance(heads.at(p));
-      else wanted += target.offset(p) - before.offset(p);
+      if (at.offset(p) >= target.offset(p)) from.Advance(heads.at(p));
+      else wanted += target.offset(p) - at.offset(p);
     }
-    std::vector<StoredEvent> events;
-    Status s = log_.Read(read_from, static_cast<std::size_t>(std::min<std::uint64_t>(kCatchUpBatchEvents, wanted)), &events);
-    if (s.ok()) {
-      std::erase_if(events, [&](const StoredEvent& e) { return !target.Covers(e.position); });
+    const std::size_t max = static_cast<std::size_t>(std::min<std::uint64_t>(kCatchUpBatchEvents, wanted));
+    return std::async(std::launch::async, [this, from, max, &target] { return Prepare(from, max, &target); });
+  };
+  auto next = prepare_next();
+  int idle_reads = 0;
+  for (;;) {
+    Prepared batch = next.get();
+    Status s = batch.status;
+    if (s.ok() && batch.events.empty()) {
       // A remote log may answer empty while it fetches; only a log that keeps
       // answering nothing below the heads it reported is broken.
-      if (events.empty() && ++idle_reads > kMaxIdleReads)
-        s = Status::Corruption("the ledger returned no event after position " + before.ToString());
-      else if (!events.empty()) {
-        idle_reads = 0;
-        s = ApplyBatch(events);
+      if (++idle_reads <= kMaxIdleReads) {
+        next = prepare_next();
+        continue;
       }
+      s = Status::Corruption("the ledger returned no event after position " + at.ToString());
+    }
+    if (s.ok()) {
+      idle_reads = 0;
+      for (const StoredEvent& e : batch.events) at.Advance(e.position);
+      const bool more = !at.CoversAll(target);
+      if (more) next = prepare_next();
+      s = ApplyBatch(batch);
+      if (s.ok() && progress) progress(applied());
+      if (s.ok() && !more) return Status::Ok();
     }
     if (!s.ok()) {
       Fail(s);
-      return s;
+      return s;  // a read still in flight is waited for by `next`'s destructor
     }
-    if (progress) progress(applied());
   }
-  return Status::Ok();
 }
 
 void Projector::Start() {
@@ -198,12 +224,12 @@ void Projector::Stop() {
 }
 
 void Projector::Run() {
-  std::vector<StoredEvent> events;
   while (!stop_.load(std::memory_order_acquire)) {
     Cursor heads = log_.WaitForAppend(applied(), std::chrono::milliseconds(200));
     if (stop_.load(std::memory_order_acquire)) break;
     if (Covers(heads)) continue;
-    Status s = log_.Read(applied(), kBatchEvents, &events);
+    Prepared batch = Prepare(applied(), kBatchEvents, nullptr);
+    Status s = batch.status;
     if (!s.ok() && s.code() != Status::Code::kCorruption) {
       // The ledger is unreachable for now (a broker outage, a leader move): nothing
       // was applied, so try again; only damage to the ledger itself stops us.
@@ -212,7 +238,7 @@ void Projector::Run() {
       applied_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop_.load(); });
       continue;
     }
-    if (s.ok() && !events.empty()) s = ApplyBatch(events);
+    if (s.ok() && !batch.events.empty()) s = ApplyBatch(batch);
     if (!s.ok()) {
       Fail(s);
       return;  // stop loudly: health() reports it, /readyz fails

@@ -24,6 +24,8 @@
 #include <string>
 #include <unordered_map>
 
+#include <rocksdb/write_batch.h>
+
 #include "domain/account_state.h"
 #include "ledger/event_log.h"
 #include "projections/store.h"
@@ -70,8 +72,17 @@ class Projector {
   static constexpr int kMaxIdleReads = 30;                    // empty reads below the heads before CatchUpTo gives up
 
  private:
-  Status ApplyBatch(const std::vector<StoredEvent>& events);
-  Status Step(std::size_t max = kBatchEvents);  // reads and applies one batch (<= max events) if there is one
+  // A batch read from the ledger, each event decoded and hashed: the part of
+  // applying that needs no state (done ahead, on another thread, while catching up).
+  struct Prepared {
+    Status status;  // of the read
+    std::vector<StoredEvent> events;
+    std::vector<Result<Event>> decoded;  // events[i] decoded
+    std::vector<std::string> hashes;     // EventHash(events[i].bytes)
+  };
+  // Reads at most `max` events after `from`, dropping any that `limit` (if given) does not cover.
+  Prepared Prepare(const Cursor& from, std::size_t max, const Cursor* limit) const;
+  Status ApplyBatch(Prepared& batch);
   bool Covers(const Cursor& c) const;
   void Run();
   void Fail(Status s);
@@ -86,6 +97,7 @@ class Projector {
   Status failure_;  // guarded by mu_
   // Decoded account aggregates as last written (used only by the applying thread).
   std::unordered_map<std::string, AccountState> cache_;
+  rocksdb::WriteBatch batch_;  // ApplyBatch's, kept between batches (applying thread only)
   std::thread thread_;
 };
 

@@ -3,17 +3,13 @@
 #include <algorithm>
 #include <memory>
 
-#include <nlohmann/json.hpp>
-
 #include "domain/api_key.h"
 #include "domain/cidr.h"
 #include "domain/scopes.h"
 #include "ledger/partitioner.h"
-#include "projections/audit_entry.h"
+#include "projections/state_codec.h"
 
 namespace authledger {
-
-using json = nlohmann::json;
 
 std::string_view VerifyCodeName(VerifyCode c) {
   switch (c) {
@@ -110,7 +106,7 @@ Result<AccountState> Queries::Account(const std::string& account_id) const {
   std::string v;
   Status s = store_.Get(Cf::kAccounts, account_id, &v);
   if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
-  return AccountStateFromJson(json::parse(v, nullptr, false));
+  return DecodeAccountState(v);
 }
 
 Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) const {
@@ -118,7 +114,7 @@ Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) c
   std::string prefix = account_id + "/";
   std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kAccountKeys)));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto k = KeyStateFromJson(json::parse(it->value().ToStringView(), nullptr, false));
+    auto k = DecodeKeyState(it->value().ToStringView());
     if (!k.ok()) return k.status();
     keys.push_back(std::move(k).value());
   }
@@ -133,7 +129,7 @@ Result<KeyState> Queries::Key(const std::string& account_id, const std::string& 
   std::string v;
   Status s = store_.Get(Cf::kAccountKeys, account_id + "/" + key_id, &v);
   if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no key '" + key_id + "' in this account") : s;
-  return KeyStateFromJson(json::parse(v, nullptr, false));
+  return DecodeKeyState(v);
 }
 
 Result<Queries::ChainHeads> Queries::ChainHeadsNow(std::uint32_t partition, std::uint32_t partitions) const {
@@ -152,13 +148,12 @@ Result<Queries::ChainHeads> Queries::ChainHeadsNow(std::uint32_t partition, std:
   for (it->SeekToFirst(); status.ok() && it->Valid(); it->Next()) {
     if (LedgerChainPartition(it->key().ToStringView())) continue;
     if (PartitionFor(it->key().ToStringView(), partitions) != partition) continue;
-    json j = json::parse(it->value().ToStringView(), nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
-        !j.contains("head_hash") || !j["head_hash"].is_string()) {
+    ChainHead head{it->key().ToString(), 0, {}};
+    if (!DecodeAccountHead(it->value().ToStringView(), &head.seq, &head.hash).ok()) {
       status = Status::Corruption("accounts model: damaged entry " + it->key().ToString());
       break;
     }
-    out.heads.push_back({it->key().ToString(), j["seq"].get<std::uint64_t>(), j["head_hash"].get<std::string>()});
+    out.heads.push_back(std::move(head));
   }
   if (status.ok() && !it->status().ok()) status = FromRocks(it->status());
   it.reset();
@@ -168,8 +163,9 @@ Result<Queries::ChainHeads> Queries::ChainHeadsNow(std::uint32_t partition, std:
 }
 
 bool Queries::IsCheckpointAt(Position p) const {
-  rocksdb::PinnableSlice v;
-  return store_.Get(Cf::kAudit, AuditKey(LedgerAccountId(PartitionOf(p)), p), &v).ok();
+  std::string v;
+  return store_.Get(Cf::kMeta, ProjectionStore::CheckpointMetaKey(PartitionOf(p)), &v).ok() &&
+         ProjectionStore::DecodePosition(v) == p;
 }
 
 bool Queries::KeyIdTaken(const std::string& key_id) const {

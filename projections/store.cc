@@ -1,7 +1,11 @@
 #include "projections/store.h"
 
+#include <algorithm>
+
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 namespace authledger {
 
@@ -12,7 +16,6 @@ const char* CfName(Cf cf) {
     case Cf::kKeyIndex: return "key_index";
     case Cf::kAccountKeys: return "account_keys";
     case Cf::kAudit: return "audit";
-    case Cf::kAuditTime: return "audit_time";
     case Cf::kCount: break;
   }
   return "?";
@@ -35,15 +38,63 @@ Status OpenError(const std::string& dir, const rocksdb::Status& s) {
   return Status::IOError("cannot open projections at " + dir + ": " + s.ToString());
 }
 
+constexpr std::size_t kAccountIdLength = 17;  // "acct_" + 12 (domain/ids.h)
+
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
   rocksdb::ColumnFamilyOptions o;
   // Point lookups only: bloom filters, hash index, a 64 MiB block cache.
   if (cf == Cf::kKeyIndex) o.OptimizeForPointLookup(64);
+  // Each account's audit rows arrive in (nearly) increasing key order: a memtable
+  // insert hint per account prefix makes them cheap.
+  if (cf == Cf::kAudit)
+    o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kAccountIdLength + 1));
   return o;
+}
+
+// A directory holding RocksDB column families named like ours ("meta" among
+// them) but not exactly ours, or our families without the current format, is
+// a projection store of another version.
+bool IsOtherFormat(const std::string& dir) {
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok()) return false;  // none (yet)
+  if (std::find(names.begin(), names.end(), CfName(Cf::kMeta)) == names.end()) return false;  // not a store of ours
+  std::vector<std::string> ours{rocksdb::kDefaultColumnFamilyName};
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) ours.emplace_back(CfName(static_cast<Cf>(i)));
+  std::sort(names.begin(), names.end());
+  std::sort(ours.begin(), ours.end());
+  return names != ours;
 }
 }  // namespace
 
 Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& dir) {
+  if (IsOtherFormat(dir)) {
+    spdlog::warn("projections at {} were written by another version of authledger: deleting them, they are "
+                 "rebuilt from the ledger", dir);
+    if (Status s = Destroy(dir); !s.ok()) return s;
+  }
+  auto store = OpenCurrent(dir);
+  if (!store.ok()) return store;
+  std::string format, position;
+  Status f = (*store)->Get(Cf::kMeta, "format", &format);
+  Status p = (*store)->Get(Cf::kMeta, "position", &position);
+  if (!f.ok() && f.code() != Status::Code::kNotFound) return f;
+  if (!p.ok() && p.code() != Status::Code::kNotFound) return p;
+  if (f.ok() && format == std::to_string(kFormat)) return store;
+  if (p.ok()) {  // models without the current format: derived data of another version
+    spdlog::warn("projections at {} are in format {} (this version writes {}): deleting them, they are rebuilt "
+                 "from the ledger", dir, f.ok() ? format : "1", kFormat);
+    store->reset();
+    if (Status s = Destroy(dir); !s.ok()) return s;
+    store = OpenCurrent(dir);
+    if (!store.ok()) return store;
+  }
+  rocksdb::WriteBatch wb;
+  wb.Put((*store)->cf(Cf::kMeta), "format", std::to_string(kFormat));
+  if (Status s = (*store)->Write(&wb); !s.ok()) return s;
+  return store;
+}
+
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenCurrent(const std::string& dir) {
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -81,6 +132,17 @@ ProjectionStore::~ProjectionStore() {
   if (!db_) return;
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
+}
+
+Position ProjectionStore::DecodePosition(std::string_view bytes) {
+  if (bytes.size() != 8) return 0;
+  Position p = 0;
+  for (char c : bytes) p = (p << 8) | static_cast<unsigned char>(c);
+  return p;
+}
+
+std::string ProjectionStore::CheckpointMetaKey(std::uint32_t partition) {
+  return "checkpoint/" + std::to_string(partition);
 }
 
 std::string ProjectionStore::EncodePosition(Position p) {

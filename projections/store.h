@@ -2,12 +2,19 @@
 //
 // Column families (each a read model; see docs/architecture.md):
 //   meta          "position" -> Cursor::Encode: per ledger partition, the offset of
-//                 the last applied event (u64 BE each; one partition = 8 bytes)
-//   accounts      account id -> AccountState JSON (the aggregate commands decide on)
-//   key_index     key id -> KeyRecord (binary; the verify hot path)
-//   account_keys  account id "/" key id -> KeyState JSON (keys by account)
-//   audit         account id "/" u64 BE position -> audit entry JSON
-//   audit_time    account id "/" u64 BE time ms, u64 BE position -> "" (time index of audit)
+//                 the last applied event (u64 BE each; one partition = 8 bytes);
+//                 "format" -> kFormat (decimal); "checkpoint/<partition>" -> u64 BE
+//                 position of the partition's last checkpoint event
+//   accounts      account id -> AccountState (binary, state_codec.h: the aggregate
+//                 commands decide on)
+//   key_index     key id -> KeyRecord (binary, key_index.h: the verify hot path)
+//   account_keys  account id "/" key id -> KeyState (binary, state_codec.h)
+//   audit         account id "/" u64 BE time ms, u64 BE position -> the event's
+//                 stored bytes (audit_entry.h)
+//
+// A store written in another format (kFormat differs or is absent) is derived
+// data of an older version: Open deletes it and returns an empty store, which
+// the projector then fills from the ledger.
 //
 // The projector writes a whole batch of events' effects and the new position in
 // one WriteBatch, so the models and their position never disagree. Everything
@@ -16,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rocksdb/db.h>
@@ -25,11 +33,13 @@
 
 namespace authledger {
 
-enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kAuditTime, kCount };
+enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kCount };
 const char* CfName(Cf cf);
 
 class ProjectionStore {
  public:
+  static constexpr int kFormat = 2;  // 1: JSON values and a separate audit time index
+
   // Opens (creating if missing) the store in `dir`.
   static Result<std::unique_ptr<ProjectionStore>> Open(const std::string& dir);
   // Deletes the store in `dir` (for rebuild). OK if it does not exist.
@@ -43,6 +53,8 @@ class ProjectionStore {
   // was stored for a ledger with a different number of partitions.
   Result<Cursor> LoadCursor(std::uint32_t partitions);
   static std::string EncodePosition(Position p);  // 8 bytes big-endian: sorts numerically
+  static Position DecodePosition(std::string_view bytes);  // 0 unless 8 bytes
+  static std::string CheckpointMetaKey(std::uint32_t partition);  // "checkpoint/<partition>"
 
   // Point read; NotFound if absent.
   Status Get(Cf c, const rocksdb::Slice& key, std::string* value);
@@ -58,6 +70,7 @@ class ProjectionStore {
 
  private:
   ProjectionStore() = default;
+  static Result<std::unique_ptr<ProjectionStore>> OpenCurrent(const std::string& dir);
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };

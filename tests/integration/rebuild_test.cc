@@ -1,6 +1,11 @@
 // `rebuild` drops every projection and replays the ledger; the result must be
 // byte-identical in every column family.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <rocksdb/db.h>
 
 #include "app/replay.h"
 #include "ledger/embedded_log.h"
@@ -86,6 +91,88 @@ TEST(RebuildTest, DeletedProjectionsAreRebuiltOnStart) {
   EXPECT_EQ(Dump(t.config()), before);
   t.Restart();
   EXPECT_EQ(t.http().Call("POST", "/v1/keys/verify", "", {{"key", k["key"]}}).json()["code"], "VALID");
+}
+
+// Projections written by an older version (format 1: JSON values and an extra
+// "audit_time" family; no "format" key) are derived data: the server deletes them
+// and rebuilds them from the ledger instead of misreading them.
+TEST(RebuildTest, ProjectionsOfAnotherFormatAreReplacedOnStart) {
+  TestNode t;
+  json k = t.CreateKey({{"name", "x"}, {"scopes", {"monitors:read"}}});
+  t.Shutdown();
+  const std::string dir = t.config().ProjectionsDir();
+  auto damage = [&](bool add_old_family) {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::DBOptions o;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir, cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "meta") ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[i], "format").ok());
+      if (names[i] == "accounts")  // what format 1 stored: JSON
+        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], t.account_id(), R"({"id":"x","seq":1})").ok());
+    }
+    if (add_old_family) {
+      rocksdb::ColumnFamilyHandle* h = nullptr;
+      ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "audit_time", &h).ok());
+      handles.push_back(h);
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+  };
+  for (bool add_old_family : {false, true}) {
+    SCOPED_TRACE(add_old_family ? "old column families" : "no format key");
+    damage(add_old_family);
+    t.Restart();
+    EXPECT_EQ(t.http().Call("POST", "/v1/keys/verify", "", {{"key", k["key"]}}).json()["code"], "VALID");
+    EXPECT_EQ(t.http().Call("GET", "/v1/keys", t.admin_key()).json()["keys"].size(), 2u);
+    t.Shutdown();
+    // What the server rebuilt is what a rebuild gives, in today's families only.
+    const auto served = Dump(t.config());
+    EXPECT_EQ(served[1].key, "format");
+    EXPECT_EQ(served[1].value, std::to_string(ProjectionStore::kFormat));
+    ASSERT_TRUE(Rebuild(t.config(), nullptr).ok());
+    EXPECT_EQ(Dump(t.config()), served);
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    EXPECT_EQ(std::count(names.begin(), names.end(), "audit_time"), 0);
+  }
+}
+
+// A RocksDB directory that is not a projection store of ours is never deleted.
+TEST(RebuildTest, AForeignDatabaseIsNotDeleted) {
+  const std::string dir = ::testing::TempDir() + "/authledger-foreign-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "precious", "data").ok());
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "other", &h).ok());
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto store = ProjectionStore::Open(dir);
+  EXPECT_FALSE(store.ok());
+  {
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs{{rocksdb::kDefaultColumnFamilyName, {}}, {"other", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string v;
+    EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), handles[0], "precious", &v).ok());
+    EXPECT_EQ(v, "data");
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

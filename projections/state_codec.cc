@@ -1,0 +1,151 @@
+#include "projections/state_codec.h"
+
+#include "projections/byte_codec.h"
+
+namespace authledger {
+
+namespace {
+
+constexpr std::uint8_t kVersion = 1;
+
+void PutStrings(ByteWriter& w, const std::vector<std::string>& v) {
+  w.Varint(v.size());
+  for (const auto& s : v) w.Str(s);
+}
+void PutOptTime(ByteWriter& w, const std::optional<TimeMs>& t) {
+  w.U8(t ? 1 : 0);
+  if (t) w.I64(*t);
+}
+void PutOptStr(ByteWriter& w, const std::optional<std::string>& s) {
+  w.U8(s ? 1 : 0);
+  if (s) w.Str(*s);
+}
+
+std::vector<std::string> GetStrings(ByteReader& in) {
+  std::vector<std::string> v;
+  const std::size_t n = in.Count();
+  v.reserve(n);
+  for (std::size_t i = 0; i < n && in.ok(); ++i) v.push_back(in.Str());
+  return v;
+}
+// An optional's presence byte must be 0 or 1: anything else is damage.
+bool Present(ByteReader& in, bool* ok) {
+  const std::uint8_t b = in.U8();
+  if (b > 1) *ok = false;
+  return b == 1;
+}
+std::optional<TimeMs> GetOptTime(ByteReader& in, bool* ok) {
+  if (!Present(in, ok)) return std::nullopt;
+  return in.I64();
+}
+std::optional<std::string> GetOptStr(ByteReader& in, bool* ok) {
+  if (!Present(in, ok)) return std::nullopt;
+  return in.Str();
+}
+
+void PutKey(ByteWriter& w, const KeyState& k) {
+  w.Str(k.id);
+  w.Str(k.name);
+  w.Str(k.environment);
+  PutStrings(w, k.scopes);
+  w.Str(k.secret_hash);
+  w.I64(k.created_at);
+  w.Str(k.created_by);
+  PutOptTime(w, k.expires_at);
+  PutStrings(w, k.allowed_cidrs);
+  PutOptStr(w, k.rotated_from);
+  PutOptStr(w, k.replaced_by);
+  PutOptTime(w, k.grace_until);
+  PutOptTime(w, k.revoked_at);
+  w.Str(k.revoke_reason);
+  PutOptTime(w, k.last_used_at);
+  w.Str(k.last_used_ip);
+  w.Varint(k.use_count);
+}
+
+KeyState GetKey(ByteReader& in, bool* ok) {
+  KeyState k;
+  k.id = in.Str();
+  k.name = in.Str();
+  k.environment = in.Str();
+  k.scopes = GetStrings(in);
+  k.secret_hash = in.Str();
+  k.created_at = in.I64();
+  k.created_by = in.Str();
+  k.expires_at = GetOptTime(in, ok);
+  k.allowed_cidrs = GetStrings(in);
+  k.rotated_from = GetOptStr(in, ok);
+  k.replaced_by = GetOptStr(in, ok);
+  k.grace_until = GetOptTime(in, ok);
+  k.revoked_at = GetOptTime(in, ok);
+  k.revoke_reason = in.Str();
+  k.last_used_at = GetOptTime(in, ok);
+  k.last_used_ip = in.Str();
+  k.use_count = in.Varint();
+  return k;
+}
+
+Status Damaged(const char* what) { return Status::Corruption(std::string("projections: damaged stored ") + what); }
+
+}  // namespace
+
+std::string EncodeKeyState(const KeyState& k) {
+  std::string s;
+  s.reserve(160 + 16 * (k.scopes.size() + k.allowed_cidrs.size()));
+  ByteWriter w(&s);
+  w.U8(kVersion);
+  PutKey(w, k);
+  return s;
+}
+
+Result<KeyState> DecodeKeyState(std::string_view bytes) {
+  ByteReader in(bytes);
+  bool ok = in.U8() == kVersion;
+  KeyState k = GetKey(in, &ok);
+  if (!ok || !in.done()) return Damaged("key state");
+  return k;
+}
+
+std::string EncodeAccountState(const AccountState& st) {
+  std::string s;
+  s.reserve(128 + 192 * st.keys.size());
+  ByteWriter w(&s);
+  w.U8(kVersion);
+  w.Varint(st.seq);
+  w.Str(st.head_hash);
+  w.Str(st.id);
+  w.Str(st.name);
+  w.I64(st.created_at);
+  w.Varint(st.keys.size());
+  for (const auto& [id, k] : st.keys) PutKey(w, k);
+  return s;
+}
+
+Status DecodeAccountHead(std::string_view bytes, std::uint64_t* seq, std::string* head_hash) {
+  ByteReader in(bytes);
+  const bool version_ok = in.U8() == kVersion;
+  *seq = in.Varint();
+  *head_hash = in.Str();
+  return version_ok && in.ok() ? Status::Ok() : Damaged("account");
+}
+
+Result<AccountState> DecodeAccountState(std::string_view bytes) {
+  ByteReader in(bytes);
+  bool ok = in.U8() == kVersion;
+  AccountState st;
+  st.seq = in.Varint();
+  st.head_hash = in.Str();
+  st.id = in.Str();
+  st.name = in.Str();
+  st.created_at = in.I64();
+  const std::size_t n = in.Count();
+  for (std::size_t i = 0; i < n && in.ok() && ok; ++i) {
+    KeyState k = GetKey(in, &ok);
+    std::string id = k.id;
+    if (!st.keys.emplace(std::move(id), std::move(k)).second) ok = false;  // a key stored twice
+  }
+  if (!ok || !in.done()) return Damaged("account");
+  return st;
+}
+
+}  // namespace authledger

@@ -1,0 +1,34 @@
+// The binary values of the `accounts` and `account_keys` read models: an
+// account aggregate and a key's state, as the projector last wrote them.
+//
+// Encodings (ByteWriter primitives; opt = u8 0|1 then the value if 1):
+//   key state:  u8 version (=1) | str id | str name | str environment
+//               | varint n, n x str scopes | str secret_hash (hex) | i64 created_at
+//               | str created_by | opt i64 expires_at | varint n, n x str allowed_cidrs
+//               | opt str rotated_from | opt str replaced_by | opt i64 grace_until
+//               | opt i64 revoked_at | str revoke_reason | opt i64 last_used_at
+//               | str last_used_ip | varint use_count
+//   account:    u8 version (=1) | varint seq | str head_hash (hex) | str id | str name
+//               | i64 created_at | varint n, n x (key state without its version byte)
+// The chain head (seq, head_hash) comes first so that checkpoints read it without
+// decoding the keys. Equal states encode to equal bytes. Decoders return
+// Corruption for anything that is not exactly one whole value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "domain/account_state.h"
+
+namespace authledger {
+
+std::string EncodeKeyState(const KeyState& k);
+Result<KeyState> DecodeKeyState(std::string_view bytes);
+
+std::string EncodeAccountState(const AccountState& s);
+Result<AccountState> DecodeAccountState(std::string_view bytes);
+// Only the chain head of an encoded account.
+Status DecodeAccountHead(std::string_view bytes, std::uint64_t* seq, std::string* head_hash);
+
+}  // namespace authledger
