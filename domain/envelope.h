@@ -14,6 +14,7 @@
 // ledger stores exactly those bytes and the hash chain is over them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,8 +45,20 @@ struct Event {
 
 std::string EncodeEvent(const Event& e);
 // Strict decoding of stored bytes; Corruption if they are not a valid envelope.
+// Bytes in EncodeEvent's canonical form take a fast path (no JSON DOM); anything
+// else is decoded by the general JSON parser, with the same result either way.
 Result<Event> DecodeEvent(std::string_view bytes);
 // Hex SHA-256 of stored bytes: what the next event's prevhash must be.
 std::string EventHash(std::string_view stored_bytes);
+
+// For tests: the two halves of DecodeEvent.
+namespace internal {
+// The reference decoder: parses into a JSON DOM and validates; defines DecodeEvent's result.
+Result<Event> DecodeEventWithDom(std::string_view bytes);
+// The fast path: the event if `bytes` are a fully valid envelope in canonical form
+// (sorted keys, no whitespace, no unknown, duplicate or null field), nullopt if it
+// is unsure. Whenever it returns an event, DecodeEventWithDom returns the same one.
+std::optional<Event> DecodeCanonicalEvent(std::string_view bytes);
+}  // namespace internal
 
 }  // namespace authledger

@@ -17,12 +17,14 @@ std::string NewUuidV7(TimeMs now) {
 
 bool IsUuid(std::string_view s) {
   if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  // No early exit: a branch-free loop is cheaper on the event-decoding hot path.
+  bool ok = true;
+  for (std::size_t i = 0; i < 36; ++i) {
+    const char c = s[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    ok &= dash ? c == '-' : ((c >= '0' && c <= '9') | (c >= 'a' && c <= 'f'));
   }
-  return true;
+  return ok;
 }
 
 std::string NewAccountId() { return "acct_" + RandomBase62(12); }
