@@ -6,6 +6,19 @@
 
 namespace authledger {
 
+ChainVerifier::Id128 ChainVerifier::IdBits(std::string_view uuid) {
+  // A decoded event's id is a valid UUID (8-4-4-4-12 hex digits): its 32 digits are the 128 bits.
+  Id128 id;
+  int digits = 0;
+  for (char c : uuid) {
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v < 0) continue;
+    std::uint64_t& half = digits++ < 16 ? id.hi : id.lo;
+    half = (half << 4) | static_cast<std::uint64_t>(v);
+  }
+  return id;
+}
+
 Status ChainVerifier::Fail(std::string account, std::uint64_t seq, Position position, const std::string& what) {
   report_.account = std::move(account);
   report_.seq = seq;
@@ -16,22 +29,27 @@ Status ChainVerifier::Fail(std::string account, std::uint64_t seq, Position posi
 
 Status ChainVerifier::Add(Position position, std::string_view bytes) {
   if (!status_.ok()) return status_;
-  const std::string at = "position " + PositionToString(position);
+  return Add(position, DecodeEvent(bytes), EventHash(bytes));
+}
+
+Status ChainVerifier::Add(Position position, const Result<Event>& e, const std::string& hash) {
+  if (!status_.ok()) return status_;
+  // Messages are only built on failure: this runs for every event of the ledger.
+  auto at = [&] { return "position " + PositionToString(position); };
   const std::uint32_t partition = PartitionOf(position);
   if (partition >= partitions_)
-    return Fail("", 0, position, at + ": partition " + std::to_string(partition) + " does not exist (the ledger has " +
+    return Fail("", 0, position, at() + ": partition " + std::to_string(partition) + " does not exist (the ledger has " +
                                      std::to_string(partitions_) + ")");
   if (OffsetOf(position) != last_offsets_[partition] + 1)
-    return Fail("", 0, position, at + ": expected position " +
+    return Fail("", 0, position, at() + ": expected position " +
                                      PositionToString(MakePosition(partition, last_offsets_[partition] + 1)) +
                                      " (events missing or reordered)");
   last_offsets_[partition] = OffsetOf(position);
-  auto e = DecodeEvent(bytes);
-  if (!e.ok()) return Fail("", 0, position, at + ": not a valid event envelope (altered?): " + e.status().message());
-  if (!ids_.insert(e->id).second)
-    return Fail(e->account_id, e->seq, position, at + ": event id " + e->id + " appears twice (a copy was inserted)");
+  if (!e.ok()) return Fail("", 0, position, at() + ": not a valid event envelope (altered?): " + e.status().message());
+  if (!ids_.insert(IdBits(e->id)).second)
+    return Fail(e->account_id, e->seq, position, at() + ": event id " + e->id + " appears twice (a copy was inserted)");
   if (PartitionFor(e->account_id, partitions_) != partition)
-    return Fail(e->account_id, e->seq, position, at + ": account " + e->account_id + " belongs in partition " +
+    return Fail(e->account_id, e->seq, position, at() + ": account " + e->account_id + " belongs in partition " +
                                                      std::to_string(PartitionFor(e->account_id, partitions_)) +
                                                      " (the event was inserted in the wrong place)");
   Head& head = heads_[e->account_id];
@@ -40,17 +58,17 @@ Status ChainVerifier::Add(Position position, std::string_view bytes) {
     head.partition = partition;
     if (!LedgerChainPartition(e->account_id)) ++report_.accounts;
   }
-  const std::string link = "account " + e->account_id + " seq " + std::to_string(e->seq) + " at " + at;
+  auto link = [&] { return "account " + e->account_id + " seq " + std::to_string(e->seq) + " at " + at(); };
   if (e->seq != head.seq + 1) {
     std::string why = e->seq <= head.seq ? "a sequence already seen (reordered or inserted)"
                                          : "a gap after seq " + std::to_string(head.seq) + " (events removed)";
-    return Fail(e->account_id, e->seq, position, link + ": expected seq " + std::to_string(head.seq + 1) + ", found " + why);
+    return Fail(e->account_id, e->seq, position, link() + ": expected seq " + std::to_string(head.seq + 1) + ", found " + why);
   }
   if (e->prev_hash != head.hash) {
     std::string prev = head.seq == 0 ? "the chain's start"
                                      : "seq " + std::to_string(head.seq) + " at position " + std::to_string(head.position);
     return Fail(e->account_id, e->seq, position,
-                link + ": prevhash does not match the stored bytes of " + prev + " (that event was altered, or this one inserted)");
+                link() + ": prevhash does not match the stored bytes of " + prev + " (that event was altered, or this one inserted)");
   }
   if (std::holds_alternative<LedgerCheckpoint>(e->data)) {
     if (Status s = CheckCheckpoint(*e, position); !s.ok()) return s;
@@ -58,7 +76,7 @@ Status ChainVerifier::Add(Position position, std::string_view bytes) {
     ++report_.after_last_checkpoint;
   }
   head.seq = e->seq;
-  head.hash = EventHash(bytes);
+  head.hash = hash;
   head.position = position;
   ++report_.events;
   return Status::Ok();

@@ -52,6 +52,9 @@ class ChainVerifier {
       : trusted_key_(std::move(trusted_public_key)), partitions_(partitions), last_offsets_(partitions, 0) {}
   // Verifies the next event; `position` must follow the previous one.
   Status Add(Position position, std::string_view stored_bytes);
+  // The same, for bytes already decoded and hashed (DecodeEvent, EventHash) elsewhere,
+  // e.g. ahead on another thread by a BatchReader.
+  Status Add(Position position, const Result<Event>& decoded, const std::string& hash);
   const ChainReport& report() const { return report_; }
   const Status& status() const { return status_; }
 
@@ -72,7 +75,16 @@ class ChainVerifier {
   std::uint32_t partitions_;
   std::vector<std::uint64_t> last_offsets_;  // per partition
   std::unordered_map<std::string, Head> heads_;
-  std::unordered_set<std::string> ids_;
+  // Every event id seen, as its 128 bits (a whole ledger's worth: kept small).
+  struct Id128 {
+    std::uint64_t hi = 0, lo = 0;
+    bool operator==(const Id128&) const = default;
+  };
+  struct Id128Hash {
+    std::size_t operator()(const Id128& id) const { return id.lo ^ (id.hi * 0x9E3779B97F4A7C15ULL); }
+  };
+  static Id128 IdBits(std::string_view uuid);
+  std::unordered_set<Id128, Id128Hash> ids_;
 };
 
 }  // namespace authledger

@@ -1,13 +1,13 @@
 #include "projections/projector.h"
 
 #include <algorithm>
-#include <future>
 #include <map>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include "domain/account_state.h"
+#include "ledger/batch_reader.h"
 #include "projections/audit_entry.h"
 #include "projections/key_index.h"
 #include "projections/state_codec.h"
@@ -59,21 +59,7 @@ void Projector::Fail(Status s) {
   applied_cv_.notify_all();
 }
 
-Projector::Prepared Projector::Prepare(const Cursor& from, std::size_t max, const Cursor* limit) const {
-  Prepared b;
-  b.status = log_.Read(from, max, &b.events);
-  if (!b.status.ok()) return b;
-  if (limit) std::erase_if(b.events, [&](const StoredEvent& e) { return !limit->Covers(e.position); });
-  b.decoded.reserve(b.events.size());
-  b.hashes.reserve(b.events.size());
-  for (const StoredEvent& se : b.events) {
-    b.decoded.push_back(DecodeEvent(se.bytes));
-    b.hashes.push_back(EventHash(se.bytes));
-  }
-  return b;
-}
-
-Status Projector::ApplyBatch(Prepared& batch) {
+Status Projector::ApplyBatch(DecodedBatch& batch) {
   const std::vector<StoredEvent>& events = batch.events;
   // Reused: its buffer keeps its capacity, so large catch-up batches do not
   // allocate (and page-fault in) megabytes afresh each time.
@@ -162,54 +148,19 @@ Status Projector::CatchUp(const std::function<void(const Cursor&)>& progress) {
 }
 
 Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const Cursor&)>& progress) {
-  // Clamp to the heads; partitions already at their limit are read as if
-  // consumed up to their head, so the log returns only events still wanted.
-  const Cursor heads = log_.Heads();
-  Cursor target(partitions_);
-  for (std::uint32_t p = 0; p < partitions_ && p < limit.partitions(); ++p)
-    target.Advance(MakePosition(p, std::min(limit.offset(p), heads.offset(p))));
-  Cursor at = applied();  // where the next read starts: ahead of applied() by the batch in flight
-  if (at.CoversAll(target)) return Status::Ok();
-  // Reading, decoding and hashing the next batch (on another thread) overlaps
-  // applying this one.
-  auto prepare_next = [&] {
-    Cursor from = at;
-    std::uint64_t wanted = 0;
-    for (std::uint32_t p = 0; p < partitions_; ++p) {
-      if (at.offset(p) >= target.offset(p)) from.Advance(heads.at(p));
-      else wanted += target.offset(p) - at.offset(p);
-    }
-    const std::size_t max = static_cast<std::size_t>(std::min<std::uint64_t>(kCatchUpBatchEvents, wanted));
-    return std::async(std::launch::async, [this, from, max, &target] { return Prepare(from, max, &target); });
-  };
-  auto next = prepare_next();
-  int idle_reads = 0;
-  for (;;) {
-    Prepared batch = next.get();
-    Status s = batch.status;
-    if (s.ok() && batch.events.empty()) {
-      // A remote log may answer empty while it fetches; only a log that keeps
-      // answering nothing below the heads it reported is broken.
-      if (++idle_reads <= kMaxIdleReads) {
-        next = prepare_next();
-        continue;
-      }
-      s = Status::Corruption("the ledger returned no event after position " + at.ToString());
-    }
-    if (s.ok()) {
-      idle_reads = 0;
-      for (const StoredEvent& e : batch.events) at.Advance(e.position);
-      const bool more = !at.CoversAll(target);
-      if (more) next = prepare_next();
-      s = ApplyBatch(batch);
-      if (s.ok() && progress) progress(applied());
-      if (s.ok() && !more) return Status::Ok();
-    }
+  // Reading, decoding and hashing the next batch (on another thread) overlaps applying this one.
+  BatchReader reader(log_, applied(), limit, kCatchUpBatchEvents, /*decode=*/true);
+  DecodedBatch batch;
+  while (!reader.done()) {
+    Status s = reader.Next(&batch);
+    if (s.ok()) s = ApplyBatch(batch);
     if (!s.ok()) {
       Fail(s);
-      return s;  // a read still in flight is waited for by `next`'s destructor
+      return s;
     }
+    if (progress) progress(applied());
   }
+  return Status::Ok();
 }
 
 void Projector::Start() {
@@ -224,12 +175,12 @@ void Projector::Stop() {
 }
 
 void Projector::Run() {
+  DecodedBatch batch;
   while (!stop_.load(std::memory_order_acquire)) {
     Cursor heads = log_.WaitForAppend(applied(), std::chrono::milliseconds(200));
     if (stop_.load(std::memory_order_acquire)) break;
     if (Covers(heads)) continue;
-    Prepared batch = Prepare(applied(), kBatchEvents, nullptr);
-    Status s = batch.status;
+    Status s = batch.Read(log_, applied(), kBatchEvents, nullptr, /*decode=*/true);
     if (!s.ok() && s.code() != Status::Code::kCorruption) {
       // The ledger is unreachable for now (a broker outage, a leader move): nothing
       // was applied, so try again; only damage to the ledger itself stops us.

@@ -27,6 +27,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "domain/account_state.h"
+#include "ledger/batch_reader.h"
 #include "ledger/event_log.h"
 #include "projections/store.h"
 
@@ -69,20 +70,9 @@ class Projector {
   static constexpr std::size_t kBatchEvents = 1024;          // following the live ledger
   static constexpr std::size_t kCatchUpBatchEvents = 16384;  // catching up / rebuilding: fewer, larger batches
   static constexpr std::size_t kMaxCachedAccounts = 100000;  // decoded aggregates kept between batches
-  static constexpr int kMaxIdleReads = 30;                    // empty reads below the heads before CatchUpTo gives up
 
  private:
-  // A batch read from the ledger, each event decoded and hashed: the part of
-  // applying that needs no state (done ahead, on another thread, while catching up).
-  struct Prepared {
-    Status status;  // of the read
-    std::vector<StoredEvent> events;
-    std::vector<Result<Event>> decoded;  // events[i] decoded
-    std::vector<std::string> hashes;     // EventHash(events[i].bytes)
-  };
-  // Reads at most `max` events after `from`, dropping any that `limit` (if given) does not cover.
-  Prepared Prepare(const Cursor& from, std::size_t max, const Cursor* limit) const;
-  Status ApplyBatch(Prepared& batch);
+  Status ApplyBatch(DecodedBatch& batch);
   bool Covers(const Cursor& c) const;
   void Run();
   void Fail(Status s);

@@ -112,9 +112,12 @@ TEST(RebuildTest, ProjectionsOfAnotherFormatAreReplacedOnStart) {
     ASSERT_TRUE(rocksdb::DB::Open(o, dir, cfs, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == "meta") ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[i], "format").ok());
-      if (names[i] == "accounts")  // what format 1 stored: JSON
+      if (names[i] == "meta") {
+        ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[i], "format").ok());
+      }
+      if (names[i] == "accounts") {  // what format 1 stored: JSON
         ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], t.account_id(), R"({"id":"x","seq":1})").ok());
+      }
     }
     if (add_old_family) {
       rocksdb::ColumnFamilyHandle* h = nullptr;

@@ -1,0 +1,73 @@
+#include "ledger/batch_reader.h"
+
+#include <algorithm>
+
+namespace authledger {
+
+Status DecodedBatch::Read(EventLog& log, const Cursor& from, std::size_t max, const Cursor* limit, bool decode) {
+  decoded.clear();
+  hashes.clear();
+  Status s = log.Read(from, max, &events);
+  if (!s.ok()) return s;
+  if (limit) std::erase_if(events, [&](const StoredEvent& e) { return !limit->Covers(e.position); });
+  if (!decode) return s;
+  decoded.reserve(events.size());
+  hashes.reserve(events.size());
+  for (const StoredEvent& e : events) {
+    decoded.push_back(DecodeEvent(e.bytes));
+    hashes.push_back(EventHash(e.bytes));
+  }
+  return s;
+}
+
+BatchReader::BatchReader(EventLog& log, const Cursor& from, const Cursor& limit, std::size_t batch_events, bool decode)
+    : log_(log),
+      heads_(log.Heads()),
+      target_(log.Partitions()),
+      at_(from),
+      batch_events_(batch_events),
+      decode_(decode) {
+  for (std::uint32_t p = 0; p < target_.partitions() && p < limit.partitions(); ++p)
+    target_.Advance(MakePosition(p, std::min(limit.offset(p), heads_.offset(p))));
+  if (!done()) Prefetch();
+}
+
+BatchReader::~BatchReader() {
+  if (next_.valid()) next_.wait();
+}
+
+void BatchReader::Prefetch() {
+  Cursor from = at_;
+  std::uint64_t wanted = 0;
+  for (std::uint32_t p = 0; p < target_.partitions(); ++p) {
+    if (at_.offset(p) >= target_.offset(p)) from.Advance(heads_.at(p));
+    else wanted += target_.offset(p) - at_.offset(p);
+  }
+  const std::size_t max = static_cast<std::size_t>(std::min<std::uint64_t>(batch_events_, wanted));
+  next_ = std::async(std::launch::async, [this, from, max] {
+    std::pair<Status, DecodedBatch> r;
+    r.first = r.second.Read(log_, from, max, &target_, decode_);
+    return r;
+  });
+}
+
+Status BatchReader::Next(DecodedBatch* out) {
+  if (!failed_.ok()) return failed_;
+  if (done()) return failed_ = Status::FailedPrecondition("the reader is already at its limit " + target_.ToString());
+  for (int idle_reads = 0;;) {
+    auto [s, batch] = next_.get();
+    if (!s.ok()) return failed_ = s;
+    if (!batch.events.empty()) {
+      for (const StoredEvent& e : batch.events) at_.Advance(e.position);
+      if (!done()) Prefetch();
+      *out = std::move(batch);
+      return Status::Ok();
+    }
+    if (++idle_reads > kMaxIdleReads)
+      return failed_ = Status::Unavailable("the ledger stopped returning events at " + at_.ToString() +
+                                           " before " + target_.ToString());
+    Prefetch();
+  }
+}
+
+}  // namespace authledger
