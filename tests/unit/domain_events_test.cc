@@ -14,6 +14,7 @@
 #include "domain/api_key.h"
 #include "domain/events.h"
 #include "domain/ids.h"
+#include "tests/support/sample_events.h"
 
 namespace authledger {
 namespace {
@@ -27,36 +28,7 @@ const TimeMs kT0 = 1795676673123;  // 2026-11-26T07:04:33.123Z
 const std::string kAccount = "acct_AbCdEf012345";
 const std::string kHashA(64, 'a');
 
-// One of every type, every optional field set, plus variants with the optionals absent.
-std::vector<EventData> SampleData() {
-  KeyCreated full;
-  full.key_id = "7f3aQ9cXb2Lm";
-  full.name = "CI pipeline \"prod\" \xc3\xa9\xe2\x82\xac";  // quotes and UTF-8
-  full.scopes = {"alerts:read", "monitors:read"};
-  full.environment = "live";
-  full.secret_hash = std::string(64, 'f');
-  full.expires_at = kT0 + 90 * kDayMs;
-  full.allowed_cidrs = {"10.0.0.0/8", "2001:db8::/32"};
-  full.rotated_from = "OldKey000001";
-  KeyCreated bare;
-  bare.key_id = "Bare00000001";
-  bare.name = "bare";
-  bare.scopes = {"admin:*"};
-  bare.environment = "test";
-  bare.secret_hash = std::string(64, '0');
-  return {
-      AccountCreated{"Acme Monitoring"},
-      full,
-      bare,
-      KeyScopesGranted{"7f3aQ9cXb2Lm", {"alerts:write", "metrics:read"}},
-      KeyScopesRevoked{"7f3aQ9cXb2Lm", {"alerts:read"}},
-      KeyRotated{"7f3aQ9cXb2Lm", "NewKey000002", kT0 + 72 * kHourMs},
-      KeyRevoked{"7f3aQ9cXb2Lm", "leaked in a public gist"},
-      KeyRevoked{"7f3aQ9cXb2Lm", ""},
-      KeyUsed{"7f3aQ9cXb2Lm", kT0 - 5, "203.0.113.9", 17},
-      KeyUsed{"7f3aQ9cXb2Lm", kT0, "", 1ull << 40},
-  };
-}
+std::vector<EventData> SampleData() { return testing::SampleEventData(kT0); }
 
 // Field-by-field equality, independent of the JSON codec under test.
 ::testing::AssertionResult SameData(const EventData& a, const EventData& b) {

@@ -1,0 +1,44 @@
+// Sample event data for tests of the event codecs: one of every key and account event type,
+// every optional field set (quotes and UTF-8 in a name), plus variants with the optionals absent.
+// Times are relative to `t0`. Checkpoints are not included (tests add their own).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "domain/clock.h"
+#include "domain/events.h"
+
+namespace authledger::testing {
+
+inline std::vector<EventData> SampleEventData(TimeMs t0) {
+  KeyCreated full;
+  full.key_id = "7f3aQ9cXb2Lm";
+  full.name = "CI pipeline \"prod\" \xc3\xa9\xe2\x82\xac";  // quotes and UTF-8
+  full.scopes = {"alerts:read", "monitors:read"};
+  full.environment = "live";
+  full.secret_hash = std::string(64, 'f');
+  full.expires_at = t0 + 90 * kDayMs;
+  full.allowed_cidrs = {"10.0.0.0/8", "2001:db8::/32"};
+  full.rotated_from = "OldKey000001";
+  KeyCreated bare;
+  bare.key_id = "Bare00000001";
+  bare.name = "bare";
+  bare.scopes = {"admin:*"};
+  bare.environment = "test";
+  bare.secret_hash = std::string(64, '0');
+  return {
+      AccountCreated{"Acme Monitoring"},
+      full,
+      bare,
+      KeyScopesGranted{"7f3aQ9cXb2Lm", {"alerts:write", "metrics:read"}},
+      KeyScopesRevoked{"7f3aQ9cXb2Lm", {"alerts:read"}},
+      KeyRotated{"7f3aQ9cXb2Lm", "NewKey000002", t0 + 72 * kHourMs},
+      KeyRevoked{"7f3aQ9cXb2Lm", "leaked in a public gist"},
+      KeyRevoked{"7f3aQ9cXb2Lm", ""},
+      KeyUsed{"7f3aQ9cXb2Lm", t0 - 5, "203.0.113.9", 17},
+      KeyUsed{"7f3aQ9cXb2Lm", t0, "", 1ull << 40},
+  };
+}
+
+}  // namespace authledger::testing
