@@ -1,6 +1,7 @@
 #include "ledger/batch_reader.h"
 
 #include <algorithm>
+#include <system_error>
 
 namespace authledger {
 
@@ -44,11 +45,16 @@ void BatchReader::Prefetch() {
     else wanted += target_.offset(p) - at_.offset(p);
   }
   const std::size_t max = static_cast<std::size_t>(std::min<std::uint64_t>(batch_events_, wanted));
-  next_ = std::async(std::launch::async, [this, from, max] {
+  auto read = [this, from, max] {
     std::pair<Status, DecodedBatch> r;
     r.first = r.second.Read(log_, from, max, &target_, decode_);
     return r;
-  });
+  };
+  try {
+    next_ = std::async(std::launch::async, read);
+  } catch (const std::system_error&) {
+    next_ = std::async(std::launch::deferred, read);  // no thread to be had: read when asked, on the caller's
+  }
 }
 
 Status BatchReader::Next(DecodedBatch* out) {
