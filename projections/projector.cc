@@ -10,6 +10,7 @@
 #include "ledger/batch_reader.h"
 #include "projections/audit_entry.h"
 #include "projections/key_index.h"
+#include "projections/queries.h"
 #include "projections/state_codec.h"
 
 namespace authledger {
@@ -88,15 +89,9 @@ Status Projector::ApplyBatch(DecodedBatch& batch) {
     }
     if (it == touched.end()) {
       AccountState st;
-      std::string stored;
-      Status s = store_.Get(Cf::kAccounts, ev->account_id, &stored);
-      if (s.ok()) {
-        auto parsed = DecodeAccountState(stored);
-        if (!parsed.ok()) return parsed.status();
-        st = std::move(parsed).value();
-      } else if (s.code() != Status::Code::kNotFound) {
-        return s;
-      }
+      auto stored = Queries(store_).Account(ev->account_id);
+      if (stored.ok()) st = std::move(stored).value();
+      else if (stored.status().code() != Status::Code::kNotFound) return stored.status();
       it = touched.emplace(ev->account_id, std::move(st)).first;
     }
     const std::string& hash = batch.hashes[i];

@@ -103,10 +103,30 @@ VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std:
 }
 
 Result<AccountState> Queries::Account(const std::string& account_id) const {
-  std::string v;
-  Status s = store_.Get(Cf::kAccounts, account_id, &v);
-  if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
-  return DecodeAccountState(v);
+  // The header and the keys from one snapshot: both are written by the same batch.
+  const rocksdb::Snapshot* snap = store_.db()->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  auto load = [&]() -> Result<AccountState> {
+    std::string v;
+    Status s = FromRocks(store_.db()->Get(ro, store_.cf(Cf::kAccounts), account_id, &v));
+    if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
+    auto st = DecodeAccountState(v);
+    if (!st.ok()) return st;
+    const std::string prefix = account_id + "/";
+    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kAccountKeys)));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      auto k = DecodeKeyState(it->value().ToStringView());
+      if (!k.ok()) return k.status();
+      std::string id = k->id;
+      st->keys.emplace(std::move(id), std::move(k).value());
+    }
+    if (!it->status().ok()) return FromRocks(it->status());
+    return st;
+  };
+  Result<AccountState> r = load();
+  store_.db()->ReleaseSnapshot(snap);
+  return r;
 }
 
 Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) const {

@@ -6,7 +6,8 @@ namespace authledger {
 
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 1;         // key state
+constexpr std::uint8_t kAccountVersion = 2;  // 1 held the keys too
 
 void PutStrings(ByteWriter& w, const std::vector<std::string>& v) {
   w.Varint(v.size());
@@ -108,22 +109,20 @@ Result<KeyState> DecodeKeyState(std::string_view bytes) {
 
 std::string EncodeAccountState(const AccountState& st) {
   std::string s;
-  s.reserve(128 + 192 * st.keys.size());
+  s.reserve(128);
   ByteWriter w(&s);
-  w.U8(kVersion);
+  w.U8(kAccountVersion);
   w.Varint(st.seq);
   w.Str(st.head_hash);
   w.Str(st.id);
   w.Str(st.name);
   w.I64(st.created_at);
-  w.Varint(st.keys.size());
-  for (const auto& [id, k] : st.keys) PutKey(w, k);
   return s;
 }
 
 Status DecodeAccountHead(std::string_view bytes, std::uint64_t* seq, std::string* head_hash) {
   ByteReader in(bytes);
-  const bool version_ok = in.U8() == kVersion;
+  const bool version_ok = in.U8() == kAccountVersion;
   *seq = in.Varint();
   *head_hash = in.Str();
   return version_ok && in.ok() ? Status::Ok() : Damaged("account");
@@ -131,19 +130,13 @@ Status DecodeAccountHead(std::string_view bytes, std::uint64_t* seq, std::string
 
 Result<AccountState> DecodeAccountState(std::string_view bytes) {
   ByteReader in(bytes);
-  bool ok = in.U8() == kVersion;
+  const bool ok = in.U8() == kAccountVersion;
   AccountState st;
   st.seq = in.Varint();
   st.head_hash = in.Str();
   st.id = in.Str();
   st.name = in.Str();
   st.created_at = in.I64();
-  const std::size_t n = in.Count();
-  for (std::size_t i = 0; i < n && in.ok() && ok; ++i) {
-    KeyState k = GetKey(in, &ok);
-    std::string id = k.id;
-    if (!st.keys.emplace(std::move(id), std::move(k)).second) ok = false;  // a key stored twice
-  }
   if (!ok || !in.done()) return Damaged("account");
   return st;
 }

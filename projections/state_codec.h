@@ -8,11 +8,13 @@
 //               | opt str rotated_from | opt str replaced_by | opt i64 grace_until
 //               | opt i64 revoked_at | str revoke_reason | opt i64 last_used_at
 //               | str last_used_ip | varint use_count
-//   account:    u8 version (=1) | varint seq | str head_hash (hex) | str id | str name
-//               | i64 created_at | varint n, n x (key state without its version byte)
-// The chain head (seq, head_hash) comes first so that checkpoints read it without
-// decoding the keys. Equal states encode to equal bytes. Decoders return
-// Corruption for anything that is not exactly one whole value.
+//   account:    u8 version (=2) | varint seq | str head_hash (hex) | str id | str name
+//               | i64 created_at
+// An account's value leaves its keys out: they are stored one per row in
+// `account_keys`, so a batch that changes one key of an account rewrites that key
+// and this small header, not every key (LoadAccount puts them back together).
+// The chain head (seq, head_hash) comes first. Equal states encode to equal bytes.
+// Decoders return Corruption for anything that is not exactly one whole value.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,7 @@ namespace authledger {
 std::string EncodeKeyState(const KeyState& k);
 Result<KeyState> DecodeKeyState(std::string_view bytes);
 
+// Everything but s.keys; DecodeAccountState returns a state without keys.
 std::string EncodeAccountState(const AccountState& s);
 Result<AccountState> DecodeAccountState(std::string_view bytes);
 // Only the chain head of an encoded account.

@@ -5,8 +5,8 @@
 //                 the last applied event (u64 BE each; one partition = 8 bytes);
 //                 "format" -> kFormat (decimal); "checkpoint/<partition>" -> u64 BE
 //                 position of the partition's last checkpoint event
-//   accounts      account id -> AccountState (binary, state_codec.h: the aggregate
-//                 commands decide on)
+//   accounts      account id -> AccountState without its keys (binary, state_codec.h;
+//                 with account_keys: the aggregate commands decide on)
 //   key_index     key id -> KeyRecord (binary, key_index.h: the verify hot path)
 //   account_keys  account id "/" key id -> KeyState (binary, state_codec.h)
 //   audit         account id "/" u64 BE time ms, u64 BE position -> the event's
@@ -38,7 +38,7 @@ const char* CfName(Cf cf);
 
 class ProjectionStore {
  public:
-  static constexpr int kFormat = 2;  // 1: JSON values and a separate audit time index
+  static constexpr int kFormat = 3;  // 1: JSON values, an audit time index; 2: keys inside accounts
 
   // Opens (creating if missing) the store in `dir`.
   static Result<std::unique_ptr<ProjectionStore>> Open(const std::string& dir);

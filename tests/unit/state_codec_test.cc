@@ -53,15 +53,17 @@ AccountState RichState() {
   return s;
 }
 
-TEST(StateCodecTest, AccountRoundTripsExactly) {
+TEST(StateCodecTest, AccountRoundTripsExactlyWithoutItsKeys) {
   const AccountState s = RichState();
   const std::string bytes = EncodeAccountState(s);
   auto back = DecodeAccountState(bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_TRUE(*back == s);
+  EXPECT_TRUE(back->keys.empty());  // keys live in account_keys, one row each
+  AccountState header = s;
+  header.keys.clear();
+  EXPECT_TRUE(*back == header);
   EXPECT_EQ(EncodeAccountState(*back), bytes);
-  EXPECT_EQ(back->keys.at("KeyA00000001").StatusAt(s.created_at), KeyStatus::kRotating);
-  EXPECT_EQ(back->keys.at("KeyB00000001").StatusAt(s.created_at), KeyStatus::kRevoked);
+  EXPECT_EQ(bytes, EncodeAccountState(header));  // the keys add nothing to the account's value
 }
 
 TEST(StateCodecTest, EmptyAccountRoundTrips) {
@@ -93,8 +95,12 @@ TEST(StateCodecTest, TheHeadIsReadWithoutTheKeys) {
 TEST(StateCodecTest, EqualStatesGiveEqualBytesAndDifferentStatesDifferentBytes) {
   AccountState a = RichState(), b = RichState();
   EXPECT_EQ(EncodeAccountState(a), EncodeAccountState(b));
-  b.keys.at("KeyC00000001").use_count = 1;
+  b.seq += 1;
   EXPECT_NE(EncodeAccountState(a), EncodeAccountState(b));
+  KeyState k = a.keys.at("KeyC00000001");
+  const std::string before = EncodeKeyState(k);
+  k.use_count = 1;
+  EXPECT_NE(EncodeKeyState(k), before);
 }
 
 TEST(StateCodecTest, DamageIsCorruptionNeverACrash) {
@@ -122,19 +128,11 @@ TEST(StateCodecTest, DamageIsCorruptionNeverACrash) {
     b[i] = static_cast<char>(b[i] ^ 0x5A);
     auto r = DecodeAccountState(b);
     if (r.ok()) {
-      EXPECT_FALSE(*r == RichState()) << i;
+      AccountState header = RichState();
+      header.keys.clear();
+      EXPECT_FALSE(*r == header) << i;
     }
   }
-}
-
-TEST(StateCodecTest, AKeyStoredTwiceIsCorruption) {
-  AccountState s;
-  s.id = "acct_StateCodec02";
-  KeyState k;
-  k.id = "KeyA00000001";
-  s.keys.emplace(k.id, k);
-  s.keys.emplace("KeyA00000002", k);  // map key differs, the stored id does not
-  EXPECT_EQ(CodeOf(DecodeAccountState(EncodeAccountState(s)).status()), "Corruption");
 }
 
 }  // namespace
