@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/ledger.h"
+#include "ledger/batch_reader.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "projections/store.h"
@@ -202,7 +203,12 @@ Result<ReplayInfo> Replay(const Config& config, const ReplayUntil& until, const 
     TimeMs first_time = 0;
     for (int idle = 0; !scan.CoversAll(heads);) {
       if (Status s = log.Read(scan, kReadBatch, &events); !s.ok()) return s;
-      if (events.empty() && ++idle > 30) return Status::Unavailable("the ledger stopped returning events at " + scan.ToString());
+      if (events.empty()) {  // a remote log may answer empty while it fetches; the same bound as BatchReader's
+        if (++idle > BatchReader::kMaxIdleReads)
+          return Status::Unavailable("the ledger stopped returning events at " + scan.ToString());
+        continue;
+      }
+      idle = 0;
       for (const StoredEvent& e : events) {
         const std::uint32_t p = PartitionOf(e.position);
         if (done[p]) continue;  // its scan cursor already jumped to the head
