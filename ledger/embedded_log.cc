@@ -355,7 +355,7 @@ Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
                                   std::to_string(head + 1) + ", found " +
                                   std::to_string(rec.first_position));
       }
-      auto it = account_seqs_.find(std::string(rec.account_id));
+      auto it = account_seqs_.find(rec.account_id);
       const std::uint64_t prev = it == account_seqs_.end() ? 0 : it->second;
       if (rec.account_seq_first != prev + 1) {
         return Status::Corruption(Where(path, off) + ": account " + std::string(rec.account_id) +

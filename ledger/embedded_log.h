@@ -25,6 +25,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -123,7 +124,11 @@ class EmbeddedLog final : public EventLog {
   std::vector<Segment> segments_;
   std::vector<IndexEntry> index_;
   std::uint64_t last_indexed_offset_ = 0;  // in the last segment
-  std::unordered_map<std::string, std::uint64_t> account_seqs_;
+  struct IdHash {  // lets the recovery scan look ids up by string_view, without copies
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
+  std::unordered_map<std::string, std::uint64_t, IdHash, std::equal_to<>> account_seqs_;
   std::atomic<Position> head_{0};
 
   // WaitForAppend.

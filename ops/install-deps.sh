@@ -31,7 +31,7 @@ build_pkgs=(
   build-essential cmake ccache pkg-config
   libboost-dev librdkafka-dev librocksdb-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libargon2-dev libspdlog-dev libfmt-dev libcli11-dev
-  libtomlplusplus-dev libbenchmark-dev zlib1g-dev
+  libtomlplusplus-dev libbenchmark-dev libdeflate-dev
 )
 test_pkgs=(curl python3 kcat)
 bench_pkgs=(curl python3 wrk)
