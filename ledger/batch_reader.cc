@@ -37,7 +37,7 @@ BatchReader::~BatchReader() {
   if (next_.valid()) next_.wait();
 }
 
-void BatchReader::Prefetch() {
+void BatchReader::Prefetch(DecodedBatch reuse) {
   Cursor from = at_;
   std::uint64_t wanted = 0;
   for (std::uint32_t p = 0; p < target_.partitions(); ++p) {
@@ -45,8 +45,10 @@ void BatchReader::Prefetch() {
     else wanted += target_.offset(p) - at_.offset(p);
   }
   const std::size_t max = static_cast<std::size_t>(std::min<std::uint64_t>(batch_events_, wanted));
+  // The batch to reuse is cleared there too: freeing its events is work of that thread.
+  spare_ = std::move(reuse);
   auto read = [this, from, max] {
-    std::pair<Status, DecodedBatch> r;
+    std::pair<Status, DecodedBatch> r{Status::Ok(), std::move(spare_)};
     r.first = r.second.Read(log_, from, max, &target_, decode_);
     return r;
   };
@@ -65,14 +67,15 @@ Status BatchReader::Next(DecodedBatch* out) {
     if (!s.ok()) return failed_ = s;
     if (!batch.events.empty()) {
       for (const StoredEvent& e : batch.events) at_.Advance(e.position);
-      if (!done()) Prefetch();
+      DecodedBatch used = std::move(*out);  // the caller is done with it: its buffers are reused
       *out = std::move(batch);
+      if (!done()) Prefetch(std::move(used));
       return Status::Ok();
     }
     if (++idle_reads > kMaxIdleReads)
       return failed_ = Status::Unavailable("the ledger stopped returning events at " + at_.ToString() +
                                            " before " + target_.ToString());
-    Prefetch();
+    Prefetch(std::move(batch));
   }
 }
 

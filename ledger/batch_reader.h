@@ -42,11 +42,12 @@ class BatchReader {
 
   // True once every event up to the limit has been returned.
   bool done() const { return at_.CoversAll(target_); }
-  // The next batch (never empty). Any error ends the reader: later calls return it again.
+  // The next batch (never empty), replacing *out, whose buffers are reused for a
+  // later batch. Any error ends the reader: later calls return it again.
   Status Next(DecodedBatch* out);
 
  private:
-  void Prefetch();  // starts reading the batch after at_
+  void Prefetch(DecodedBatch reuse = {});  // starts reading the batch after at_ into `reuse`
 
   EventLog& log_;
   const Cursor heads_;
@@ -56,6 +57,7 @@ class BatchReader {
   const bool decode_;
   Status failed_;
   std::future<std::pair<Status, DecodedBatch>> next_;
+  DecodedBatch spare_;  // handed to the read in flight
 };
 
 }  // namespace authledger
