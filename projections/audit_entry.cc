@@ -10,9 +10,18 @@ namespace authledger {
 
 std::string AuditPrefix(std::string_view account_id) { return std::string(account_id) + "/"; }
 
+void AppendAuditKey(std::string* out, std::string_view account_id, TimeMs time, Position p) {
+  out->append(account_id);
+  out->push_back('/');
+  for (std::uint64_t v : {static_cast<std::uint64_t>(std::max<TimeMs>(time, 0)), p})
+    for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
 std::string AuditKey(std::string_view account_id, TimeMs time, Position p) {
-  return AuditPrefix(account_id) + ProjectionStore::EncodePosition(static_cast<std::uint64_t>(std::max<TimeMs>(time, 0))) +
-         ProjectionStore::EncodePosition(p);
+  std::string key;
+  key.reserve(account_id.size() + 17);
+  AppendAuditKey(&key, account_id, time, p);
+  return key;
 }
 
 bool ParseAuditKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p) {

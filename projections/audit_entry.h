@@ -22,6 +22,7 @@ namespace authledger {
 
 std::string AuditPrefix(std::string_view account_id);  // "<account id>/"
 std::string AuditKey(std::string_view account_id, TimeMs time, Position p);
+void AppendAuditKey(std::string* out, std::string_view account_id, TimeMs time, Position p);  // AuditKey onto *out
 // Decodes a key that starts with a prefix of `prefix_len` bytes; false if damaged.
 bool ParseAuditKey(std::string_view key, std::size_t prefix_len, TimeMs* time, Position* p);
 nlohmann::json AuditEntryToJson(const Event& e, Position p);

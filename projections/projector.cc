@@ -1,7 +1,6 @@
 #include "projections/projector.h"
 
 #include <algorithm>
-#include <map>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -15,10 +14,11 @@
 
 namespace authledger {
 
-Projector::Projector(EventLog& log, ProjectionStore& store)
+Projector::Projector(EventLog& log, ProjectionStore& store, Options options)
     : log_(log),
       store_(store),
       partitions_(log.Partitions()),
+      options_(options),
       applied_(std::make_unique<std::atomic<std::uint64_t>[]>(log.Partitions())) {}
 
 Projector::~Projector() { Stop(); }
@@ -60,16 +60,25 @@ void Projector::Fail(Status s) {
   applied_cv_.notify_all();
 }
 
-Status Projector::ApplyBatch(DecodedBatch& batch) {
+Result<Projector::CacheEntry*> Projector::CachedState(const std::string& account_id) {
+  // An account's events often come in runs (one append, several events).
+  if (last_ && last_->first == account_id) return last_;
+  // The projector is the only writer of the accounts model, so its cache is exact.
+  if (auto it = cache_.find(account_id); it != cache_.end()) return last_ = &*it;
+  CachedAccount entry;
+  auto stored = Queries(store_).Account(account_id);
+  if (stored.ok()) entry.state = std::move(stored).value();
+  else if (stored.status().code() != Status::Code::kNotFound) return stored.status();
+  return last_ = &*cache_.emplace(account_id, std::move(entry)).first;
+}
+
+Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
   const std::vector<StoredEvent>& events = batch.events;
   // Reused: its buffer keeps its capacity, so large catch-up batches do not
   // allocate (and page-fault in) megabytes afresh each time.
   rocksdb::WriteBatch& wb = batch_;
   wb.Clear();
-  std::map<std::string, AccountState> touched;
-  // (account, key) whose state changed; the views point into `touched`'s stable nodes.
-  std::vector<std::pair<std::string_view, std::string_view>> changed_keys;
-  Cursor pos = applied();
+  Cursor pos = *at;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const StoredEvent& se = events[i];
     const std::uint32_t partition = PartitionOf(se.position);
@@ -79,23 +88,11 @@ Status Projector::ApplyBatch(DecodedBatch& batch) {
                                 ", got " + PositionToString(se.position));
     Result<Event>& ev = batch.decoded[i];
     if (!ev.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + ev.status().message());
-    auto it = touched.find(ev->account_id);
-    if (it == touched.end()) {
-      // The projector is the only writer of the accounts model, so its cache is exact.
-      if (auto cached = cache_.find(ev->account_id); cached != cache_.end()) {
-        it = touched.emplace(ev->account_id, std::move(cached->second)).first;
-        cache_.erase(cached);
-      }
-    }
-    if (it == touched.end()) {
-      AccountState st;
-      auto stored = Queries(store_).Account(ev->account_id);
-      if (stored.ok()) st = std::move(stored).value();
-      else if (stored.status().code() != Status::Code::kNotFound) return stored.status();
-      it = touched.emplace(ev->account_id, std::move(st)).first;
-    }
+    auto entry = CachedState(ev->account_id);
+    if (!entry.ok()) return entry.status();
+    CachedAccount& account = (*entry)->second;
     const std::string& hash = batch.hashes[i];
-    if (ev->seq != 0 && ev->seq == it->second.seq && hash == it->second.head_hash) {
+    if (ev->seq != 0 && ev->seq == account.state.seq && hash == account.state.head_hash) {
       // The account's last event, delivered again (a producer retry outside the
       // idempotent session): already applied, so it changes nothing. Any other
       // repeat or gap is not a redelivery and stops the projector below.
@@ -104,32 +101,80 @@ Status Projector::ApplyBatch(DecodedBatch& batch) {
       pos.Advance(se.position);
       continue;
     }
-    Status s = Apply(&it->second, *ev, hash);
+    if (!account.dirty) {  // before Apply: a half-applied event must be dropped too (DropDirty)
+      account.dirty = true;
+      dirty_.push_back(*entry);
+    }
+    Status s = Apply(&account.state, *ev, hash);
     if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
-    if (auto k = EventKeyId(ev->data); !k.empty()) changed_keys.emplace_back(it->first, it->second.keys.find(std::string(k))->first);
+    if (auto k = EventKeyId(ev->data); !k.empty()) MarkKeyDirty(account, account.state.FindKey(std::string(k)));
     if (std::holds_alternative<LedgerCheckpoint>(ev->data))
       wb.Put(store_.cf(Cf::kMeta), ProjectionStore::CheckpointMetaKey(partition),
              ProjectionStore::EncodePosition(se.position));
-    wb.Put(store_.cf(Cf::kAudit), AuditKey(ev->account_id, ev->time, se.position), se.bytes);
+    if (fill_) {
+      if (Status a = fill_->Add(ev->account_id, ev->time, se.position, se.bytes); !a.ok()) return a;
+    } else {
+      wb.Put(store_.cf(Cf::kAudit), AuditKey(ev->account_id, ev->time, se.position), se.bytes);
+    }
     pos.Advance(se.position);
   }
-  std::sort(changed_keys.begin(), changed_keys.end());
-  changed_keys.erase(std::unique(changed_keys.begin(), changed_keys.end()), changed_keys.end());
-  for (const auto& [account, key_id] : changed_keys) {
-    const std::string account_id(account);
-    const KeyState& k = touched.find(account_id)->second.keys.find(std::string(key_id))->second;
-    wb.Put(store_.cf(Cf::kKeyIndex), key_id, EncodeKeyRecord(KeyRecord::FromState(account_id, k)));
-    wb.Put(store_.cf(Cf::kAccountKeys), account_id + "/" + k.id, EncodeKeyState(k));
+  *at = pos;
+  if (commit) return Commit(wb, pos);
+  // Filling: the states wait in the cache, unless it overflows.
+  const bool evict = cache_.size() > options_.max_cached_accounts;
+  if (evict) PutDirty(wb);
+  if (wb.Count() == 0) return Status::Ok();
+  if (Status s = store_.Write(&wb); !s.ok()) return s;
+  if (evict) ClearCache();
+  return Status::Ok();
+}
+
+void Projector::MarkKeyDirty(CachedAccount& account, const KeyState* key) {
+  std::vector<const KeyState*>& keys = account.dirty_keys;
+  // Most accounts have a few keys, each changed many times between writes: a short
+  // scan keeps the list short; past kScannedDirtyKeys, PutDirty sorts duplicates out.
+  constexpr std::size_t kScannedDirtyKeys = 64;
+  if (keys.size() <= kScannedDirtyKeys && std::find(keys.begin(), keys.end(), key) != keys.end()) return;
+  keys.push_back(key);
+}
+
+void Projector::PutDirty(rocksdb::WriteBatch& wb) {
+  for (CacheEntry* entry : dirty_) {
+    const std::string& account_id = entry->first;
+    CachedAccount& account = entry->second;
+    std::sort(account.dirty_keys.begin(), account.dirty_keys.end());
+    account.dirty_keys.erase(std::unique(account.dirty_keys.begin(), account.dirty_keys.end()), account.dirty_keys.end());
+    for (const KeyState* k : account.dirty_keys) {
+      wb.Put(store_.cf(Cf::kKeyIndex), k->id, EncodeKeyRecord(KeyRecord::FromState(account_id, *k)));
+      wb.Put(store_.cf(Cf::kAccountKeys), account_id + "/" + k->id, EncodeKeyState(*k));
+    }
+    wb.Put(store_.cf(Cf::kAccounts), account_id, EncodeAccountState(account.state));
+    account.dirty = false;
+    account.dirty_keys.clear();
   }
-  for (const auto& [account, st] : touched) wb.Put(store_.cf(Cf::kAccounts), account, EncodeAccountState(st));
-  wb.Put(store_.cf(Cf::kMeta), "position", pos.Encode());
-  Status s = store_.Write(&wb);
-  if (!s.ok()) return s;  // the touched accounts left the cache: they are read back from the store
-  if (cache_.size() + touched.size() > kMaxCachedAccounts) cache_.clear();
-  for (auto& [account, st] : touched) cache_.insert_or_assign(account, std::move(st));
+  dirty_.clear();
+}
+
+void Projector::ClearCache() {
+  cache_.clear();
+  last_ = nullptr;
+}
+
+void Projector::DropDirty() {
+  for (CacheEntry* entry : dirty_) cache_.erase(cache_.find(entry->first));
+  dirty_.clear();
+  last_ = nullptr;
+}
+
+Status Projector::Commit(rocksdb::WriteBatch& wb, const Cursor& at) {
+  PutDirty(wb);
+  wb.Put(store_.cf(Cf::kMeta), "position", at.Encode());
+  wb.Delete(store_.cf(Cf::kMeta), ProjectionStore::kFillingKey);
+  if (Status s = store_.Write(&wb); !s.ok()) return s;
+  if (cache_.size() > options_.max_cached_accounts) ClearCache();
   {
     std::lock_guard lock(mu_);
-    for (std::uint32_t p = 0; p < partitions_; ++p) applied_[p].store(pos.offset(p), std::memory_order_release);
+    for (std::uint32_t p = 0; p < partitions_; ++p) applied_[p].store(at.offset(p), std::memory_order_release);
   }
   applied_cv_.notify_all();
   return Status::Ok();
@@ -142,20 +187,40 @@ Status Projector::CatchUp(const std::function<void(const Cursor&)>& progress) {
   return Status::Ok();
 }
 
+Status Projector::FinishFill(const Cursor& at) {
+  Status s = fill_->Finish();
+  fill_.reset();
+  batch_.Clear();
+  if (s.ok()) s = Commit(batch_, at);
+  if (s.ok()) s = store_.Flush();
+  return s;
+}
+
 Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const Cursor&)>& progress) {
+  Cursor at = applied();
   // Reading, decoding and hashing the next batch (on another thread) overlaps applying this one.
-  BatchReader reader(log_, applied(), limit, kCatchUpBatchEvents, /*decode=*/true);
-  DecodedBatch batch;
-  while (!reader.done()) {
-    Status s = reader.Next(&batch);
-    if (s.ok()) s = ApplyBatch(batch);
-    if (!s.ok()) {
-      Fail(s);
-      return s;
-    }
-    if (progress) progress(applied());
+  BatchReader reader(log_, at, limit, kCatchUpBatchEvents, /*decode=*/true);
+  Status s;
+  if (at.Total() == 0 && !reader.done()) {  // an empty store: a bulk load (see the header)
+    fill_ = std::make_unique<AuditBulkLoad>(store_, ProjectionStore::FillDir(store_.dir()), options_.fill_run_bytes);
+    rocksdb::WriteBatch mark;
+    mark.Put(store_.cf(Cf::kMeta), ProjectionStore::kFillingKey, "");
+    s = store_.Write(&mark);
+    if (s.ok()) s = store_.Flush();  // on disk before anything it covers
   }
-  return Status::Ok();
+  DecodedBatch batch;
+  while (s.ok() && !reader.done()) {
+    s = reader.Next(&batch);
+    if (s.ok()) s = ApplyBatch(batch, &at, /*commit=*/!fill_);
+    if (s.ok() && progress) progress(at);
+  }
+  if (s.ok() && fill_) s = FinishFill(at);
+  if (!s.ok()) {
+    fill_.reset();
+    DropDirty();
+    Fail(s);
+  }
+  return s;
 }
 
 void Projector::Start() {
@@ -184,8 +249,10 @@ void Projector::Run() {
       applied_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop_.load(); });
       continue;
     }
-    if (s.ok() && !batch.events.empty()) s = ApplyBatch(batch);
+    Cursor at = applied();
+    if (s.ok() && !batch.events.empty()) s = ApplyBatch(batch, &at, /*commit=*/true);
     if (!s.ok()) {
+      DropDirty();
       Fail(s);
       return;  // stop loudly: health() reports it, /readyz fails
     }

@@ -5,6 +5,14 @@
 // exactly once; the ledger's own notion of consumer offsets (Kafka's committed
 // offsets) is never used.
 //
+// Filling an empty store (rebuild, replay, the first start on a ledger) is a
+// bulk load: account and key states are written once, when the catch-up ends
+// (or when the account cache overflows), not once per batch, and the cursor
+// only at the end. Until then the store carries a "filling" mark, so a store
+// left half-filled by a crash is deleted on open and filled again
+// (ProjectionStore::Open); its audit rows, written as they come, are a pure
+// function of the events and are simply written again.
+//
 // An exact second copy of an account's last event (same sequence, same bytes:
 // a redelivery) changes nothing and is passed over. Any other event that does
 // not continue its partition (offset gap) or its account's chain (sequence gap
@@ -23,25 +31,35 @@
 
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/write_batch.h>
 
 #include "domain/account_state.h"
 #include "ledger/batch_reader.h"
 #include "ledger/event_log.h"
+#include "projections/audit_bulk_load.h"
 #include "projections/store.h"
 
 namespace authledger {
 
 class Projector {
  public:
-  Projector(EventLog& log, ProjectionStore& store);
+  struct Options {
+    std::size_t max_cached_accounts = 100000;              // decoded aggregates kept between batches
+    std::size_t fill_run_bytes = AuditBulkLoad::kRunBytes;  // audit rows sorted in memory at a time when filling
+  };
+  Projector(EventLog& log, ProjectionStore& store) : Projector(log, store, Options{}) {}
+  Projector(EventLog& log, ProjectionStore& store, Options options);
   ~Projector();
 
   // Loads the stored cursor. Must be called once before anything else.
   Status Init();
   // Applies everything up to the log's current heads on the calling thread.
-  // `progress` (optional) is called after each batch with the applied cursor.
+  // `progress` (optional) is called after each batch with the cursor through
+  // which events have been applied (when filling an empty store, the store
+  // shows them once CatchUp returns).
   Status CatchUp(const std::function<void(const Cursor&)>& progress = nullptr);
   // Like CatchUp, but applies nothing beyond `limit` in any partition (clamped
   // to the log's heads): the read models then stand exactly as they did once
@@ -69,10 +87,29 @@ class Projector {
 
   static constexpr std::size_t kBatchEvents = 1024;          // following the live ledger
   static constexpr std::size_t kCatchUpBatchEvents = 16384;  // catching up / rebuilding: fewer, larger batches
-  static constexpr std::size_t kMaxCachedAccounts = 100000;  // decoded aggregates kept between batches
 
  private:
-  Status ApplyBatch(DecodedBatch& batch);
+  struct CachedAccount {
+    AccountState state;
+    bool dirty = false;                       // changed since last written to the store
+    std::vector<const KeyState*> dirty_keys;  // keys (in state.keys) changed since then
+  };
+  using CacheEntry = std::pair<const std::string, CachedAccount>;  // account id, its aggregate
+  // Applies a batch to the cached aggregates, advancing *at, and writes its
+  // audit rows; with `commit`, also the changed states and the cursor.
+  Status ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit);
+  // The account's aggregate: cached, else read from the store, else a new one.
+  Result<CacheEntry*> CachedState(const std::string& account_id);
+  static void MarkKeyDirty(CachedAccount& account, const KeyState* key);
+  // Puts every dirty account's state and changed keys into `wb` and marks them clean.
+  void PutDirty(rocksdb::WriteBatch& wb);
+  void ClearCache();  // only when nothing in it is dirty
+  // After a failed batch: forgets the dirty accounts (the store has their last written state).
+  void DropDirty();
+  // Writes `wb` and the dirty states with cursor `at`, and publishes `at`.
+  Status Commit(rocksdb::WriteBatch& wb, const Cursor& at);
+  // Ingests the audit rows and commits: the store is then complete and on disk.
+  Status FinishFill(const Cursor& at);
   bool Covers(const Cursor& c) const;
   void Run();
   void Fail(Status s);
@@ -80,13 +117,18 @@ class Projector {
   EventLog& log_;
   ProjectionStore& store_;
   const std::uint32_t partitions_;
+  const Options options_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> applied_;  // per partition: offset of the last applied event
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;
   Status failure_;  // guarded by mu_
-  // Decoded account aggregates as last written (used only by the applying thread).
-  std::unordered_map<std::string, AccountState> cache_;
+  // Decoded account aggregates, as applied (used only by the applying thread);
+  // the node-based maps keep the dirty_ and dirty_keys pointers valid.
+  std::unordered_map<std::string, CachedAccount> cache_;
+  std::vector<CacheEntry*> dirty_;
+  CacheEntry* last_ = nullptr;  // the entry CachedState returned last
+  std::unique_ptr<AuditBulkLoad> fill_;  // while filling an empty store
   rocksdb::WriteBatch batch_;  // ApplyBatch's, kept between batches (applying thread only)
   std::thread thread_;
 };

@@ -4,7 +4,8 @@
 //   meta          "position" -> Cursor::Encode: per ledger partition, the offset of
 //                 the last applied event (u64 BE each; one partition = 8 bytes);
 //                 "format" -> kFormat (decimal); "checkpoint/<partition>" -> u64 BE
-//                 position of the partition's last checkpoint event
+//                 position of the partition's last checkpoint event; "filling"
+//                 (empty) while the projector fills an empty store (projector.h)
 //   accounts      account id -> AccountState without its keys (binary, state_codec.h;
 //                 with account_keys: the aggregate commands decide on)
 //   key_index     key id -> KeyRecord (binary, key_index.h: the verify hot path)
@@ -13,7 +14,8 @@
 //                 stored bytes (audit_entry.h)
 //
 // A store written in another format (kFormat differs or is absent) is derived
-// data of an older version: Open deletes it and returns an empty store, which
+// data of an older version, and a store still marked "filling" was left
+// half-filled by a crash: Open deletes either and returns an empty store, which
 // the projector then fills from the ledger.
 //
 // The projector writes a whole batch of events' effects and the new position in
@@ -39,14 +41,18 @@ const char* CfName(Cf cf);
 class ProjectionStore {
  public:
   static constexpr int kFormat = 3;  // 1: JSON values, an audit time index; 2: keys inside accounts
+  static constexpr const char* kFillingKey = "filling";  // in meta
 
   // Opens (creating if missing) the store in `dir`.
   static Result<std::unique_ptr<ProjectionStore>> Open(const std::string& dir);
-  // Deletes the store in `dir` (for rebuild). OK if it does not exist.
+  // Deletes the store in `dir` (for rebuild), with its FillDir. OK if it does not exist.
   static Status Destroy(const std::string& dir);
   ~ProjectionStore();
 
   rocksdb::DB* db() { return db_.get(); }
+  const std::string& dir() const { return dir_; }
+  // Scratch space of a fill (audit_bulk_load.h), inside the store's directory.
+  static std::string FillDir(const std::string& dir) { return dir + "/fill"; }
   rocksdb::ColumnFamilyHandle* cf(Cf c) { return handles_[static_cast<int>(c)]; }
 
   // The applied cursor as stored (all zero for a fresh store). Corruption if it
@@ -60,6 +66,9 @@ class ProjectionStore {
   Status Get(Cf c, const rocksdb::Slice& key, std::string* value);
   Status Get(Cf c, const rocksdb::Slice& key, rocksdb::PinnableSlice* value);
   Status Write(rocksdb::WriteBatch* batch);
+  // Flushes every column family to disk (writes skip the WAL: until a flush, a
+  // crash loses them).
+  Status Flush();
 
   // Every (column family, key, value) in order: for rebuild-equivalence checks.
   struct Row {
@@ -71,6 +80,7 @@ class ProjectionStore {
  private:
   ProjectionStore() = default;
   static Result<std::unique_ptr<ProjectionStore>> OpenCurrent(const std::string& dir);
+  std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
