@@ -169,7 +169,6 @@ void Projector::DropDirty() {
 Status Projector::Commit(rocksdb::WriteBatch& wb, const Cursor& at) {
   PutDirty(wb);
   wb.Put(store_.cf(Cf::kMeta), "position", at.Encode());
-  wb.Delete(store_.cf(Cf::kMeta), ProjectionStore::kFillingKey);
   if (Status s = store_.Write(&wb); !s.ok()) return s;
   if (cache_.size() > options_.max_cached_accounts) ClearCache();
   {
@@ -191,6 +190,7 @@ Status Projector::FinishFill(const Cursor& at) {
   Status s = fill_->Finish();
   fill_.reset();
   batch_.Clear();
+  batch_.Delete(store_.cf(Cf::kMeta), ProjectionStore::kFillingKey);  // with the cursor: the store is complete
   if (s.ok()) s = Commit(batch_, at);
   if (s.ok()) s = store_.Flush();
   return s;
