@@ -261,6 +261,7 @@ AuditBulkLoad::~AuditBulkLoad() {
 Status AuditBulkLoad::Add(std::string_view account_id, TimeMs time, Position position, std::string_view bytes) {
   if (!failed_.ok()) return failed_;
   if (bytes.size() > UINT32_MAX) return failed_ = Status::InvalidArgument("audit bulk load: an event over 4 GiB");
+  if (account_id.size() > 1024) return failed_ = Status::InvalidArgument("audit bulk load: an account id over 1 KiB");
   Buffer& b = *buffer_;
   Buffer::Row r{};
   r.offset = b.bytes.size();
@@ -287,6 +288,7 @@ Status AuditBulkLoad::StartRun() {
     std::filesystem::create_directories(work_dir_, ec);
     if (ec) return failed_ = Status::IOError("cannot create " + work_dir_ + ": " + ec.message());
   }
+  // No run is being written now (WaitRun), so growing runs_ moves no Run a writer holds.
   runs_.push_back(Run{work_dir_ + "/run-" + std::to_string(runs_.size()), {}});
   if (!writing_) {
     writing_ = std::make_unique<Buffer>();
