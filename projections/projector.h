@@ -7,11 +7,10 @@
 //
 // Filling an empty store (rebuild, replay, the first start on a ledger) is a
 // bulk load: account and key states are written once, when the catch-up ends
-// (or when the account cache overflows), not once per batch, and the cursor
-// only at the end. Until then the store carries a "filling" mark, so a store
-// left half-filled by a crash is deleted on open and filled again
-// (ProjectionStore::Open); its audit rows, written as they come, are a pure
-// function of the events and are simply written again.
+// (or when the account cache overflows), not once per batch; audit rows go to
+// an AuditBulkLoad and are ingested at the end, with the cursor. Until then the
+// store carries a "filling" mark, so a store left half-filled by a crash is
+// deleted on open and filled again (ProjectionStore::Open).
 //
 // An exact second copy of an account's last event (same sequence, same bytes:
 // a redelivery) changes nothing and is passed over. Any other event that does
