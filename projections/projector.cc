@@ -129,21 +129,30 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
   return Status::Ok();
 }
 
+namespace {
+void SortUnique(std::vector<const KeyState*>& keys) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+}
+}  // namespace
+
 void Projector::MarkKeyDirty(CachedAccount& account, const KeyState* key) {
   std::vector<const KeyState*>& keys = account.dirty_keys;
   // Most accounts have a few keys, each changed many times between writes: a short
-  // scan keeps the list short; past kScannedDirtyKeys, PutDirty sorts duplicates out.
+  // scan keeps the list short. Past kScannedDirtyKeys, duplicates are sorted out
+  // whenever the size reaches a power of two, so the list stays within twice the
+  // account's keys, whatever the number of events.
   constexpr std::size_t kScannedDirtyKeys = 64;
   if (keys.size() <= kScannedDirtyKeys && std::find(keys.begin(), keys.end(), key) != keys.end()) return;
   keys.push_back(key);
+  if (keys.size() > kScannedDirtyKeys && (keys.size() & (keys.size() - 1)) == 0) SortUnique(keys);
 }
 
 void Projector::PutDirty(rocksdb::WriteBatch& wb) {
   for (CacheEntry* entry : dirty_) {
     const std::string& account_id = entry->first;
     CachedAccount& account = entry->second;
-    std::sort(account.dirty_keys.begin(), account.dirty_keys.end());
-    account.dirty_keys.erase(std::unique(account.dirty_keys.begin(), account.dirty_keys.end()), account.dirty_keys.end());
+    SortUnique(account.dirty_keys);
     for (const KeyState* k : account.dirty_keys) {
       wb.Put(store_.cf(Cf::kKeyIndex), k->id, EncodeKeyRecord(KeyRecord::FromState(account_id, *k)));
       wb.Put(store_.cf(Cf::kAccountKeys), account_id + "/" + k->id, EncodeKeyState(*k));

@@ -12,6 +12,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "app/node.h"
 #include "ledger/embedded_log.h"
 #include "ops/bench/workload.h"
 #include "projections/audit_bulk_load.h"
@@ -192,6 +193,28 @@ TEST_F(FillTest, AHalfFilledStoreIsDeletedAndFilledAgain) {
   EXPECT_FALSE(fs::exists(ProjectionStore::FillDir(dir)));
   store.reset();
   EXPECT_EQ(Fill("p", Projector::Options{}), Fill("fresh", Projector::Options{}));
+}
+
+// An account with more keys than the projector scans for duplicates when it
+// marks a key changed (64): the sorted-out list must still write every key.
+TEST(FillManyKeysTest, AnAccountWithManyKeysRebuildsIdentically) {
+  TestNode t([](Config& c) {
+    c.max_live_keys = 200;
+    c.key_writes_per_minute = 1000;  // 200 writes in a test minute
+  });
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back(t.CreateKey({{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}})["id"]);
+  for (const std::string& id : ids)
+    ASSERT_EQ(t.http().Call("POST", "/v1/keys/" + id + "/scopes", t.admin_key(), {{"scopes", {"alerts:read"}}}).status, 200);
+  t.Shutdown();
+  auto live = OpenStore(t.config().ProjectionsDir());
+  ASSERT_TRUE(live);
+  const auto expected = live->DumpAll();
+  live.reset();
+  ASSERT_TRUE(Rebuild(t.config(), nullptr).ok());
+  auto rebuilt = OpenStore(t.config().ProjectionsDir());
+  ASSERT_TRUE(rebuilt);
+  EXPECT_EQ(rebuilt->DumpAll(), expected);
 }
 
 }  // namespace
