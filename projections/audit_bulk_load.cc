@@ -16,6 +16,7 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include "projections/audit_entry.h"
+#include "projections/byte_codec.h"
 
 namespace authledger {
 
@@ -28,14 +29,11 @@ Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
 }
 
-void PutFixed(std::string* out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-std::uint64_t GetFixed(const char* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+// Creates `dir` if it is missing.
+Status MakeDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  return ec ? Status::IOError("cannot create " + dir + ": " + ec.message()) : Status::Ok();
 }
 
 Status WriteAll(int fd, const std::string& data, const std::string& path) {
@@ -102,8 +100,9 @@ class RunReader : public RowSource {
     if (Status s = Fill(kRecordHeader); !s.ok()) return s;
     if (end_ == pos_) return Status::Ok();  // the end
     if (end_ - pos_ < kRecordHeader) return Truncated();
-    const std::size_t key_size = GetFixed(&buf_[pos_], 2);
-    const std::size_t value_size = GetFixed(&buf_[pos_ + 2], 4);
+    ByteReader header(std::string_view(&buf_[pos_], kRecordHeader));
+    const std::size_t key_size = header.U16();
+    const std::size_t value_size = header.U32();
     const std::size_t record = kRecordHeader + key_size + value_size;
     if (Status s = Fill(record); !s.ok()) return s;
     if (end_ - pos_ < record) return Truncated();
@@ -233,9 +232,11 @@ Status AuditBulkLoad::WriteRun(const Buffer& b, Run* run) {
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const Buffer::Row& r = b.rows[i];
     if (i % kIndexEvery == 0) run->index.emplace_back(b.key(r), written + chunk.size());
-    PutFixed(&chunk, r.key_size, 2);
-    PutFixed(&chunk, r.value_size, 4);
-    chunk.append(b.key(r)).append(b.value(r));
+    ByteWriter w(&chunk);
+    w.U16(r.key_size);
+    w.U32(r.value_size);
+    w.Bytes(b.key(r));
+    w.Bytes(b.value(r));
     if (chunk.size() >= kIoChunk) {
       if (s = WriteAll(fd, chunk, path); !s.ok()) break;
       written += chunk.size();
@@ -283,11 +284,7 @@ Status AuditBulkLoad::WaitRun() {
 
 Status AuditBulkLoad::StartRun() {
   if (Status s = WaitRun(); !s.ok()) return s;
-  if (runs_.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(work_dir_, ec);
-    if (ec) return failed_ = Status::IOError("cannot create " + work_dir_ + ": " + ec.message());
-  }
+  if (Status s = MakeDir(work_dir_); !s.ok()) return failed_ = s;
   // No run is being written now (WaitRun), so growing runs_ moves no Run a writer holds.
   runs_.push_back(Run{work_dir_ + "/run-" + std::to_string(runs_.size()), {}});
   if (!writing_) {
@@ -333,9 +330,7 @@ Status AuditBulkLoad::Finish() {
   finished_ = true;
   if (Status s = WaitRun(); !s.ok()) return s;
   if (runs_.empty() && buffer_->rows.empty()) return Status::Ok();
-  std::error_code ec;
-  std::filesystem::create_directories(work_dir_, ec);
-  if (ec) return failed_ = Status::IOError("cannot create " + work_dir_ + ": " + ec.message());
+  if (Status s = MakeDir(work_dir_); !s.ok()) return failed_ = s;
   buffer_->Sort();
   // Key ranges of about equal size, one per hardware thread, split at quantiles
   // of a sample: the runs' indexed keys and every kIndexEvery-th buffered key.

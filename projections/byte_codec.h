@@ -18,6 +18,7 @@ class ByteWriter {
   explicit ByteWriter(std::string* out) : out_(out) {}
   void U8(std::uint8_t v) { out_->push_back(static_cast<char>(v)); }
   void U16(std::uint16_t v) { Fixed(v, 2); }
+  void U32(std::uint32_t v) { Fixed(v, 4); }
   void U64(std::uint64_t v) { Fixed(v, 8); }
   void I64(std::int64_t v) { U64(static_cast<std::uint64_t>(v)); }
   void Varint(std::uint64_t v) {
@@ -62,6 +63,7 @@ class ByteReader {
   }
   std::uint8_t U8() { return static_cast<std::uint8_t>(Fixed(1)); }
   std::uint16_t U16() { return static_cast<std::uint16_t>(Fixed(2)); }
+  std::uint32_t U32() { return static_cast<std::uint32_t>(Fixed(4)); }
   std::uint64_t U64() { return Fixed(8); }
   std::int64_t I64() { return static_cast<std::int64_t>(U64()); }
   std::uint64_t Varint() {
