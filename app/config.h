@@ -49,7 +49,7 @@ struct Config {
   // [scopes]
   std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
                                               "metrics:read",  "incidents:read", "teams:admin", "billing:read",
-                                              "keys:admin",    "events:read",    "admin:*"};
+                                              "keys:admin",    "clients:admin",  "events:read",    "admin:*"};
   // [audit]
   std::string signing_key_file;  // "" = <data_dir>/checkpoint.key
   TimeMs checkpoint_interval = 1 * kHourMs;

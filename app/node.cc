@@ -139,6 +139,7 @@ Status Node::Serve() {
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);
+  AddClientsApi(*router_, *deps_);
   AddAuditApi(*router_, *deps_);
   AddHealthApi(*router_, *deps_);
   AddEventsApi(*router_, *deps_);

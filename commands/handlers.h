@@ -43,4 +43,18 @@ Result<IssuedKey> RotateKey(CommandContext& ctx, const std::string& account_id, 
 Result<CommandOutcome> RevokeKey(CommandContext& ctx, const std::string& account_id, const std::string& key_id,
                                  const std::string& reason, const Caller& caller, const Actor& actor);
 
+struct ClientWithSecret {
+  std::string client_secret;  // "" for a public client; otherwise shown to the caller exactly once
+  ClientState client;
+  Position position = 0;
+};
+// Registers an OAuth client (the id, and for a confidential client the secret, are generated).
+Result<ClientWithSecret> RegisterClient(CommandContext& ctx, const std::string& account_id,
+                                        const RegisterClientInput& input, const Caller& caller, const Actor& actor);
+// Replaces a confidential client's secret; the old one stops working at once.
+Result<ClientWithSecret> RotateClientSecret(CommandContext& ctx, const std::string& account_id,
+                                            const std::string& client_id, const Caller& caller, const Actor& actor);
+Result<CommandOutcome> DeleteClient(CommandContext& ctx, const std::string& account_id, const std::string& client_id,
+                                    const std::string& reason, const Caller& caller, const Actor& actor);
+
 }  // namespace authledger

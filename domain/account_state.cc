@@ -32,6 +32,17 @@ const KeyState* AccountState::FindKey(const std::string& key_id) const {
   return it == keys.end() ? nullptr : &it->second;
 }
 
+const ClientState* AccountState::FindClient(const std::string& client_id) const {
+  auto it = clients.find(client_id);
+  return it == clients.end() ? nullptr : &it->second;
+}
+
+std::size_t AccountState::CountActiveClients() const {
+  std::size_t n = 0;
+  for (const auto& [id, c] : clients) n += c.deleted() ? 0 : 1;
+  return n;
+}
+
 std::size_t AccountState::CountLiveKeys(TimeMs now) const {
   std::size_t n = 0;
   for (const auto& [id, k] : keys) {
@@ -83,6 +94,18 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
       return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
                                 ": unknown key " + std::string(key_id));
     key = &it->second;
+  }
+  ClientState* client = nullptr;
+  std::string_view client_id = EventClientId(e.data);
+  if (!client_id.empty() && !std::holds_alternative<ClientRegistered>(e.data)) {
+    auto it = s->clients.find(std::string(client_id));
+    if (it == s->clients.end())
+      return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) + ": unknown client " +
+                                std::string(client_id));
+    if (it->second.deleted())
+      return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) + ": client " +
+                                std::string(client_id) + " was deleted");
+    client = &it->second;
   }
 
   Status st = std::visit(
@@ -140,6 +163,37 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
               s->name = "ledger";
               s->created_at = e.time;
             }
+            return Status::Ok();
+          },
+          [&](const ClientRegistered& d) -> Status {
+            if (s->clients.count(d.client_id)) return Status::Corruption("client registered twice: " + d.client_id);
+            ClientState c;
+            c.id = d.client_id;
+            c.name = d.name;
+            c.description = d.description;
+            c.redirect_uris = d.redirect_uris;
+            c.scopes = d.scopes;
+            c.grant_types = d.grant_types;
+            c.token_endpoint_auth_method = d.token_endpoint_auth_method;
+            c.secret_hash = d.secret_hash;
+            if (c.confidential() == c.secret_hash.empty())
+              return Status::Corruption("client " + d.client_id + ": a secret hash must come with a confidential "
+                                        "client and only with one");
+            c.created_at = e.time;
+            c.created_by = e.actor.id;
+            s->clients.emplace(d.client_id, std::move(c));
+            return Status::Ok();
+          },
+          [&](const ClientSecretRotated& d) -> Status {
+            if (!client->confidential())
+              return Status::Corruption("client " + d.client_id + " is public: it has no secret to rotate");
+            client->secret_hash = d.secret_hash;
+            client->secret_rotated_at = e.time;
+            return Status::Ok();
+          },
+          [&](const ClientDeleted& d) -> Status {
+            client->deleted_at = e.time;
+            client->delete_reason = d.reason;
             return Status::Ok();
           },
           [&](const KeyUsed& d) -> Status {

@@ -44,6 +44,27 @@ struct KeyState {
   std::optional<TimeMs> EndsAt() const;
 };
 
+// An OAuth client as registered (events.h ClientRegistered), with its history.
+struct ClientState {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::vector<std::string> redirect_uris;
+  std::vector<std::string> scopes;       // sorted, unique
+  std::vector<std::string> grant_types;  // sorted, unique
+  std::string token_endpoint_auth_method;
+  std::string secret_hash;  // hex; "" for a public client
+  TimeMs created_at = 0;
+  std::string created_by;  // actor id
+  std::optional<TimeMs> secret_rotated_at;
+  std::optional<TimeMs> deleted_at;
+  std::string delete_reason;
+
+  bool operator==(const ClientState&) const = default;
+  bool confidential() const { return token_endpoint_auth_method != "none"; }
+  bool deleted() const { return deleted_at.has_value(); }
+};
+
 struct AccountState {
   std::string id;  // empty until AccountCreated is applied
   std::string name;
@@ -51,17 +72,20 @@ struct AccountState {
   std::uint64_t seq = 0;                // last applied account sequence
   std::string head_hash = kGenesisHash;  // hash of the last applied event's bytes
   std::map<std::string, KeyState> keys;
+  std::map<std::string, ClientState> clients;
 
   bool operator==(const AccountState&) const = default;
   bool exists() const { return !id.empty(); }
   const KeyState* FindKey(const std::string& key_id) const;
+  const ClientState* FindClient(const std::string& client_id) const;
+  std::size_t CountActiveClients() const;  // not deleted
   // Keys that are active or rotating at `now`.
   std::size_t CountLiveKeys(TimeMs now) const;
 };
 
 // Applies one decoded event whose stored bytes hash to `stored_hash`.
 // Corruption if the event does not continue the chain (wrong account, seq gap,
-// prevhash mismatch) or refers to a key that does not exist.
+// prevhash mismatch) or refers to a key or client that does not exist.
 Status Apply(AccountState* state, const Event& e, const std::string& stored_hash);
 
 }  // namespace authledger

@@ -4,6 +4,7 @@
 
 #include "domain/api_key.h"
 #include "domain/cidr.h"
+#include "domain/redirect_uri.h"
 
 namespace authledger {
 
@@ -20,6 +21,17 @@ Status CheckCallerMayGrant(const Caller& caller, const std::vector<std::string>&
   for (const auto& s : scopes)
     if (!Grants(*caller.scopes, s))
       return Status::PermissionDenied("you cannot grant scope '" + s + "' because your credential does not hold it");
+  return Status::Ok();
+}
+
+// A credential cannot act on a more powerful one (e.g. keys:admin revoking an
+// admin:* key): `what` is "revoke a key", "delete a client", ...
+Status CheckCallerHoldsAll(const Caller& caller, const std::vector<std::string>& scopes, const char* what) {
+  if (caller.scopes)
+    for (const auto& sc : scopes)
+      if (!Grants(*caller.scopes, sc))
+        return Status::PermissionDenied(std::string("you cannot ") + what + " holding scope '" + sc +
+                                        "' because your credential does not hold it");
   return Status::Ok();
 }
 
@@ -162,12 +174,7 @@ Decision DecideRevokeKey(const AccountState& s, const std::string& key_id, const
   if (!k) return Status::NotFound("no key '" + key_id + "' in this account");
   if (k->revoked_at) return Status::Conflict("key '" + key_id + "' is already revoked");
   if (auto st = ValidateText(reason, "reason", 500, true); !st.ok()) return st;
-  // A credential cannot take out a more powerful one (e.g. keys:admin revoking admin:*).
-  if (caller.scopes)
-    for (const auto& sc : k->scopes)
-      if (!Grants(*caller.scopes, sc))
-        return Status::PermissionDenied("you cannot revoke a key holding scope '" + sc +
-                                        "' because your credential does not hold it");
+  if (auto st = CheckCallerHoldsAll(caller, k->scopes, "revoke a key"); !st.ok()) return st;
   return std::vector<EventData>{KeyRevoked{key_id, reason}};
 }
 
@@ -177,6 +184,94 @@ Decision DecideRecordUsage(const AccountState& s, const std::string& key_id, Tim
   if (!k || uses == 0) return std::vector<EventData>{};
   if (k->last_used_at && *k->last_used_at >= used_at) return std::vector<EventData>{};
   return std::vector<EventData>{KeyUsed{key_id, used_at, ip, uses}};
+}
+
+namespace {
+
+constexpr std::string_view kGrantTypes[] = {"authorization_code", "client_credentials", "refresh_token"};
+constexpr std::string_view kAuthMethods[] = {"client_secret_basic", "client_secret_post", "none"};
+
+template <std::size_t N>
+bool OneOf(const std::string& v, const std::string_view (&options)[N]) {
+  for (auto o : options)
+    if (v == o) return true;
+  return false;
+}
+
+Result<const ClientState*> ActiveClient(const AccountState& s, const std::string& client_id) {
+  const ClientState* c = s.FindClient(client_id);
+  if (!c) return Status::NotFound("no client '" + client_id + "' in this account");
+  if (c->deleted()) return Status::Conflict("client '" + client_id + "' is deleted");
+  return c;
+}
+
+}  // namespace
+
+Decision DecideRegisterClient(const AccountState& s, const RegisterClientInput& in, const NewClient& client,
+                              const Caller& caller, const KeyPolicy& p) {
+  if (!s.exists()) return Status::NotFound("account does not exist");
+  if (auto st = ValidateName(in.name, "client name"); !st.ok()) return st;
+  if (auto st = ValidateText(in.description, "description", 500, true); !st.ok()) return st;
+  if (auto st = CheckScopes(in.scopes, p, false); !st.ok()) return st;
+  if (auto st = CheckCallerMayGrant(caller, in.scopes); !st.ok()) return st;
+  if (!OneOf(in.token_endpoint_auth_method, kAuthMethods))
+    return Status::InvalidArgument("token_endpoint_auth_method must be client_secret_basic, client_secret_post or none");
+  const bool confidential = in.token_endpoint_auth_method != "none";
+  if (confidential == client.secret_hash_hex.empty())
+    return Status::Internal("a client secret must be generated for a confidential client and only for one");
+  std::vector<std::string> grants = SortedUnique(in.grant_types);
+  if (grants.empty()) return Status::InvalidArgument("at least one grant type is required");
+  for (const auto& g : grants)
+    if (!OneOf(g, kGrantTypes))
+      return Status::InvalidArgument("grant_types: '" + g.substr(0, 64) +
+                                     "' is not one of authorization_code, client_credentials, refresh_token");
+  auto has = [&](std::string_view g) { return std::binary_search(grants.begin(), grants.end(), g); };
+  if (has("client_credentials") && !confidential)
+    return Status::InvalidArgument("the client_credentials grant needs a confidential client "
+                                   "(token_endpoint_auth_method other than none)");
+  if (has("refresh_token") && !has("authorization_code"))
+    return Status::InvalidArgument("the refresh_token grant comes only with authorization_code");
+  if (in.redirect_uris.size() > 10) return Status::InvalidArgument("too many redirect_uris (max 10)");
+  for (const auto& u : in.redirect_uris)
+    if (auto st = ValidateRedirectUri(u); !st.ok()) return st;
+  if (SortedUnique(in.redirect_uris).size() != in.redirect_uris.size())
+    return Status::InvalidArgument("redirect_uris must not repeat a URI");
+  if (has("authorization_code") && in.redirect_uris.empty())
+    return Status::InvalidArgument("the authorization_code grant needs at least one redirect URI");
+  if (s.clients.count(client.client_id)) return Status::AlreadyExists("client id collision; retry");
+  if (s.CountActiveClients() >= p.max_clients)
+    return Status::FailedPrecondition("account already has " + std::to_string(p.max_clients) +
+                                      " OAuth clients (the limit); delete one first");
+  ClientRegistered e;
+  e.client_id = client.client_id;
+  e.name = in.name;
+  e.description = in.description;
+  e.redirect_uris = in.redirect_uris;
+  e.scopes = SortedUnique(in.scopes);
+  e.grant_types = std::move(grants);
+  e.token_endpoint_auth_method = in.token_endpoint_auth_method;
+  e.secret_hash = client.secret_hash_hex;
+  return std::vector<EventData>{std::move(e)};
+}
+
+Decision DecideRotateClientSecret(const AccountState& s, const std::string& client_id,
+                                  const std::string& secret_hash_hex, const Caller& caller) {
+  auto c = ActiveClient(s, client_id);
+  if (!c.ok()) return c.status();
+  if (!(*c)->confidential())
+    return Status::Conflict("client '" + client_id + "' is a public client (token_endpoint_auth_method none): "
+                            "it has no secret");
+  if (auto st = CheckCallerHoldsAll(caller, (*c)->scopes, "rotate the secret of a client"); !st.ok()) return st;
+  return std::vector<EventData>{ClientSecretRotated{client_id, secret_hash_hex}};
+}
+
+Decision DecideDeleteClient(const AccountState& s, const std::string& client_id, const std::string& reason,
+                            const Caller& caller) {
+  auto c = ActiveClient(s, client_id);
+  if (!c.ok()) return c.status();
+  if (auto st = ValidateText(reason, "reason", 500, true); !st.ok()) return st;
+  if (auto st = CheckCallerHoldsAll(caller, (*c)->scopes, "delete a client"); !st.ok()) return st;
+  return std::vector<EventData>{ClientDeleted{client_id, reason}};
 }
 
 }  // namespace authledger

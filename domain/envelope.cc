@@ -148,9 +148,14 @@ bool ReadData(CanonicalJsonReader& r, KeyRotated* e) {
   });
 }
 
+// An object of two string members, in sorted order.
+bool ReadTwoStrings(CanonicalJsonReader& r, const Member (&members)[2], std::string* first, std::string* second) {
+  return ReadObject(r, members, [&](std::size_t i) { return r.ReadString(i == 0 ? first : second); });
+}
+
 bool ReadData(CanonicalJsonReader& r, KeyRevoked* e) {
   static constexpr Member kMembers[] = {{"key_id", true}, {"reason", false}};
-  return ReadObject(r, kMembers, [&](std::size_t i) { return r.ReadString(i == 0 ? &e->key_id : &e->reason); });
+  return ReadTwoStrings(r, kMembers, &e->key_id, &e->reason);
 }
 
 bool ReadData(CanonicalJsonReader& r, KeyUsed* e) {
@@ -187,6 +192,35 @@ bool ReadData(CanonicalJsonReader& r, LedgerCheckpoint* e) {
       default: return r.ReadString(&e->signature);
     }
   });
+}
+
+bool ReadData(CanonicalJsonReader& r, ClientRegistered* e) {
+  static constexpr Member kMembers[] = {{"client_id", true},   {"description", true},
+                                        {"grant_types", true}, {"name", true},
+                                        {"redirect_uris", true}, {"scopes", true},
+                                        {"secret_hash", false}, {"token_endpoint_auth_method", true}};
+  return ReadObject(r, kMembers, [&](std::size_t i) {
+    switch (i) {
+      case 0: return r.ReadString(&e->client_id);
+      case 1: return r.ReadString(&e->description);
+      case 2: return r.ReadStringArray(&e->grant_types);
+      case 3: return r.ReadString(&e->name);
+      case 4: return r.ReadStringArray(&e->redirect_uris);
+      case 5: return r.ReadStringArray(&e->scopes);
+      case 6: return r.ReadString(&e->secret_hash);
+      default: return r.ReadString(&e->token_endpoint_auth_method);
+    }
+  });
+}
+
+bool ReadData(CanonicalJsonReader& r, ClientSecretRotated* e) {
+  static constexpr Member kMembers[] = {{"client_id", true}, {"secret_hash", true}};
+  return ReadTwoStrings(r, kMembers, &e->client_id, &e->secret_hash);
+}
+
+bool ReadData(CanonicalJsonReader& r, ClientDeleted* e) {
+  static constexpr Member kMembers[] = {{"client_id", true}, {"reason", false}};
+  return ReadTwoStrings(r, kMembers, &e->client_id, &e->reason);
 }
 
 // Decodes `data` (exactly one object) as the EventData alternative named `type`.

@@ -8,13 +8,6 @@ using json = nlohmann::json;
 
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-
 // Field readers that turn a mistyped field into a Status instead of an exception.
 struct Reader {
   const json& j;
@@ -103,6 +96,17 @@ json ToJson(const LedgerCheckpoint& e) {
           {"signature", e.signature}};
 }
 
+json ToJson(const ClientRegistered& e) {
+  json j = {{"client_id", e.client_id},         {"name", e.name},
+            {"description", e.description},     {"redirect_uris", e.redirect_uris},
+            {"scopes", e.scopes},               {"grant_types", e.grant_types},
+            {"token_endpoint_auth_method", e.token_endpoint_auth_method}};
+  if (!e.secret_hash.empty()) j["secret_hash"] = e.secret_hash;
+  return j;
+}
+json ToJson(const ClientSecretRotated& e) { return {{"client_id", e.client_id}, {"secret_hash", e.secret_hash}}; }
+json ToJson(const ClientDeleted& e) { return {{"client_id", e.client_id}, {"reason", e.reason}}; }
+
 template <typename T>
 Result<EventData> Finish(Reader& r, T value) {
   if (!r.error.empty()) return Status::InvalidArgument(std::string(T::kType) + ": " + r.error);
@@ -122,21 +126,34 @@ std::string CheckpointMessage(std::uint64_t covers_position, const std::vector<C
 }
 
 std::string_view EventKeyId(const EventData& d) {
-  return std::visit(Overloaded{[](const AccountCreated&) { return std::string_view(); },
-                               [](const LedgerCheckpoint&) { return std::string_view(); },
-                               [](const auto& e) { return std::string_view(e.key_id); }},
-                    d);
+  return std::visit(
+      [](const auto& e) -> std::string_view {
+        if constexpr (requires { e.key_id; }) return e.key_id;
+        else return {};
+      },
+      d);
+}
+
+std::string_view EventClientId(const EventData& d) {
+  return std::visit(
+      [](const auto& e) -> std::string_view {
+        if constexpr (requires { e.client_id; }) return e.client_id;
+        else return {};
+      },
+      d);
 }
 
 std::string EventSubject(const EventData& d) {
   if (std::holds_alternative<LedgerCheckpoint>(d)) return "checkpoint";
-  std::string_view k = EventKeyId(d);
-  return k.empty() ? std::string("account") : "keys/" + std::string(k);
+  if (std::string_view k = EventKeyId(d); !k.empty()) return "keys/" + std::string(k);
+  if (std::string_view c = EventClientId(d); !c.empty()) return "clients/" + std::string(c);
+  return "account";
 }
 
 std::vector<std::string_view> AllEventTypes() {
-  return {AccountCreated::kType, KeyCreated::kType, KeyScopesGranted::kType, KeyScopesRevoked::kType,
-          KeyRotated::kType,     KeyRevoked::kType, KeyUsed::kType,           LedgerCheckpoint::kType};
+  return {AccountCreated::kType,   KeyCreated::kType,       KeyScopesGranted::kType,    KeyScopesRevoked::kType,
+          KeyRotated::kType,       KeyRevoked::kType,       KeyUsed::kType,             LedgerCheckpoint::kType,
+          ClientRegistered::kType, ClientSecretRotated::kType, ClientDeleted::kType};
 }
 
 json EventDataToJson(const EventData& d) {
@@ -210,6 +227,30 @@ Result<EventData> EventDataFromJson(std::string_view type, const json& j) {
         e.heads.push_back(std::move(h));
       }
     }
+    return Finish(r, std::move(e));
+  }
+  if (type == ClientRegistered::kType) {
+    ClientRegistered e;
+    r.Str("client_id", &e.client_id);
+    r.Str("name", &e.name);
+    r.Str("description", &e.description);
+    r.StrList("redirect_uris", &e.redirect_uris);
+    r.StrList("scopes", &e.scopes);
+    r.StrList("grant_types", &e.grant_types);
+    r.Str("token_endpoint_auth_method", &e.token_endpoint_auth_method);
+    r.Str("secret_hash", &e.secret_hash, false);
+    return Finish(r, std::move(e));
+  }
+  if (type == ClientSecretRotated::kType) {
+    ClientSecretRotated e;
+    r.Str("client_id", &e.client_id);
+    r.Str("secret_hash", &e.secret_hash);
+    return Finish(r, std::move(e));
+  }
+  if (type == ClientDeleted::kType) {
+    ClientDeleted e;
+    r.Str("client_id", &e.client_id);
+    r.Str("reason", &e.reason, false);
     return Finish(r, std::move(e));
   }
   return Status::InvalidArgument("unknown event type '" + std::string(type) + "'");

@@ -99,15 +99,44 @@ struct KeyUsed {
   std::uint64_t uses = 0;  // uses observed since the previous KeyUsed event
 };
 
+// An OAuth 2.0 client of the account. Confidential clients (auth method not
+// "none") have a secret, stored as hex HMAC-SHA256(pepper, client_id ":" secret);
+// public clients have none (secret_hash "").
+struct ClientRegistered {
+  static constexpr std::string_view kType = "io.authledger.client.registered.v1";
+  std::string client_id;
+  std::string name;
+  std::string description;
+  std::vector<std::string> redirect_uris;  // as registered, unique
+  std::vector<std::string> scopes;         // sorted, unique
+  std::vector<std::string> grant_types;    // sorted, unique
+  std::string token_endpoint_auth_method;  // "client_secret_basic" | "client_secret_post" | "none"
+  std::string secret_hash;                 // "" for a public client (the field is then absent)
+};
+
+struct ClientSecretRotated {  // the old secret stops working at once
+  static constexpr std::string_view kType = "io.authledger.client.secret_rotated.v1";
+  std::string client_id;
+  std::string secret_hash;
+};
+
+struct ClientDeleted {  // terminal
+  static constexpr std::string_view kType = "io.authledger.client.deleted.v1";
+  std::string client_id;
+  std::string reason;
+};
+
 using EventData = std::variant<AccountCreated, KeyCreated, KeyScopesGranted, KeyScopesRevoked, KeyRotated, KeyRevoked,
-                               KeyUsed, LedgerCheckpoint>;
+                               KeyUsed, LedgerCheckpoint, ClientRegistered, ClientSecretRotated, ClientDeleted>;
 
 std::string_view EventType(const EventData& d);
-// The CloudEvents subject: "keys/<id>" for key events, "checkpoint" for
-// checkpoints, "account" otherwise.
+// The CloudEvents subject: "keys/<id>" for key events, "clients/<id>" for
+// client events, "checkpoint" for checkpoints, "account" otherwise.
 std::string EventSubject(const EventData& d);
-// The key an event is about, or "" for account-level events.
+// The key an event is about, or "" for other events.
 std::string_view EventKeyId(const EventData& d);
+// The OAuth client an event is about, or "" for other events.
+std::string_view EventClientId(const EventData& d);
 // All known type names (for schema tests and docs).
 std::vector<std::string_view> AllEventTypes();
 

@@ -33,4 +33,10 @@ bool IsAccountId(std::string_view s) {
   return s.size() == 17 && s.substr(0, 5) == "acct_" && IsBase62(s.substr(5));
 }
 
+std::string NewClientId() { return "clnt_" + RandomBase62(12); }
+
+bool IsClientId(std::string_view s) {
+  return s.size() == 17 && s.substr(0, 5) == "clnt_" && IsBase62(s.substr(5));
+}
+
 }  // namespace authledger

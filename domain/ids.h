@@ -1,5 +1,5 @@
 // Identifiers. Event ids are UUIDv7 (RFC 9562: 48-bit Unix ms, then random bits),
-// so they sort by creation time. Account and key ids are short random base62.
+// so they sort by creation time. Account, key and client ids are short random base62.
 #pragma once
 
 #include <string>
@@ -16,5 +16,8 @@ bool IsUuid(std::string_view s);
 // "acct_" + 12 base62 characters.
 std::string NewAccountId();
 bool IsAccountId(std::string_view s);
+// "clnt_" + 12 base62 characters: an OAuth client's public id.
+std::string NewClientId();
+bool IsClientId(std::string_view s);
 
 }  // namespace authledger

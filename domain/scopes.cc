@@ -18,7 +18,7 @@ bool IsWellFormedScope(std::string_view s) {
 ScopeCatalogue ScopeCatalogue::Default() {
   ScopeCatalogue c;
   c.scopes_ = {"monitors:read",  "monitors:write", "alerts:read",  "alerts:write", "metrics:read", "incidents:read",
-               "teams:admin",    "billing:read",   "keys:admin",   "events:read",  "admin:*"};
+               "teams:admin",    "billing:read",   "keys:admin",   "clients:admin", "events:read", "admin:*"};
   return c;
 }
 

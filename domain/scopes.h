@@ -16,13 +16,14 @@ using ScopeSet = std::set<std::string>;
 
 constexpr std::string_view kAdminWildcard = "admin:*";
 constexpr std::string_view kKeysAdminScope = "keys:admin";
+constexpr std::string_view kClientsAdminScope = "clients:admin";  // /v1/oauth/clients
 constexpr std::string_view kEventsReadScope = "events:read";  // GET /v1/events
 
 class ScopeCatalogue {
  public:
   // The default: monitors:read, monitors:write, alerts:read, alerts:write,
   // metrics:read, incidents:read, teams:admin, billing:read, keys:admin,
-  // events:read, admin:*.
+  // clients:admin, events:read, admin:*.
   static ScopeCatalogue Default();
   // Fails if a name is malformed (not [a-z0-9_.-]+:[a-z0-9_.*-]+, max 64 chars).
   static Result<ScopeCatalogue> FromList(const std::vector<std::string>& names);

@@ -32,6 +32,9 @@ struct ApiDeps {
 // POST/GET /v1/keys, GET/DELETE /v1/keys/{id}, POST /v1/keys/{id}/rotate,
 // POST /v1/keys/{id}/scopes, DELETE /v1/keys/{id}/scopes/{scope}.
 void AddKeysApi(Router& router, ApiDeps& deps);
+// POST/GET /v1/oauth/clients, GET/DELETE /v1/oauth/clients/{id},
+// POST /v1/oauth/clients/{id}/rotate-secret.
+void AddClientsApi(Router& router, ApiDeps& deps);
 // POST /v1/keys/verify: the hot path.
 void AddVerifyApi(Router& router, ApiDeps& deps);
 // GET /v1/audit-log, GET /v1/audit/public-key.

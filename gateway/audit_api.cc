@@ -3,7 +3,8 @@
 //   since, until   RFC 3339 bounds on the event time (inclusive); the view never
 //                  reaches further back than audit.retention (365 days)
 //   type           event types, comma-separated (e.g. io.authledger.key.revoked.v1)
-//   key_id, actor, ip   only entries about that key / by that actor id / from that IP
+//   key_id, client_id, actor, ip   only entries about that key / that OAuth client /
+//                  by that actor id / from that IP
 //   order          newest (default) | oldest
 //   limit          1..500 (json) or 1..10000 (jsonl, csv); default 50
 //   cursor         next_cursor of the previous page (opaque)
@@ -16,6 +17,7 @@
 
 #include "domain/cidr.h"
 #include "domain/events.h"
+#include "domain/ids.h"
 #include "gateway/api.h"
 #include "gateway/responses.h"
 
@@ -50,12 +52,14 @@ std::string CsvField(std::string v) {
 }
 
 std::string Csv(const std::vector<json>& entries) {
-  std::string out = "position,time,type,account_seq,subject,key_id,actor_type,actor_id,actor_ip,actor_endpoint,changes\r\n";
+  std::string out =
+      "position,time,type,account_seq,subject,key_id,client_id,actor_type,actor_id,actor_ip,actor_endpoint,changes\r\n";
   for (const auto& e : entries) {
     const json& a = e.contains("actor") ? e["actor"] : json::object();
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\r\n", e.value("position", 0ull), CsvField(e.value("time", "")),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\r\n", e.value("position", 0ull), CsvField(e.value("time", "")),
                        CsvField(e.value("type", "")), e.value("account_seq", 0ull), CsvField(e.value("subject", "")),
-                       CsvField(e.value("key_id", "")), CsvField(a.value("type", "")), CsvField(a.value("id", "")),
+                       CsvField(e.value("key_id", "")), CsvField(e.value("client_id", "")),
+                       CsvField(a.value("type", "")), CsvField(a.value("id", "")),
                        CsvField(a.value("ip", "")), CsvField(a.value("endpoint", "")),
                        CsvField(e.contains("changes") ? e["changes"].dump() : ""));
   }
@@ -99,6 +103,10 @@ Status ParseFilter(const RequestContext& ctx, TimeMs now, TimeMs retention, Audi
   if (ctx.QueryParam("key_id", &v)) {
     if (v.size() != 12) return Status::InvalidArgument("key_id must be a 12-character key id");
     f->key_id = v;
+  }
+  if (ctx.QueryParam("client_id", &v)) {
+    if (!IsClientId(v)) return Status::InvalidArgument("client_id must be an OAuth client id (clnt_ and 12 letters or digits)");
+    f->client_id = v;
   }
   if (ctx.QueryParam("actor", &v)) {
     if (v.empty() || v.size() > 128) return Status::InvalidArgument("actor must be an actor id (1..128 characters)");

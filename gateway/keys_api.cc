@@ -4,6 +4,7 @@
 
 #include "commands/handlers.h"
 #include "domain/api_key.h"
+#include "gateway/admin_handlers.h"
 #include "gateway/api.h"
 #include "gateway/json_input.h"
 #include "gateway/responses.h"
@@ -13,8 +14,6 @@ namespace authledger {
 using json = nlohmann::json;
 
 namespace {
-
-json TimeOrNull(const std::optional<TimeMs>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
 
 json KeyToJson(const KeyState& k, const std::string& brand, TimeMs now) {
   return {{"id", k.id},
@@ -35,29 +34,9 @@ json KeyToJson(const KeyState& k, const std::string& brand, TimeMs now) {
           {"revoked_at", TimeOrNull(k.revoked_at)}};
 }
 
-HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json body, Position position) {
-  body["position"] = position;
-  auto res = JsonResponse(ctx.req, status, body.dump());
-  if (position != 0) res.set(kPositionHeader, std::to_string(position));
-  return res;
-}
-
-Actor ActorOf(const RequestContext& ctx, const Principal& p) { return Actor{"key", p.key_id, ctx.remote_ip, ctx.endpoint}; }
-Caller CallerOf(const Principal& p) { return Caller{p.scopes}; }
-
 Status CheckKeyIdParam(const std::string& id) {
   if (!IsKeyId(id)) return Status::NotFound("no such key in this account (key ids are 12 letters and digits)");
   return Status::Ok();
-}
-
-// Wraps a handler with authentication for keys:admin.
-template <typename F>
-Handler Admin(ApiDeps& d, F f) {
-  return [&d, f](RequestContext& ctx) -> HttpResponse {
-    auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
-    if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
-    return f(ctx, std::get<Principal>(auth));
-  };
 }
 
 HttpResponse IssuedResponse(ApiDeps& d, const RequestContext& ctx, const Result<IssuedKey>& issued) {
@@ -164,12 +143,8 @@ HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 
 void AddKeysApi(Router& r, ApiDeps& d) {
   using V = http::verb;
-  auto bind = [&d](auto fn) { return Admin(d, [&d, fn](RequestContext& c, const Principal& p) { return fn(d, c, p); }); };
-  // Writes: on a read replica, redirected to the writer.
-  auto write = [&d, &bind](auto fn) -> Handler {
-    if (d.replica) return [&d](RequestContext& c) { return RedirectToWriter(d, c); };
-    return bind(fn);
-  };
+  auto bind = [&d](AdminHandlerFn fn) { return AdminHandler(d, kKeysAdminScope, fn); };
+  auto write = [&d](AdminHandlerFn fn) { return AdminWriteHandler(d, kKeysAdminScope, fn); };
   r.Add(V::post, "/v1/keys", HandlerKind::kBlocking, write(CreateKeyHandler));
   r.Add(V::get, "/v1/keys", HandlerKind::kBlocking, bind(ListKeysHandler));
   r.Add(V::get, "/v1/keys/{id}", HandlerKind::kBlocking, bind(GetKeyHandler));

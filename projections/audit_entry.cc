@@ -49,6 +49,7 @@ nlohmann::json AuditEntryToJson(const Event& e, Position p) {
                       {"account_seq", e.seq},
                       {"changes", changes}};
   if (auto k = EventKeyId(e.data); !k.empty()) j["key_id"] = std::string(k);
+  if (auto c = EventClientId(e.data); !c.empty()) j["client_id"] = std::string(c);
   return j;
 }
 

@@ -1,6 +1,6 @@
 // AuditQuery: reads one account's audit view through its time index
 // (column family audit_time), newest or oldest first, filtered by time range,
-// event types, key id, actor id and source IP, paged by an opaque cursor.
+// event types, key id, OAuth client id, actor id and source IP, paged by an opaque cursor.
 //
 // Each call examines at most `scan_budget` index entries, so a page stays fast
 // however selective the filters are: when the budget runs out before `limit`
@@ -31,6 +31,7 @@ struct AuditFilter {
   std::optional<TimeMs> until;  // inclusive
   std::set<std::string> types;  // empty: every type
   std::string key_id;           // "" : any
+  std::string client_id;        // "" : any (an OAuth client's id)
   std::string actor_id;         // "" : any
   std::string ip;               // "" : any (the actor's source IP)
   bool newest_first = true;

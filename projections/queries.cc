@@ -102,6 +102,18 @@ VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std:
   return r;
 }
 
+Result<std::vector<ClientState>> Queries::ListClients(const std::string& account_id) const {
+  std::string v;
+  Status s = FromRocks(store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kAccounts), account_id, &v));
+  if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
+  auto st = DecodeAccountState(v);
+  if (!st.ok()) return st.status();
+  std::vector<ClientState> out;
+  out.reserve(st->clients.size());
+  for (auto& [id, c] : st->clients) out.push_back(std::move(c));
+  return out;
+}
+
 Result<AccountState> Queries::Account(const std::string& account_id) const {
   // The header and the keys from one snapshot: both are written by the same batch.
   const rocksdb::Snapshot* snap = store_.db()->GetSnapshot();

@@ -7,7 +7,7 @@ namespace authledger {
 namespace {
 
 constexpr std::uint8_t kVersion = 1;         // key state
-constexpr std::uint8_t kAccountVersion = 2;  // 1 held the keys too
+constexpr std::uint8_t kAccountVersion = 3;  // 1 held the keys too; 2 had no clients
 
 void PutStrings(ByteWriter& w, const std::vector<std::string>& v) {
   w.Varint(v.size());
@@ -86,6 +86,40 @@ KeyState GetKey(ByteReader& in, bool* ok) {
   return k;
 }
 
+void PutClient(ByteWriter& w, const ClientState& c) {
+  w.Str(c.id);
+  w.Str(c.name);
+  w.Str(c.description);
+  PutStrings(w, c.redirect_uris);
+  PutStrings(w, c.scopes);
+  PutStrings(w, c.grant_types);
+  w.Str(c.token_endpoint_auth_method);
+  w.Str(c.secret_hash);
+  w.I64(c.created_at);
+  w.Str(c.created_by);
+  PutOptTime(w, c.secret_rotated_at);
+  PutOptTime(w, c.deleted_at);
+  w.Str(c.delete_reason);
+}
+
+ClientState GetClient(ByteReader& in, bool* ok) {
+  ClientState c;
+  c.id = in.Str();
+  c.name = in.Str();
+  c.description = in.Str();
+  c.redirect_uris = GetStrings(in);
+  c.scopes = GetStrings(in);
+  c.grant_types = GetStrings(in);
+  c.token_endpoint_auth_method = in.Str();
+  c.secret_hash = in.Str();
+  c.created_at = in.I64();
+  c.created_by = in.Str();
+  c.secret_rotated_at = GetOptTime(in, ok);
+  c.deleted_at = GetOptTime(in, ok);
+  c.delete_reason = in.Str();
+  return c;
+}
+
 Status Damaged(const char* what) { return Status::Corruption(std::string("projections: damaged stored ") + what); }
 
 }  // namespace
@@ -117,6 +151,8 @@ std::string EncodeAccountState(const AccountState& st) {
   w.Str(st.id);
   w.Str(st.name);
   w.I64(st.created_at);
+  w.Varint(st.clients.size());
+  for (const auto& [id, c] : st.clients) PutClient(w, c);
   return s;
 }
 
@@ -137,7 +173,14 @@ Result<AccountState> DecodeAccountState(std::string_view bytes) {
   st.id = in.Str();
   st.name = in.Str();
   st.created_at = in.I64();
-  if (!ok || !in.done()) return Damaged("account");
+  bool clients_ok = true;
+  const std::size_t n = in.Count();
+  for (std::size_t i = 0; i < n && in.ok(); ++i) {
+    ClientState c = GetClient(in, &clients_ok);
+    std::string id = c.id;
+    if (!st.clients.emplace(std::move(id), std::move(c)).second) clients_ok = false;
+  }
+  if (!ok || !clients_ok || !in.done()) return Damaged("account");
   return st;
 }
 

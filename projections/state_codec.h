@@ -8,11 +8,17 @@
 //               | opt str rotated_from | opt str replaced_by | opt i64 grace_until
 //               | opt i64 revoked_at | str revoke_reason | opt i64 last_used_at
 //               | str last_used_ip | varint use_count
-//   account:    u8 version (=2) | varint seq | str head_hash (hex) | str id | str name
-//               | i64 created_at
+//   account:    u8 version (=3) | varint seq | str head_hash (hex) | str id | str name
+//               | i64 created_at | varint n, n x client (sorted by id)
+//   client:     str id | str name | str description | varint n, n x str redirect_uris
+//               | varint n, n x str scopes | varint n, n x str grant_types
+//               | str token_endpoint_auth_method | str secret_hash (hex, "" if public)
+//               | i64 created_at | str created_by | opt i64 secret_rotated_at
+//               | opt i64 deleted_at | str delete_reason
 // An account's value leaves its keys out: they are stored one per row in
 // `account_keys`, so a batch that changes one key of an account rewrites that key
 // and this small header, not every key (LoadAccount puts them back together).
+// OAuth clients are few per account (KeyPolicy::max_clients) and stay inside it.
 // The chain head (seq, head_hash) comes first. Equal states encode to equal bytes.
 // Decoders return Corruption for anything that is not exactly one whole value.
 #pragma once
@@ -28,7 +34,7 @@ namespace authledger {
 std::string EncodeKeyState(const KeyState& k);
 Result<KeyState> DecodeKeyState(std::string_view bytes);
 
-// Everything but s.keys; DecodeAccountState returns a state without keys.
+// Everything but s.keys (clients included); DecodeAccountState returns a state without keys.
 std::string EncodeAccountState(const AccountState& s);
 Result<AccountState> DecodeAccountState(std::string_view bytes);
 // Only the chain head of an encoded account.

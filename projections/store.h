@@ -40,7 +40,7 @@ const char* CfName(Cf cf);
 
 class ProjectionStore {
  public:
-  static constexpr int kFormat = 3;  // 1: JSON values, an audit time index; 2: keys inside accounts
+  static constexpr int kFormat = 4;  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients
   static constexpr const char* kFillingKey = "filling";  // in meta
 
   // Opens (creating if missing) the store in `dir`.

@@ -6,13 +6,15 @@
 #  1. installs the validator's npm packages (npm ci) if tests/schemas/node_modules is missing;
 #  2. in a temp data dir: `authledger bootstrap`, then `authledger serve` on a free loopback port,
 #     and a REST scenario that makes every event type (create key, grant and revoke a scope,
-#     rotate, verify the new key -> key.used.v1, revoke), waiting for key.used.v1 in the audit log;
+#     rotate, verify the new key -> key.used.v1, revoke; register a confidential OAuth client,
+#     rotate its secret, delete it), waiting for key.used.v1 in the audit log;
 #     then stops the server with SIGTERM;
 #  3. extracts the stored events from <data>/ledger/*.log with ledger_to_jsonl.py
 #     (docs/ledger-format.md, CRC-checked);
 #  4. validates them with validate-events.mjs (schemas + hash chain) and requires every type;
-#  5. checks that no full key (nor its secret part) printed during the scenario appears in the
-#     stored events or in the server's log.
+#     checks that a client event's subject is "clients/" + data.client_id;
+#  5. checks that no full key (nor its secret part) and no OAuth client secret (nor its random
+#     part) printed during the scenario appears in the stored events or in the server's log.
 # Exits non-zero on any failure; the temp dir and the server are cleaned up on exit.
 # SCHEMAS_KEEP_EVENTS=FILE keeps a copy of the extracted events (they hold no secrets).
 set -euo pipefail
@@ -43,10 +45,15 @@ ADMIN_KEY="$(awk '$1=="key:"{print $2}' "$TMP/bootstrap.out")"
 [[ -n "$ACCOUNT" && -n "$ADMIN_ID" && -n "$ADMIN_KEY" ]] || die "bootstrap printed no account/key_id/key"
 KEYS_FILE="$TMP/full-keys.txt"
 printf '%s\n' "$ADMIN_KEY" >"$KEYS_FILE"
+CLIENT_SECRETS_FILE="$TMP/client-secrets.txt"
+: >"$CLIENT_SECRETS_FILE"
 echo "account $ACCOUNT, admin key id $ADMIN_ID"
 
 step "serve"
 start_server
+
+# Like redact, and OAuth client secrets (<brand>_cs_<43>) too.
+redact_all() { redact | sed -E 's/[a-z][a-z0-9]{1,9}_cs_[0-9A-Za-z]{43}/<redacted client secret>/g'; }
 
 # api METHOD PATH EXPECTED_STATUS [JSON_BODY] -> response body in $TMP/resp.json
 api() {
@@ -57,7 +64,7 @@ api() {
   local code
   code="$(curl "${args[@]}" "$BASE$path")" || die "$method $path: curl failed"
   if [[ "$code" != "$want" ]]; then
-    echo "response: $(redact <"$TMP/resp.json")" >&2
+    echo "response: $(redact_all <"$TMP/resp.json")" >&2
     die "$method $path: HTTP $code, expected $want"
   fi
   echo "   $method $path -> $code"
@@ -85,6 +92,24 @@ api POST /v1/keys/verify 200 "{\"key\":\"$KEY2\",\"ip\":\"10.1.2.3\"}"
   die "verify of the rotated key was not valid: $(redact <"$TMP/resp.json")"
 
 api DELETE "/v1/keys/$KEY2_ID" 200
+
+# OAuth client: registered (confidential: client_secret_basic by default), secret rotated, deleted.
+api POST /v1/oauth/clients 201 \
+  '{"name":"web app","redirect_uris":["https://app.example.com/cb"],"scopes":["monitors:read"]}'
+CLIENT_ID="$(json_at "$TMP/resp.json" '["id"]')"
+CLIENT_SECRET1="$(json_at "$TMP/resp.json" '.get("client_secret", "")')"
+[[ "$CLIENT_ID" =~ ^clnt_[0-9A-Za-z]{12}$ ]] || die "POST /v1/oauth/clients: no client id in the response"
+[[ -n "$CLIENT_SECRET1" ]] || die "POST /v1/oauth/clients: a confidential client got no client_secret"
+printf '%s\n' "$CLIENT_SECRET1" >>"$CLIENT_SECRETS_FILE"
+
+api POST "/v1/oauth/clients/$CLIENT_ID/rotate-secret" 200
+CLIENT_SECRET2="$(json_at "$TMP/resp.json" '.get("client_secret", "")')"
+[[ -n "$CLIENT_SECRET2" && "$CLIENT_SECRET2" != "$CLIENT_SECRET1" ]] || die "rotate-secret: no new client_secret in the response"
+printf '%s\n' "$CLIENT_SECRET2" >>"$CLIENT_SECRETS_FILE"
+
+api DELETE "/v1/oauth/clients/$CLIENT_ID" 200 '{"reason":"schema test"}'
+[[ "$(json_at "$TMP/resp.json" '["status"]')" == "deleted" ]] ||
+  die "DELETE /v1/oauth/clients/{id}: the client is not deleted: $(redact_all <"$TMP/resp.json")"
 
 step "waiting for io.authledger.key.used.v1 in the audit log"
 found=""
@@ -114,6 +139,18 @@ if [[ -n "${SCHEMAS_KEEP_EVENTS:-}" ]]; then cp "$EVENTS" "$SCHEMAS_KEEP_EVENTS"
 step "validating"
 node "$HERE/validate-events.mjs" "$EVENTS" | tee "$TMP/validate.out" || die "schema validation failed"
 grep -qx 'every event type is covered' "$TMP/validate.out" || die "the scenario did not produce every event type"
+# validate-events.mjs ties subject to data.key_id; the same for OAuth clients.
+"$PY" - "$EVENTS" <<'PY' || die "a client event's subject does not name its client"
+import json, sys
+bad = 0
+for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
+    e = json.loads(line)
+    cid = e.get("data", {}).get("client_id")
+    if cid is not None and e.get("subject") != "clients/" + cid:
+        print(f"line {n} [{e.get('type')}]: subject {e.get('subject')!r} is not 'clients/{cid}'", file=sys.stderr)
+        bad += 1
+sys.exit(1 if bad else 0)
+PY
 
 # --- 5. no secrets in events or logs ---------------------------------------------------------
 step "checking that no key material was stored or logged"
@@ -121,10 +158,16 @@ step "checking that no key material was stored or logged"
 # Each key's secret part too: <brand>_<env>_<12 id><33 secret><6 checksum>.
 sed -E 's/^[a-z][a-z0-9]*_(live|test)_[0-9A-Za-z]{12}([0-9A-Za-z]{33})[0-9A-Za-z]{6}$/\2/;t;d' "$KEYS_FILE" >"$TMP/secrets.txt"
 [[ "$(wc -l <"$TMP/secrets.txt")" -eq 3 ]] || die "a scenario key does not have the documented format"
+# OAuth client secrets: <brand>_cs_<43 random>; the random part alone is checked too.
+[[ "$(wc -l <"$CLIENT_SECRETS_FILE")" -eq 2 ]] || die "expected 2 client secrets from the scenario"
+sed -E 's/^[a-z][a-z0-9]*_cs_([0-9A-Za-z]{43})$/\1/;t;d' "$CLIENT_SECRETS_FILE" >"$TMP/client-secret-parts.txt"
+[[ "$(wc -l <"$TMP/client-secret-parts.txt")" -eq 2 ]] || die "a client secret does not have the documented format"
 for f in "$EVENTS" "$TMP/server.log" "$TMP/bootstrap.err"; do
   if grep -qF -f "$KEYS_FILE" "$f"; then die "a full key appears in $(basename "$f")"; fi
   if grep -qF -f "$TMP/secrets.txt" "$f"; then die "a key's secret part appears in $(basename "$f")"; fi
+  if grep -qF -f "$CLIENT_SECRETS_FILE" "$f"; then die "an OAuth client secret appears in $(basename "$f")"; fi
+  if grep -qF -f "$TMP/client-secret-parts.txt" "$f"; then die "an OAuth client secret's random part appears in $(basename "$f")"; fi
 done
-echo "no full key or secret in the $(wc -l <"$EVENTS") stored events or the server log"
+echo "no full key, client secret or secret part in the $(wc -l <"$EVENTS") stored events or the server log"
 
 echo "1 passed, 0 failed"

@@ -1,4 +1,4 @@
-// Sample event data for tests of the event codecs: one of every key and account event type,
+// Sample event data for tests of the event codecs: one of every key, client and account event type,
 // every optional field set (quotes and UTF-8 in a name), plus variants with the optionals absent.
 // Times are relative to `t0`. Checkpoints are not included (tests add their own).
 #pragma once
@@ -27,6 +27,22 @@ inline std::vector<EventData> SampleEventData(TimeMs t0) {
   bare.scopes = {"admin:*"};
   bare.environment = "test";
   bare.secret_hash = std::string(64, '0');
+  ClientRegistered confidential;
+  confidential.client_id = "clnt_7f3aQ9cXb2Lm";
+  confidential.name = "PagerDuty Sync \xc3\xa9";
+  confidential.description = "syncs \"incidents\"";
+  confidential.redirect_uris = {"https://hooks.example.com/callback", "http://127.0.0.1:8080/cb"};
+  confidential.scopes = {"alerts:read", "monitors:read"};
+  confidential.grant_types = {"authorization_code", "client_credentials", "refresh_token"};
+  confidential.token_endpoint_auth_method = "client_secret_basic";
+  confidential.secret_hash = std::string(64, 'c');
+  ClientRegistered pub;  // a public client: no secret hash, empty description
+  pub.client_id = "clnt_Public000001";
+  pub.name = "CLI";
+  pub.scopes = {"monitors:read"};
+  pub.grant_types = {"authorization_code"};
+  pub.redirect_uris = {"http://localhost/cb"};
+  pub.token_endpoint_auth_method = "none";
   return {
       AccountCreated{"Acme Monitoring"},
       full,
@@ -38,6 +54,11 @@ inline std::vector<EventData> SampleEventData(TimeMs t0) {
       KeyRevoked{"7f3aQ9cXb2Lm", ""},
       KeyUsed{"7f3aQ9cXb2Lm", t0 - 5, "203.0.113.9", 17},
       KeyUsed{"7f3aQ9cXb2Lm", t0, "", 1ull << 40},
+      confidential,
+      pub,
+      ClientSecretRotated{"clnt_7f3aQ9cXb2Lm", std::string(64, 'd')},
+      ClientDeleted{"clnt_7f3aQ9cXb2Lm", "replaced by the v2 integration"},
+      ClientDeleted{"clnt_Public000001", ""},
   };
 }
 

@@ -14,6 +14,7 @@
 #include "domain/api_key.h"
 #include "domain/events.h"
 #include "domain/ids.h"
+#include "tests/support/event_fields.h"
 #include "tests/support/sample_events.h"
 
 namespace authledger {
@@ -32,28 +33,8 @@ std::vector<EventData> SampleData() { return testing::SampleEventData(kT0); }
 
 // Field-by-field equality, independent of the JSON codec under test.
 ::testing::AssertionResult SameData(const EventData& a, const EventData& b) {
-  if (a.index() != b.index()) return ::testing::AssertionFailure() << "different types";
-  bool same = std::visit(
-      [&](const auto& x) -> bool {
-        using T = std::decay_t<decltype(x)>;
-        const T& y = std::get<T>(b);
-        if constexpr (std::is_same_v<T, AccountCreated>) return x.name == y.name;
-        if constexpr (std::is_same_v<T, KeyCreated>)
-          return x.key_id == y.key_id && x.name == y.name && x.scopes == y.scopes &&
-                 x.environment == y.environment && x.secret_hash == y.secret_hash && x.expires_at == y.expires_at &&
-                 x.allowed_cidrs == y.allowed_cidrs && x.rotated_from == y.rotated_from;
-        if constexpr (std::is_same_v<T, KeyScopesGranted> || std::is_same_v<T, KeyScopesRevoked>)
-          return x.key_id == y.key_id && x.scopes == y.scopes;
-        if constexpr (std::is_same_v<T, KeyRotated>)
-          return x.key_id == y.key_id && x.replaced_by == y.replaced_by && x.grace_until == y.grace_until;
-        if constexpr (std::is_same_v<T, KeyRevoked>) return x.key_id == y.key_id && x.reason == y.reason;
-        if constexpr (std::is_same_v<T, KeyUsed>)
-          return x.key_id == y.key_id && x.last_used_at == y.last_used_at && x.ip == y.ip && x.uses == y.uses;
-        return false;
-      },
-      a);
-  if (!same) return ::testing::AssertionFailure() << "field mismatch in " << EventType(a);
-  return ::testing::AssertionSuccess();
+  if (testing::SameEventData(a, b)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "type or field mismatch in " << EventType(a);
 }
 
 Event MakeEvent(EventData data, std::uint64_t seq = 3, Actor actor = {"key", "CallerKey001", "198.51.100.4",
@@ -113,6 +94,17 @@ TEST(DomainEventsTest, TypeSubjectAndKeyId) {
   EXPECT_EQ(EventType(KeyUsed{}), "io.authledger.key.used.v1");
   EXPECT_EQ(EventSubject(KeyRotated{"OldKey000001", "NewKey000002", 1}), "keys/OldKey000001");
   EXPECT_EQ(EventSubject(KeyUsed{"K", 1, "", 1}), "keys/K");
+  EXPECT_EQ(EventClientId(kc), "");
+  ClientRegistered cr;
+  cr.client_id = "clnt_7f3aQ9cXb2Lm";
+  EXPECT_EQ(EventType(cr), "io.authledger.client.registered.v1");
+  EXPECT_EQ(EventSubject(cr), "clients/clnt_7f3aQ9cXb2Lm");
+  EXPECT_EQ(EventClientId(cr), "clnt_7f3aQ9cXb2Lm");
+  EXPECT_EQ(EventKeyId(cr), "");
+  EXPECT_EQ(EventType(ClientSecretRotated{}), "io.authledger.client.secret_rotated.v1");
+  EXPECT_EQ(EventType(ClientDeleted{}), "io.authledger.client.deleted.v1");
+  EXPECT_EQ(EventSubject(ClientDeleted{"clnt_X", ""}), "clients/clnt_X");
+  EXPECT_EQ(EventSubject(ClientSecretRotated{"clnt_Y", "h"}), "clients/clnt_Y");
 }
 
 // ---- data codec ---------------------------------------------------------------
@@ -164,7 +156,7 @@ TEST(DomainEventsTest, DataDecodeRejectsMissingRequiredFields) {
     for (const auto& [field, value] : j.items()) {
       const std::string f = field;
       const bool optional = f == "expires_at" || f == "rotated_from" || f == "allowed_cidrs" || f == "reason" ||
-                            f == "ip";
+                            f == "ip" || (f == "secret_hash" && EventType(d) == ClientRegistered::kType);
       json without = j;
       without.erase(f);
       auto r = EventDataFromJson(EventType(d), without);

@@ -15,8 +15,8 @@ std::string CodeOf(const Status& s) { return Status::CodeName(s.code()); }
 TEST(DomainScopesTest, DefaultCatalogueMirrorsTheProductPages) {
   ScopeCatalogue c = ScopeCatalogue::Default();
   const ScopeSet want = {"monitors:read", "monitors:write", "alerts:read",  "alerts:write", "metrics:read",
-                         "incidents:read", "teams:admin",   "billing:read", "keys:admin",   "events:read",
-                         "admin:*"};
+                         "incidents:read", "teams:admin",   "billing:read", "keys:admin",   "clients:admin",
+                         "events:read",    "admin:*"};
   EXPECT_EQ(c.all(), want);
   for (const auto& s : want) {
     EXPECT_TRUE(c.Contains(s)) << s;
@@ -27,6 +27,7 @@ TEST(DomainScopesTest, DefaultCatalogueMirrorsTheProductPages) {
   EXPECT_FALSE(c.Contains(""));
   EXPECT_TRUE(c.Contains(kAdminWildcard));
   EXPECT_TRUE(c.Contains(kKeysAdminScope));
+  EXPECT_TRUE(c.Contains(kClientsAdminScope));
   EXPECT_TRUE(c.Contains(kEventsReadScope));
   EXPECT_TRUE(Grants({"admin:*"}, kEventsReadScope));
   EXPECT_FALSE(Grants({"keys:admin"}, kEventsReadScope));

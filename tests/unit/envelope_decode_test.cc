@@ -19,6 +19,7 @@
 #include "domain/canonical_json.h"
 #include "domain/envelope.h"
 #include "domain/events.h"
+#include "tests/support/event_fields.h"
 #include "tests/support/sample_events.h"
 
 namespace authledger {
@@ -35,17 +36,6 @@ const TimeMs kT0 = 1795676673123;  // 2026-11-26T07:04:33.123Z
 
 // ---- equality, independent of any JSON codec ---------------------------------------
 
-auto Fields(const AccountCreated& e) { return std::tie(e.name); }
-auto Fields(const KeyCreated& e) {
-  return std::tie(e.key_id, e.name, e.scopes, e.environment, e.secret_hash, e.expires_at, e.allowed_cidrs,
-                  e.rotated_from);
-}
-auto Fields(const KeyScopesGranted& e) { return std::tie(e.key_id, e.scopes); }
-auto Fields(const KeyScopesRevoked& e) { return std::tie(e.key_id, e.scopes); }
-auto Fields(const KeyRotated& e) { return std::tie(e.key_id, e.replaced_by, e.grace_until); }
-auto Fields(const KeyRevoked& e) { return std::tie(e.key_id, e.reason); }
-auto Fields(const KeyUsed& e) { return std::tie(e.key_id, e.last_used_at, e.ip, e.uses); }
-auto Fields(const LedgerCheckpoint& e) { return std::tie(e.covers_position, e.heads, e.public_key, e.signature); }
 auto Fields(const Event& e) {
   return std::tie(e.id, e.account_id, e.seq, e.prev_hash, e.time, e.actor.type, e.actor.id, e.actor.ip,
                   e.actor.endpoint);
@@ -54,9 +44,7 @@ auto Fields(const Event& e) {
 ::testing::AssertionResult SameEvent(const Event& a, const Event& b) {
   if (Fields(a) != Fields(b)) return ::testing::AssertionFailure() << "envelope fields differ";
   if (a.data.index() != b.data.index()) return ::testing::AssertionFailure() << "data types differ";
-  bool same = std::visit(
-      [&](const auto& x) { return Fields(x) == Fields(std::get<std::decay_t<decltype(x)>>(b.data)); }, a.data);
-  if (!same) return ::testing::AssertionFailure() << "data fields differ in " << EventType(a.data);
+  if (!testing::SameEventData(a.data, b.data)) return ::testing::AssertionFailure() << "data fields differ in " << EventType(a.data);
   return ::testing::AssertionSuccess();
 }
 
@@ -180,6 +168,20 @@ class Corpus {
       case 4: return KeyRotated{Id("7f3aQ9cXb2Lm"), Id("NewKey000002"), Int()};
       case 5: return KeyRevoked{Id("7f3aQ9cXb2Lm"), Text()};
       case 6: return KeyUsed{Id("7f3aQ9cXb2Lm"), Int(), Coin() ? "" : Id("203.0.113.9"), Uint()};
+      case 8: {
+        ClientRegistered c;
+        c.client_id = Id("clnt_7f3aQ9cXb2Lm");
+        c.name = Text();
+        c.description = Text();
+        c.redirect_uris = Strings();
+        c.scopes = Strings();
+        c.grant_types = Strings();
+        c.token_endpoint_auth_method = Id("client_secret_basic");
+        if (Coin()) c.secret_hash = Id(Hex(64));
+        return c;
+      }
+      case 9: return ClientSecretRotated{Id("clnt_7f3aQ9cXb2Lm"), Id(Hex(64))};
+      case 10: return ClientDeleted{Id("clnt_7f3aQ9cXb2Lm"), Text()};
       default: {
         LedgerCheckpoint c;
         c.covers_position = Uint();

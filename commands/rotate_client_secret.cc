@@ -1,0 +1,18 @@
+#include "commands/handlers.h"
+#include "commands/issue_client_secret.h"
+
+namespace authledger {
+
+Result<ClientWithSecret> RotateClientSecret(CommandContext& ctx, const std::string& account_id,
+                                            const std::string& client_id, const Caller& caller, const Actor& actor) {
+  // A public client has no secret: the decision says so (and nothing is generated for it).
+  auto current = ctx.queries().Account(account_id);
+  const ClientState* c = current.ok() ? current->FindClient(client_id) : nullptr;
+  const bool confidential = c == nullptr || c->confidential();
+  return IssueClientSecret(ctx, account_id, client_id, confidential, actor,
+                           [&](const AccountState& s, const std::string& secret_hash_hex) {
+                             return DecideRotateClientSecret(s, client_id, secret_hash_hex, caller);
+                           });
+}
+
+}  // namespace authledger

@@ -1,0 +1,33 @@
+// What the management APIs (keys_api.cc, clients_api.cc) share: a handler that
+// authenticates the caller for one scope, who is acting (for the events), and
+// write responses that carry the ledger position.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/api.h"
+
+namespace authledger {
+
+// An authenticated management call: the caller's key is valid and holds the scope.
+using AdminHandlerFn = HttpResponse (*)(ApiDeps&, RequestContext&, const Principal&);
+
+// Authenticates for `scope` (or admin:*), then runs fn.
+Handler AdminHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn);
+// The same for a call that writes: a read replica redirects it to the writer.
+Handler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn);
+
+// The key that made the call, from where, through which endpoint.
+Actor ActorOf(const RequestContext& ctx, const Principal& p);
+// The scopes the caller may hand out.
+Caller CallerOf(const Principal& p);
+
+// `body` + "position", with the X-Ledger-Position header when position != 0.
+HttpResponse WriteResponse(const RequestContext& ctx, http::status status, nlohmann::json body, Position position);
+// RFC 3339 text, or null.
+nlohmann::json TimeOrNull(const std::optional<TimeMs>& t);
+
+}  // namespace authledger

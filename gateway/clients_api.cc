@@ -1,0 +1,126 @@
+// OAuth client management. Every call needs clients:admin (or admin:*) and acts
+// on the caller's own account; another account's client is simply "not found".
+// A client secret leaves the server only in the response that creates it.
+#include <nlohmann/json.hpp>
+
+#include "commands/handlers.h"
+#include "domain/ids.h"
+#include "domain/redirect_uri.h"
+#include "gateway/admin_handlers.h"
+#include "gateway/api.h"
+#include "gateway/json_input.h"
+#include "gateway/responses.h"
+
+namespace authledger {
+
+using json = nlohmann::json;
+
+namespace {
+
+json ClientToJson(const ClientState& c) {
+  return {{"id", c.id},
+          {"name", c.name},
+          {"description", c.description},
+          {"redirect_uris", c.redirect_uris},
+          {"scopes", c.scopes},
+          {"grant_types", c.grant_types},
+          {"token_endpoint_auth_method", c.token_endpoint_auth_method},
+          {"confidential", c.confidential()},
+          {"status", c.deleted() ? "deleted" : "active"},
+          {"created_at", FormatRfc3339(c.created_at)},
+          {"created_by", c.created_by},
+          {"secret_rotated_at", TimeOrNull(c.secret_rotated_at)},
+          {"deleted_at", TimeOrNull(c.deleted_at)}};
+}
+
+Status CheckClientIdParam(const std::string& id) {
+  if (!IsClientId(id)) return Status::NotFound("no such client in this account (client ids are clnt_ and 12 letters or digits)");
+  return Status::Ok();
+}
+
+// The client with its secret: 201 + Location for a new client, 200 for a new secret.
+HttpResponse SecretResponse(RequestContext& ctx, http::status status, Result<ClientWithSecret> issued) {
+  if (!issued.ok()) return ProblemFromStatus(ctx.req, issued.status());
+  json body = ClientToJson(issued->client);
+  if (!issued->client_secret.empty()) body["client_secret"] = issued->client_secret;  // the only time it is shown
+  SecureWipe(issued->client_secret);
+  auto res = WriteResponse(ctx, status, std::move(body), issued->position);
+  if (status == http::status::created) res.set(http::field::location, "/v1/oauth/clients/" + issued->client.id);
+  return res;
+}
+
+HttpResponse RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  auto in = JsonInput::Parse(ctx.req, {"name", "description", "redirect_uris", "scopes", "grant_types",
+                                       "token_endpoint_auth_method"});
+  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  RegisterClientInput input;
+  for (Status s : {in->String("name", &input.name, true, 400), in->String("description", &input.description, false, 2000),
+                   in->StringList("redirect_uris", &input.redirect_uris, false, 10, kMaxRedirectUriLength),
+                   in->StringList("scopes", &input.scopes, true, 64, 64),
+                   in->StringList("grant_types", &input.grant_types, false, 3, 32),
+                   in->String("token_endpoint_auth_method", &input.token_endpoint_auth_method, false, 32)})
+    if (!s.ok()) return ProblemFromStatus(ctx.req, s);
+  return SecretResponse(ctx, http::status::created,
+                        RegisterClient(d.commands, p.account_id, input, CallerOf(p), ActorOf(ctx, p)));
+}
+
+HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  std::string status;
+  if (ctx.QueryParam("status", &status) && status != "active" && status != "deleted")
+    return ProblemFromStatus(ctx.req, Status::InvalidArgument("status must be active or deleted"));
+  auto clients = d.queries.ListClients(p.account_id);
+  if (!clients.ok()) return ProblemFromStatus(ctx.req, clients.status());
+  json items = json::array();
+  for (const auto& c : *clients)
+    if (status.empty() || c.deleted() == (status == "deleted")) items.push_back(ClientToJson(c));
+  return JsonResponse(ctx.req, http::status::ok, json{{"clients", items}}.dump());
+}
+
+HttpResponse GetClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  auto clients = d.queries.ListClients(p.account_id);
+  if (!clients.ok()) return ProblemFromStatus(ctx.req, clients.status());
+  for (const auto& c : *clients)
+    if (c.id == ctx.params[0]) return JsonResponse(ctx.req, http::status::ok, ClientToJson(c).dump());
+  return ProblemFromStatus(ctx.req, Status::NotFound("no client '" + ctx.params[0] + "' in this account"));
+}
+
+HttpResponse RotateSecretHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  if (auto in = JsonInput::Parse(ctx.req, {}, /*empty_ok=*/true); !in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  return SecretResponse(ctx, http::status::ok,
+                        RotateClientSecret(d.commands, p.account_id, ctx.params[0], CallerOf(p), ActorOf(ctx, p)));
+}
+
+HttpResponse DeleteClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+  if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  std::string reason;
+  ctx.QueryParam("reason", &reason);
+  if (!ctx.req.body().empty()) {
+    auto in = JsonInput::Parse(ctx.req, {"reason"}, /*empty_ok=*/true);
+    if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+    if (Status s = in->String("reason", &reason, false, 2000); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  }
+  auto out = DeleteClient(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p));
+  if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
+  const ClientState* c = out->state.FindClient(ctx.params[0]);
+  if (!c) return ProblemFromStatus(ctx.req, Status::NotFound("no such client in this account"));
+  return WriteResponse(ctx, http::status::ok, ClientToJson(*c), out->position);
+}
+
+}  // namespace
+
+void AddClientsApi(Router& r, ApiDeps& d) {
+  using V = http::verb;
+  auto read = [&d](AdminHandlerFn fn) { return AdminHandler(d, kClientsAdminScope, fn); };
+  auto write = [&d](AdminHandlerFn fn) { return AdminWriteHandler(d, kClientsAdminScope, fn); };
+  r.Add(V::post, "/v1/oauth/clients", HandlerKind::kBlocking, write(RegisterClientHandler));
+  r.Add(V::get, "/v1/oauth/clients", HandlerKind::kBlocking, read(ListClientsHandler));
+  r.Add(V::get, "/v1/oauth/clients/{id}", HandlerKind::kBlocking, read(GetClientHandler));
+  r.Add(V::post, "/v1/oauth/clients/{id}/rotate-secret", HandlerKind::kBlocking, write(RotateSecretHandler));
+  r.Add(V::delete_, "/v1/oauth/clients/{id}", HandlerKind::kBlocking, write(DeleteClientHandler));
+}
+
+}  // namespace authledger
