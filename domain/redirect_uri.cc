@@ -14,11 +14,14 @@ bool IsHostChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
 }
 
-bool IsDigits(std::string_view s) {
+bool IsPort(std::string_view s) {
   if (s.empty() || s.size() > 5) return false;
-  for (char c : s)
+  unsigned v = 0;
+  for (char c : s) {
     if (c < '0' || c > '9') return false;
-  return true;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v <= 65535;
 }
 
 }  // namespace
@@ -54,7 +57,7 @@ Status ValidateRedirectUri(const std::string& uri) {
       if (!IsHostChar(c)) return Bad(uri, "has an invalid host");
   }
   if (host.empty() || host == "[]") return Bad(uri, "has no host");
-  if (!port.empty() && (port[0] != ':' || !IsDigits(port.substr(1)))) return Bad(uri, "has an invalid port");
+  if (!port.empty() && (port[0] != ':' || !IsPort(port.substr(1)))) return Bad(uri, "has an invalid port");
   if (!https && host != "localhost" && host != "127.0.0.1" && host != "[::1]")
     return Bad(uri, "must use https (http:// is allowed only for localhost, 127.0.0.1 and [::1])");
   return Status::Ok();

@@ -11,7 +11,7 @@
 #   stop_server      SIGTERM and wait; fails if the server exits non-zero
 #   json_get FILE KEY...     print FILE's JSON value at KEY, KEY2, ... (strings bare)
 #   json_at FILE EXPR        the same with a Python subscript, e.g. '["keys"][0]["id"]' 
-#   redact           stdin -> stdout with anything shaped like a full key replaced
+#   redact           stdin -> stdout with anything shaped like a full key or client secret replaced
 #   PY               the Python the helpers run: /usr/bin/python3 when it exists (a `python3`
 #                    on PATH may be a slow shim, pyenv: ~0.4 s a call on a busy machine)
 # Everything here targets 127.0.0.1 only and is bounded in time.
@@ -88,4 +88,7 @@ json_at() {
   "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval("j"+sys.argv[2]); print(v if not isinstance(v,(dict,list,bool)) and v is not None else json.dumps(v))' "$1" "$2"
 }
 
-redact() { sed -E 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g'; }
+redact() {
+  sed -E -e 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g' \
+         -e 's/[a-z][a-z0-9]{1,9}_cs_[0-9A-Za-z]{43}/<redacted client secret>/g'
+}

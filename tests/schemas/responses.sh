@@ -12,7 +12,8 @@
 #  4. validates the captured exchanges with validate-responses.mjs (which first checks that the
 #     document is valid OpenAPI 3.1), requiring every documented operation to be exercised.
 # Exits non-zero on any failure; the temp dir and the server are cleaned up on exit.
-# RESPONSES_KEEP=FILE keeps a copy of the captured exchanges (full keys in it are redacted).
+# RESPONSES_KEEP=FILE keeps a copy of the captured exchanges (full keys and client secrets in it are
+# redacted).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -263,6 +264,164 @@ expect_json '["code"]' IP_NOT_ALLOWED
 call POST /v1/keys/verify /v1/keys/verify 200 "${JSON[@]}" --data-binary "{\"key\":\"$R_KEY\"}"
 expect_json '["code"]' IP_NOT_ALLOWED
 
+step "OAuth clients: register"
+call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"name":"client admin","scopes":["clients:admin"]}'
+CA_KEY="$(json_at "$TMP/resp.json" '["key"]')"
+call POST /v1/oauth/clients /v1/oauth/clients 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"status page","description":"the public status page","redirect_uris":["https://status.example.com/oauth/callback"],"scopes":["monitors:read"]}'
+CL_ID="$(json_at "$TMP/resp.json" '["id"]')"; CL_SECRET="$(json_at "$TMP/resp.json" '["client_secret"]')"
+CL_POS="$(json_at "$TMP/resp.json" '["position"]')"
+expect_json '["confidential"]' true
+expect_json '["token_endpoint_auth_method"]' client_secret_basic
+expect_json '["grant_types"]' '["authorization_code", "refresh_token"]'
+[[ "$CL_SECRET" =~ ^[a-z][a-z0-9]{1,9}_cs_[0-9A-Za-z]{43}$ ]] || die "the confidential client got no client_secret of the documented shape"
+call POST /v1/oauth/clients /v1/oauth/clients 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"single-page app","redirect_uris":["http://localhost:8080/cb","http://127.0.0.1/cb","http://[::1]/cb"],"scopes":["monitors:read"],"grant_types":["authorization_code"],"token_endpoint_auth_method":"none"}'
+PUB_ID="$(json_at "$TMP/resp.json" '["id"]')"
+expect_json '["confidential"]' false
+expect_json '.get("client_secret", "(absent)")' '(absent)'
+call POST /v1/oauth/clients /v1/oauth/clients 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"exporter","description":null,"redirect_uris":null,"scopes":["metrics:read"],"grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_post"}'
+M_ID="$(json_at "$TMP/resp.json" '["id"]')"
+expect_json '["redirect_uris"]' '[]'
+
+step "OAuth clients: reads"
+call GET /v1/oauth/clients /v1/oauth/clients 200 "${ADMIN[@]}"
+call GET /v1/oauth/clients '/v1/oauth/clients?status=active' 200 "${ADMIN[@]}"
+call GET '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 200 "${ADMIN[@]}" -H "X-Min-Position: $CL_POS"
+expect_json '["id"]' "$CL_ID"
+call GET '/v1/oauth/clients/{id}' "/v1/oauth/clients/$PUB_ID" 200 -H "Authorization: Bearer $CA_KEY"
+expect_json '["token_endpoint_auth_method"]' none
+
+step "OAuth clients: 400"
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"name":"x","scopes":['
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","redirect_uris":["http://evil.example.com/cb"],"scopes":["monitors:read"]}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","redirect_uris":["https://app.example.com/cb#frag"],"scopes":["monitors:read"]}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","scopes":["monitors:read"],"grant_types":["client_credentials"],"token_endpoint_auth_method":"none"}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","scopes":["monitors:read"],"grant_types":["password"]}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","scopes":["monitors:read"],"grant_types":["client_credentials","refresh_token"]}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"name":"x","scopes":["monitors:read"]}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","scopes":["monitors:read"],"grant_types":["client_credentials"],"colour":"red"}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","scopes":["monitors:read"],"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt"}'
+call POST /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
+  '{"name":"x","scopes":["monitors:delete"],"grant_types":["client_credentials"]}'
+call GET /v1/oauth/clients '/v1/oauth/clients?status=bogus' 400 "${ADMIN[@]}"
+call GET '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 400 "${ADMIN[@]}" -H 'X-Min-Position: soon'
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 400 "${ADMIN[@]}" "${JSON[@]}" \
+  --data-binary '{"grace_period_seconds":60}'
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 400 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{"why":"x"}'
+call GET /v1/audit-log '/v1/audit-log?client_id=bad' 400 "${ADMIN[@]}"
+
+step "OAuth clients: 401 and 403"
+call POST /v1/oauth/clients /v1/oauth/clients 401 "${JSON[@]}" --data-binary '{"name":"x","scopes":["monitors:read"]}'
+call GET /v1/oauth/clients /v1/oauth/clients 401
+call GET '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 401
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 401
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 401
+# A_KEY (metrics:read, monitors:read) lacks clients:admin.
+call POST /v1/oauth/clients /v1/oauth/clients 403 -H "Authorization: Bearer $A_KEY" "${JSON[@]}" \
+  --data-binary '{"name":"x","scopes":["monitors:read"],"grant_types":["client_credentials"]}'
+call GET /v1/oauth/clients /v1/oauth/clients 403 -H "Authorization: Bearer $A_KEY"
+call GET '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 403 -H "Authorization: Bearer $A_KEY"
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 403 -H "Authorization: Bearer $A_KEY"
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 403 -H "Authorization: Bearer $A_KEY"
+# CA_KEY holds clients:admin only: it may not hand out, or act on a client holding, a scope it lacks.
+call POST /v1/oauth/clients /v1/oauth/clients 403 -H "Authorization: Bearer $CA_KEY" "${JSON[@]}" \
+  --data-binary '{"name":"escalation","scopes":["monitors:write"],"grant_types":["client_credentials"]}'
+expect_json '["type"]' /problems/forbidden
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 403 -H "Authorization: Bearer $CA_KEY"
+expect_json '["type"]' /problems/forbidden
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 403 -H "Authorization: Bearer $CA_KEY"
+expect_json '["type"]' /problems/forbidden
+
+step "OAuth clients: 404 and 405"
+call GET '/v1/oauth/clients/{id}' /v1/oauth/clients/clnt_AAAAAAAAAAAA 404 "${ADMIN[@]}"
+call GET '/v1/oauth/clients/{id}' /v1/oauth/clients/not-a-client-id 404 "${ADMIN[@]}"
+call GET '/v1/oauth/clients/{id}' "/v1/oauth/clients/$A_ID" 404 "${ADMIN[@]}"
+call POST '/v1/oauth/clients/{id}/rotate-secret' /v1/oauth/clients/clnt_AAAAAAAAAAAA/rotate-secret 404 "${ADMIN[@]}"
+call DELETE '/v1/oauth/clients/{id}' /v1/oauth/clients/clnt_AAAAAAAAAAAA 404 "${ADMIN[@]}"
+call PUT /v1/oauth/clients /v1/oauth/clients 405 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{}'
+call PATCH '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 405 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{}'
+call GET '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 405 "${ADMIN[@]}"
+
+step "OAuth clients: rotate-secret"
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 200 "${ADMIN[@]}"
+CL_SECRET2="$(json_at "$TMP/resp.json" '["client_secret"]')"
+[[ "$CL_SECRET2" =~ ^[a-z][a-z0-9]{1,9}_cs_[0-9A-Za-z]{43}$ && "$CL_SECRET2" != "$CL_SECRET" ]] ||
+  die "rotate-secret did not answer a new client_secret"
+[[ "$(json_at "$TMP/resp.json" '["secret_rotated_at"]')" != null ]] || die "rotate-secret left secret_rotated_at null"
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 200 "${ADMIN[@]}" "${JSON[@]}" --data-binary '{}'
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$PUB_ID/rotate-secret" 409 "${ADMIN[@]}"
+
+step "OAuth clients: delete"
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$PUB_ID?reason=app+retired" 200 "${ADMIN[@]}"
+expect_json '["status"]' deleted
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$PUB_ID" 409 "${ADMIN[@]}"
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$M_ID?reason=ignored" 200 "${ADMIN[@]}" "${JSON[@]}" \
+  --data-binary '{"reason":"exporter decommissioned"}'
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$M_ID/rotate-secret" 409 "${ADMIN[@]}"
+call GET /v1/oauth/clients '/v1/oauth/clients?status=deleted' 200 "${ADMIN[@]}"
+expect_json '["clients"].__len__()' 2
+
+step "OAuth clients: audit view"
+# check_client_audit ID TYPE...: the last body is an audit page of entries all about client ID,
+# with (at least) an entry of each TYPE.
+check_client_audit() {
+  "$PY" - "$TMP/resp.json" "$@" <<'PY' || die "GET /v1/audit-log?client_id=$1: wrong entries"
+import json, sys
+page, cid, types = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3:]
+entries = page["entries"]
+bad = [e for e in entries if e.get("client_id") != cid or e.get("subject") != "clients/" + cid or "key_id" in e]
+if bad:
+    sys.exit(f"{len(bad)} of {len(entries)} entries are not about {cid}: {bad[0]}")
+missing = [t for t in types if t not in {e["type"] for e in entries}]
+if missing:
+    sys.exit(f"no entry of type {missing} among {[e['type'] for e in entries]}")
+PY
+}
+call GET /v1/audit-log "/v1/audit-log?client_id=$CL_ID" 200 "${ADMIN[@]}"
+check_client_audit "$CL_ID" io.authledger.client.registered.v1 io.authledger.client.secret_rotated.v1
+call GET /v1/audit-log "/v1/audit-log?client_id=$M_ID&order=oldest" 200 "${ADMIN[@]}"
+check_client_audit "$M_ID" io.authledger.client.registered.v1 io.authledger.client.deleted.v1
+expect_json '["entries"][-1]["changes"]["reason"]' 'exporter decommissioned'
+call GET /v1/audit-log '/v1/audit-log?client_id=clnt_AAAAAAAAAAAA' 200 "${ADMIN[@]}"
+expect_json '["entries"]' '[]'
+call GET /v1/audit-log "/v1/audit-log?client_id=$PUB_ID&format=csv" 200 "${ADMIN[@]}"
+"$PY" - "$TMP/resp.json" "$PUB_ID" <<'PY' || die "the CSV audit export lacks the client_id column or its rows"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+head, cid = rows[0], sys.argv[2]
+if "client_id" not in head or head.index("client_id") != head.index("key_id") + 1:
+    sys.exit(f"header {head}: no client_id right after key_id")
+body = rows[1:]
+if len(body) < 2 or any(r[head.index("client_id")] != cid or r[head.index("key_id")] != "" for r in body):
+    sys.exit(f"rows are not all about {cid}: {body}")
+PY
+
+step "OAuth clients: 422 (25 active clients per account)"
+call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" \
+  --data-binary '{"name":"client registrar","scopes":["clients:admin","monitors:read"]}'
+REG=(-H "Authorization: Bearer $(json_at "$TMP/resp.json" '["key"]')")
+call GET /v1/oauth/clients '/v1/oauth/clients?status=active' 200 "${REG[@]}"
+ACTIVE="$(json_at "$TMP/resp.json" '["clients"].__len__()')"
+for i in $(seq $((ACTIVE + 1)) 25); do
+  call POST /v1/oauth/clients /v1/oauth/clients 201 "${REG[@]}" "${JSON[@]}" \
+    --data-binary "{\"name\":\"bulk $i\",\"scopes\":[\"monitors:read\"],\"grant_types\":[\"client_credentials\"]}"
+done
+LAST_ID="$(json_at "$TMP/resp.json" '["id"]')"
+call POST /v1/oauth/clients /v1/oauth/clients 422 "${REG[@]}" "${JSON[@]}" \
+  --data-binary '{"name":"one too many","scopes":["monitors:read"],"grant_types":["client_credentials"]}'
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$LAST_ID" 200 "${REG[@]}"
+call POST /v1/oauth/clients /v1/oauth/clients 201 "${REG[@]}" "${JSON[@]}" \
+  --data-binary '{"name":"room again","scopes":["monitors:read"],"grant_types":["client_credentials"]}'
+
 step "audit log"
 call GET /v1/audit-log '/v1/audit-log?limit=2' 200 "${ADMIN[@]}"
 CURSOR="$(json_at "$TMP/resp.json" '["next_cursor"]')"
@@ -282,11 +441,18 @@ call POST /v1/keys/verify /v1/keys/verify 503 "${JSON[@]}" -H "X-Min-Position: $
 call GET '/v1/keys/{id}' "/v1/keys/$B_ID" 503 "${ADMIN[@]}" -H "X-Min-Position: $FAR"
 call GET /v1/keys /v1/keys 503 "${ADMIN[@]}" -H "X-Min-Position: $FAR"
 call GET /v1/audit-log /v1/audit-log 503 "${ADMIN[@]}" -H "X-Min-Position: $FAR"
+call GET /v1/oauth/clients /v1/oauth/clients 503 "${ADMIN[@]}" -H "X-Min-Position: $FAR"
+call GET '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 503 "${ADMIN[@]}" -H "X-Min-Position: $FAR"
 
 step "413 (70 KiB body)"
 "$PY" -c 'import json; print(json.dumps({"name": "x" * (70 * 1024), "scopes": ["monitors:read"]}))' >"$TMP/big.json"
 call POST /v1/keys /v1/keys 413 "${ADMIN[@]}" "${JSON[@]}" -H 'Expect: 100-continue' --data-binary "@$TMP/big.json"
 call POST /v1/keys/verify /v1/keys/verify 413 "${JSON[@]}" -H 'Expect: 100-continue' --data-binary "@$TMP/big.json"
+call POST /v1/oauth/clients /v1/oauth/clients 413 "${ADMIN[@]}" "${JSON[@]}" -H 'Expect: 100-continue' --data-binary "@$TMP/big.json"
+call POST '/v1/oauth/clients/{id}/rotate-secret' "/v1/oauth/clients/$CL_ID/rotate-secret" 413 "${ADMIN[@]}" "${JSON[@]}" \
+  -H 'Expect: 100-continue' --data-binary "@$TMP/big.json"
+call DELETE '/v1/oauth/clients/{id}' "/v1/oauth/clients/$CL_ID" 413 "${ADMIN[@]}" "${JSON[@]}" \
+  -H 'Expect: 100-continue' --data-binary "@$TMP/big.json"
 
 step "429 (failed authentications from this IP; last, as it blocks the IP for the rest of the minute)"
 got429=""

@@ -22,8 +22,10 @@
 //     must match its schema;
 //   - the body must validate against the media type's schema;
 //   - beyond JSON Schema: a problem's `status` equals the HTTP status, `X-Ledger-Position` equals the
-//     body's `position`, `Location` names the body's `id`, and an audit entry's `subject` names its
-//     `key_id`.
+//     body's `position`, `Location` names the body's `id` under the operation's collection (the path
+//     template up to its first parameter: /v1/keys/<id> for POST /v1/keys and /v1/keys/{id}/rotate,
+//     /v1/oauth/clients/<id> for POST /v1/oauth/clients), and an audit entry's `subject` names its
+//     `key_id` (`keys/<id>`) or its `client_id` (`clients/<id>`).
 // Prints "N responses validated against the OpenAPI document" (and any operation no exchange
 // exercised; --require-all-operations makes that a failure). Exits 1 listing every failure, 2 on a
 // usage or setup error.
@@ -44,8 +46,11 @@ function usage(msg) {
   console.error(`validate-responses: ${msg}\nusage: node validate-responses.mjs EXCHANGES.jsonl [--require-all-operations]`);
   process.exit(2);
 }
-// Never print a full key, whatever a response held.
-const redact = (s) => String(s).replace(/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/g, '<redacted key>');
+// Never print a full key or OAuth client secret, whatever a response held.
+const redact = (s) =>
+  String(s)
+    .replace(/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/g, '<redacted key>')
+    .replace(/[a-z][a-z0-9]{1,9}_cs_[0-9A-Za-z]{43}/g, '<redacted client secret>');
 
 const args = process.argv.slice(2);
 const requireAll = args.includes('--require-all-operations');
@@ -303,11 +308,18 @@ lines.forEach((line, i) => {
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     if (headers['x-ledger-position'] !== undefined && String(body.position) !== headers['x-ledger-position'])
       fail(where, `X-Ledger-Position ${headers['x-ledger-position']} differs from the body's position ${body.position}`);
-    if (headers.location !== undefined && 'id' in body && headers.location !== `/v1/keys/${body.id}`)
-      fail(where, `Location ${headers.location} does not name the key ${body.id}`);
-    for (const [j, e] of (body.entries ?? []).entries())
+    // The created resource lives in the collection of the operation's path template (the part before
+    // its first parameter): /v1/keys for POST /v1/keys and POST /v1/keys/{id}/rotate,
+    // /v1/oauth/clients for POST /v1/oauth/clients.
+    const collection = String(x.path_template).split('/{')[0];
+    if (headers.location !== undefined && 'id' in body && headers.location !== `${collection}/${body.id}`)
+      fail(where, `Location ${headers.location} does not name ${collection}/${body.id}, the created resource`);
+    for (const [j, e] of (body.entries ?? []).entries()) {
       if (e?.key_id !== undefined && e.subject !== `keys/${e.key_id}`)
         fail(where, `entries/${j}: subject ${e.subject} does not name key_id ${e.key_id}`);
+      if (e?.client_id !== undefined && e.subject !== `clients/${e.client_id}`)
+        fail(where, `entries/${j}: subject ${e.subject} does not name client_id ${e.client_id}`);
+    }
   }
 });
 

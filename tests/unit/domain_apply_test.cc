@@ -76,6 +76,18 @@ class DomainApplyTest : public ::testing::Test {
   }
 };
 
+ClientRegistered SimpleClient(const std::string& id, const std::string& auth_method = "client_secret_basic") {
+  ClientRegistered c;
+  c.client_id = id;
+  c.name = "client " + id;
+  c.redirect_uris = {"https://a.example/cb"};
+  c.scopes = {"monitors:read"};
+  c.grant_types = {"authorization_code"};
+  c.token_endpoint_auth_method = auth_method;
+  if (auth_method != "none") c.secret_hash = std::string(64, 'c');
+  return c;
+}
+
 // ---- the chain ---------------------------------------------------------------------
 
 TEST(DomainApplyChainTest, FirstEventMustBeAccountCreated) {
@@ -315,6 +327,49 @@ TEST(DomainKeyStatusTest, CountLiveKeys) {
   EXPECT_EQ(s.CountLiveKeys(200), 1u);
   EXPECT_EQ(s.FindKey("a")->id, "a");
   EXPECT_EQ(s.FindKey("zz"), nullptr);
+}
+
+// ---- OAuth clients ------------------------------------------------------------------
+
+TEST_F(DomainApplyTest, ClientLifecycleIsRecorded) {
+  ASSERT_TRUE(c_.Add(SimpleClient("clnt_Client000001")).ok());
+  const ClientState* cl = c_.state.FindClient("clnt_Client000001");
+  ASSERT_NE(cl, nullptr);
+  EXPECT_EQ(cl->created_at, kT0);
+  EXPECT_EQ(cl->created_by, "tester");
+  EXPECT_TRUE(cl->confidential());
+  EXPECT_EQ(c_.state.CountActiveClients(), 1u);
+  c_.now += 1000;
+  ASSERT_TRUE(c_.Add(ClientSecretRotated{"clnt_Client000001", std::string(64, 'd')}).ok());
+  EXPECT_EQ(cl->secret_hash, std::string(64, 'd'));
+  EXPECT_EQ(cl->secret_rotated_at, kT0 + 1000);
+  c_.now += 1000;
+  ASSERT_TRUE(c_.Add(ClientDeleted{"clnt_Client000001", "done"}).ok());
+  EXPECT_EQ(cl->deleted_at, kT0 + 2000);
+  EXPECT_EQ(cl->delete_reason, "done");
+  EXPECT_EQ(c_.state.CountActiveClients(), 0u);
+}
+
+TEST_F(DomainApplyTest, ClientEventsThatCannotHappenAreCorruption) {
+  const std::string ghost = "clnt_Ghost0000001";
+  ExpectCorruptAndUnchanged(c_.Next(ClientSecretRotated{ghost, std::string(64, 'd')}), "rotate unknown");
+  ExpectCorruptAndUnchanged(c_.Next(ClientDeleted{ghost, ""}), "delete unknown");
+  ClientRegistered no_hash = SimpleClient("clnt_Client000001");
+  no_hash.secret_hash.clear();
+  ExpectCorruptAndUnchanged(c_.Next(no_hash), "confidential without a secret hash");
+  ClientRegistered public_with_hash = SimpleClient("clnt_Client000001", "none");
+  public_with_hash.secret_hash = std::string(64, 'c');
+  ExpectCorruptAndUnchanged(c_.Next(public_with_hash), "public with a secret hash");
+
+  ASSERT_TRUE(c_.Add(SimpleClient("clnt_Client000001")).ok());
+  ExpectCorruptAndUnchanged(c_.Next(SimpleClient("clnt_Client000001")), "registered twice");
+  ASSERT_TRUE(c_.Add(SimpleClient("clnt_Public000001", "none")).ok());
+  ExpectCorruptAndUnchanged(c_.Next(ClientSecretRotated{"clnt_Public000001", std::string(64, 'd')}),
+                            "a public client's secret");
+  ASSERT_TRUE(c_.Add(ClientDeleted{"clnt_Client000001", ""}).ok());
+  ExpectCorruptAndUnchanged(c_.Next(ClientDeleted{"clnt_Client000001", ""}), "deleted twice");
+  ExpectCorruptAndUnchanged(c_.Next(ClientSecretRotated{"clnt_Client000001", std::string(64, 'd')}),
+                            "rotated after deletion");
 }
 
 }  // namespace

@@ -707,5 +707,122 @@ TEST_F(DomainDecideTest, NameLengthCountsCharactersNotBytes) {
   EXPECT_EQ(CodeOf(ValidateName(hundred + "\xc3\xa9", "n")), "InvalidArgument");
 }
 
+// ---- OAuth clients ------------------------------------------------------------------
+
+RegisterClientInput WebApp(std::vector<std::string> scopes = {"monitors:read"}) {
+  RegisterClientInput in;
+  in.name = "PagerDuty Sync";
+  in.redirect_uris = {"https://hooks.example.com/cb"};
+  in.scopes = std::move(scopes);
+  return in;
+}
+
+NewClient FreshClient(bool confidential = true) {
+  return NewClient{NewClientId(), confidential ? std::string(64, 'c') : std::string()};
+}
+
+TEST_F(DomainDecideTest, RegisterClientNormalisesAndRecords) {
+  RegisterClientInput in = WebApp({"monitors:read", "alerts:read", "monitors:read"});
+  in.grant_types = {"refresh_token", "authorization_code", "refresh_token"};
+  NewClient id = FreshClient();
+  auto d = DecideRegisterClient(state_, in, id, kUnrestricted, policy_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->size(), 1u);
+  const auto& e = std::get<ClientRegistered>((*d)[0]);
+  EXPECT_EQ(e.scopes, (std::vector<std::string>{"alerts:read", "monitors:read"}));
+  EXPECT_EQ(e.grant_types, (std::vector<std::string>{"authorization_code", "refresh_token"}));
+  EXPECT_EQ(e.secret_hash, id.secret_hash_hex);
+  ASSERT_TRUE(Commit(d));
+  EXPECT_NE(state_.FindClient(id.client_id), nullptr);
+  EXPECT_EQ(CodeOf(DecideRegisterClient(state_, in, id, kUnrestricted, policy_).status()), "AlreadyExists");
+}
+
+TEST_F(DomainDecideTest, RegisterClientRules) {
+  auto code = [&](RegisterClientInput in, bool confidential = true, const Caller& caller = kUnrestricted) {
+    return CodeOf(DecideRegisterClient(state_, in, FreshClient(confidential), caller, policy_).status());
+  };
+  EXPECT_EQ(code(WebApp()), "OK");
+  RegisterClientInput in = WebApp();
+  in.grant_types = {"client_credentials"};
+  in.redirect_uris.clear();
+  EXPECT_EQ(code(in), "OK") << "machine-to-machine clients need no redirect URI";
+  in.token_endpoint_auth_method = "none";
+  EXPECT_EQ(code(in, false), "InvalidArgument") << "client_credentials needs a confidential client";
+  in = WebApp();
+  in.redirect_uris.clear();
+  EXPECT_EQ(code(in), "InvalidArgument") << "authorization_code needs a redirect URI";
+  in = WebApp();
+  in.grant_types = {"refresh_token"};
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in.grant_types = {"implicit"};
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in.grant_types = {};
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in = WebApp();
+  in.token_endpoint_auth_method = "private_key_jwt";
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in = WebApp();
+  in.redirect_uris = std::vector<std::string>(11, "https://a.example/cb");
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in.redirect_uris = {"https://a.example/cb", "https://a.example/cb"};
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in = WebApp({"monitors:delete"});
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in = WebApp({});
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in = WebApp();
+  in.name = "";
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in = WebApp();
+  in.description = std::string(501, 'd');
+  EXPECT_EQ(code(in), "InvalidArgument");
+  in.description = std::string(500, 'd');
+  EXPECT_EQ(code(in), "OK");
+  EXPECT_EQ(code(WebApp({"alerts:write"}), true, Holding({"monitors:read", "clients:admin"})), "PermissionDenied");
+  EXPECT_EQ(code(WebApp({"monitors:read"}), true, Holding({"monitors:read", "clients:admin"})), "OK");
+  EXPECT_EQ(code(WebApp({"alerts:write"}), true, Holding({"admin:*"})), "OK");
+  // The secret must match the client's kind (a generation bug, not user input).
+  EXPECT_EQ(code(WebApp(), false), "Internal");
+  in = WebApp();
+  in.token_endpoint_auth_method = "none";
+  EXPECT_EQ(code(in, true), "Internal");
+}
+
+TEST_F(DomainDecideTest, ClientLimitCountsOnlyActiveClients) {
+  policy_.max_clients = 2;
+  std::vector<NewClient> ids = {FreshClient(), FreshClient()};
+  for (const auto& id : ids) ASSERT_TRUE(Commit(DecideRegisterClient(state_, WebApp(), id, kUnrestricted, policy_)));
+  EXPECT_EQ(CodeOf(DecideRegisterClient(state_, WebApp(), FreshClient(), kUnrestricted, policy_).status()),
+            "FailedPrecondition");
+  ASSERT_TRUE(Commit(DecideDeleteClient(state_, ids[0].client_id, "", kUnrestricted)));
+  EXPECT_TRUE(Commit(DecideRegisterClient(state_, WebApp(), FreshClient(), kUnrestricted, policy_)));
+}
+
+TEST_F(DomainDecideTest, RotateAndDeleteClient) {
+  NewClient web = FreshClient(), pub = FreshClient(false);
+  RegisterClientInput public_in = WebApp();
+  public_in.token_endpoint_auth_method = "none";
+  ASSERT_TRUE(Commit(DecideRegisterClient(state_, WebApp({"alerts:read"}), web, kUnrestricted, policy_)));
+  ASSERT_TRUE(Commit(DecideRegisterClient(state_, public_in, pub, kUnrestricted, policy_)));
+
+  EXPECT_EQ(CodeOf(DecideRotateClientSecret(state_, pub.client_id, "", kUnrestricted).status()), "Conflict");
+  EXPECT_EQ(CodeOf(DecideRotateClientSecret(state_, "clnt_AAAAAAAAAAAA", std::string(64, 'e'), kUnrestricted).status()),
+            "NotFound");
+  const Caller weak = Holding({"clients:admin", "monitors:read"});
+  EXPECT_EQ(CodeOf(DecideRotateClientSecret(state_, web.client_id, std::string(64, 'e'), weak).status()),
+            "PermissionDenied");
+  EXPECT_EQ(CodeOf(DecideDeleteClient(state_, web.client_id, "", weak).status()), "PermissionDenied");
+  ASSERT_TRUE(Commit(DecideRotateClientSecret(state_, web.client_id, std::string(64, 'e'), kUnrestricted)));
+  EXPECT_EQ(state_.FindClient(web.client_id)->secret_hash, std::string(64, 'e'));
+
+  EXPECT_EQ(CodeOf(DecideDeleteClient(state_, web.client_id, std::string(501, 'r'), kUnrestricted).status()),
+            "InvalidArgument");
+  ASSERT_TRUE(Commit(DecideDeleteClient(state_, web.client_id, "retired", kUnrestricted)));
+  EXPECT_EQ(CodeOf(DecideDeleteClient(state_, web.client_id, "", kUnrestricted).status()), "Conflict");
+  EXPECT_EQ(CodeOf(DecideRotateClientSecret(state_, web.client_id, std::string(64, 'f'), kUnrestricted).status()),
+            "Conflict");
+  EXPECT_EQ(CodeOf(DecideDeleteClient(state_, "clnt_AAAAAAAAAAAA", "", kUnrestricted).status()), "NotFound");
+}
+
 }  // namespace
 }  // namespace authledger

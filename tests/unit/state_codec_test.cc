@@ -50,6 +50,29 @@ AccountState RichState() {
   c.secret_hash = std::string(64, 'd');
   c.rotated_from = "KeyA00000001";
   for (auto* k : {&a, &b, &c}) s.keys.emplace(k->id, *k);
+  ClientState confidential;
+  confidential.id = "clnt_Confidentia1";
+  confidential.name = "PagerDuty \"Sync\"";
+  confidential.description = std::string(200, 'd');
+  confidential.redirect_uris = {"https://a.example/cb", "http://127.0.0.1:8080/cb"};
+  confidential.scopes = {"alerts:read", "monitors:read"};
+  confidential.grant_types = {"authorization_code", "client_credentials", "refresh_token"};
+  confidential.token_endpoint_auth_method = "client_secret_post";
+  confidential.secret_hash = std::string(64, 'e');
+  confidential.created_at = s.created_at;
+  confidential.created_by = "KeyA00000001";
+  confidential.secret_rotated_at = s.created_at + 1000;
+  ClientState gone;  // public, deleted
+  gone.id = "clnt_PublicGone01";
+  gone.name = "cli";
+  gone.scopes = {"monitors:read"};
+  gone.grant_types = {"authorization_code"};
+  gone.redirect_uris = {"http://localhost/cb"};
+  gone.token_endpoint_auth_method = "none";
+  gone.created_at = -7;
+  gone.deleted_at = s.created_at + 2000;
+  gone.delete_reason = "retired";
+  for (auto* c : {&confidential, &gone}) s.clients.emplace(c->id, *c);
   return s;
 }
 
@@ -59,6 +82,7 @@ TEST(StateCodecTest, AccountRoundTripsExactlyWithoutItsKeys) {
   auto back = DecodeAccountState(bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(back->keys.empty());  // keys live in account_keys, one row each
+  EXPECT_EQ(back->clients.size(), 2u);  // clients stay in the account's value
   AccountState header = s;
   header.keys.clear();
   EXPECT_TRUE(*back == header);
@@ -96,6 +120,9 @@ TEST(StateCodecTest, EqualStatesGiveEqualBytesAndDifferentStatesDifferentBytes) 
   AccountState a = RichState(), b = RichState();
   EXPECT_EQ(EncodeAccountState(a), EncodeAccountState(b));
   b.seq += 1;
+  EXPECT_NE(EncodeAccountState(a), EncodeAccountState(b));
+  b = RichState();
+  b.clients.at("clnt_PublicGone01").delete_reason = "retired!";
   EXPECT_NE(EncodeAccountState(a), EncodeAccountState(b));
   KeyState k = a.keys.at("KeyC00000001");
   const std::string before = EncodeKeyState(k);
