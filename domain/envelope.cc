@@ -33,6 +33,7 @@ std::string EncodeEvent(const Event& e) {
             {"data", EventDataToJson(e.data)}};
   if (!e.actor.ip.empty()) j["actorip"] = e.actor.ip;
   if (!e.actor.endpoint.empty()) j["actorendpoint"] = e.actor.endpoint;
+  if (!e.actor.email.empty()) j["actoremail"] = e.actor.email;
   // Decide validated every text field as UTF-8; `replace` keeps encoding total
   // (no exception can escape a command) should anything slip through.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -264,6 +265,7 @@ Result<Event> DecodeEventWithDom(std::string_view bytes) {
   if (!GetString(j, "actortype", &e.actor.type) || !GetString(j, "actorid", &e.actor.id)) return Bad("bad actor");
   GetString(j, "actorip", &e.actor.ip);
   GetString(j, "actorendpoint", &e.actor.endpoint);
+  GetString(j, "actoremail", &e.actor.email);
   auto data = j.find("data");
   if (data == j.end()) return Bad("missing data");
   auto d = EventDataFromJson(type, *data);
@@ -275,20 +277,21 @@ Result<Event> DecodeEventWithDom(std::string_view bytes) {
 std::optional<Event> DecodeCanonicalEvent(std::string_view bytes) {
   // EncodeEvent's keys, sorted. DecodeEventWithDom ignores datacontenttype and subject.
   enum : std::size_t {
-    kAccountSeq, kActorEndpoint, kActorId, kActorIp, kActorType, kData, kDataContentType, kId,
+    kAccountSeq, kActorEmail, kActorEndpoint, kActorId, kActorIp, kActorType, kData, kDataContentType, kId,
     kPartitionKey, kPrevHash, kSource, kSpecVersion, kSubject, kTime, kType,
   };
   static constexpr Member kMembers[] = {
-      {"accountseq", true}, {"actorendpoint", false}, {"actorid", true},         {"actorip", false},
-      {"actortype", true},  {"data", true},           {"datacontenttype", false}, {"id", true},
-      {"partitionkey", true}, {"prevhash", true},     {"source", true},          {"specversion", true},
-      {"subject", false},   {"time", true},           {"type", true}};
+      {"accountseq", true},   {"actoremail", false}, {"actorendpoint", false},   {"actorid", true},
+      {"actorip", false},     {"actortype", true},   {"data", true},             {"datacontenttype", false},
+      {"id", true},           {"partitionkey", true}, {"prevhash", true},        {"source", true},
+      {"specversion", true},  {"subject", false},    {"time", true},             {"type", true}};
   Event e;
   std::string_view data, source, spec, time, type;
   CanonicalJsonReader r(bytes);
   const bool read = ReadObject(r, kMembers, [&](std::size_t i) {
     switch (i) {
       case kAccountSeq: return r.ReadUint64(&e.seq);
+      case kActorEmail: return r.ReadString(&e.actor.email);
       case kActorEndpoint: return r.ReadString(&e.actor.endpoint);
       case kActorId: return r.ReadString(&e.actor.id);
       case kActorIp: return r.ReadString(&e.actor.ip);

@@ -8,6 +8,7 @@
 //    "prevhash":"<hex SHA-256 of the stored bytes of the account's event seq-1>",
 //    "actortype":"key|cli|system", "actorid":"<key id | user>",
 //    "actorip":"203.0.113.9", "actorendpoint":"POST /v1/keys",   (when known)
+//    "actoremail":"alice@example.com",  (when the calling key named the person it acts for)
 //    "data":{...}}
 //
 // EncodeEvent writes the canonical bytes (object keys sorted, no whitespace); the
@@ -31,6 +32,7 @@ struct Actor {
   std::string id;        // key id, OS user, or component name
   std::string ip;        // source IP, "" if none
   std::string endpoint;  // "POST /v1/keys", "" if none
+  std::string email;     // the person a key acted for (X-Actor-Email, domain/email.h), "" if none
 };
 
 struct Event {

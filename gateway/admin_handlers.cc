@@ -1,5 +1,6 @@
 #include "gateway/admin_handlers.h"
 
+#include "domain/email.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -10,6 +11,7 @@ Handler AdminHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn) {
   return [&d, scope, fn](RequestContext& ctx) -> HttpResponse {
     auto auth = d.auth.Authenticate(ctx, scope);
     if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
+    if (auto email = ActorEmail(ctx); !email.ok()) return ProblemFromStatus(ctx.req, email.status());
     return fn(d, ctx, std::get<Principal>(auth));
   };
 }
@@ -19,7 +21,20 @@ Handler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn)
   return AdminHandler(d, scope, fn);
 }
 
-Actor ActorOf(const RequestContext& ctx, const Principal& p) { return Actor{"key", p.key_id, ctx.remote_ip, ctx.endpoint}; }
+Result<std::string> ActorEmail(const RequestContext& ctx) {
+  const std::size_t n = ctx.req.count(kActorEmailHeader);
+  if (n == 0) return std::string();
+  if (n > 1) return Status::InvalidArgument(std::string(kActorEmailHeader) + " must be sent at most once");
+  const auto value = ctx.req[kActorEmailHeader];
+  auto email = NormalizeEmail(std::string_view(value.data(), value.size()));
+  if (!email.ok()) return Status::InvalidArgument(std::string(kActorEmailHeader) + ": " + email.status().message());
+  return email;
+}
+
+Actor ActorOf(const RequestContext& ctx, const Principal& p) {
+  auto email = ActorEmail(ctx);  // AdminHandler has refused a bad one already
+  return Actor{"key", p.key_id, ctx.remote_ip, ctx.endpoint, email.ok() ? *email : std::string()};
+}
 
 Caller CallerOf(const Principal& p) { return Caller{p.scopes}; }
 

@@ -1,6 +1,7 @@
 // What the management APIs (keys_api.cc, clients_api.cc) share: a handler that
-// authenticates the caller for one scope, who is acting (for the events), and
-// write responses that carry the ledger position.
+// authenticates the caller for one scope, who is acting (for the events: the
+// key, and the person it names in X-Actor-Email), and write responses that
+// carry the ledger position.
 #pragma once
 
 #include <optional>
@@ -15,13 +16,17 @@ namespace authledger {
 // An authenticated management call: the caller's key is valid and holds the scope.
 using AdminHandlerFn = HttpResponse (*)(ApiDeps&, RequestContext&, const Principal&);
 
-// Authenticates for `scope` (or admin:*), then runs fn.
+// Authenticates for `scope` (or admin:*), checks X-Actor-Email (400 if it is
+// malformed or repeated), then runs fn.
 Handler AdminHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn);
 // The same for a call that writes: a read replica redirects it to the writer.
 Handler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn);
 
-// The key that made the call, from where, through which endpoint.
+// The key that made the call, for whom (X-Actor-Email), from where, through which endpoint.
 Actor ActorOf(const RequestContext& ctx, const Principal& p);
+// X-Actor-Email normalised (domain/email.h); "" if absent; InvalidArgument if
+// malformed or sent more than once.
+Result<std::string> ActorEmail(const RequestContext& ctx);
 // The scopes the caller may hand out.
 Caller CallerOf(const Principal& p);
 

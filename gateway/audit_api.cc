@@ -4,7 +4,7 @@
 //                  reaches further back than audit.retention (365 days)
 //   type           event types, comma-separated (e.g. io.authledger.key.revoked.v1)
 //   key_id, client_id, actor, ip   only entries about that key / that OAuth client /
-//                  by that actor id / from that IP
+//                  by that actor (id, or email when it holds '@') / from that IP
 //   order          newest (default) | oldest
 //   limit          1..500 (json) or 1..10000 (jsonl, csv); default 50
 //   cursor         next_cursor of the previous page (opaque)
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/cidr.h"
+#include "domain/email.h"
 #include "domain/events.h"
 #include "domain/ids.h"
 #include "gateway/api.h"
@@ -53,13 +54,14 @@ std::string CsvField(std::string v) {
 
 std::string Csv(const std::vector<json>& entries) {
   std::string out =
-      "position,time,type,account_seq,subject,key_id,client_id,actor_type,actor_id,actor_ip,actor_endpoint,changes\r\n";
+      "position,time,type,account_seq,subject,key_id,client_id,actor_type,actor_id,actor_email,actor_ip,actor_endpoint,"
+      "changes\r\n";
   for (const auto& e : entries) {
     const json& a = e.contains("actor") ? e["actor"] : json::object();
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\r\n", e.value("position", 0ull), CsvField(e.value("time", "")),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", e.value("position", 0ull), CsvField(e.value("time", "")),
                        CsvField(e.value("type", "")), e.value("account_seq", 0ull), CsvField(e.value("subject", "")),
                        CsvField(e.value("key_id", "")), CsvField(e.value("client_id", "")),
-                       CsvField(a.value("type", "")), CsvField(a.value("id", "")),
+                       CsvField(a.value("type", "")), CsvField(a.value("id", "")), CsvField(a.value("email", "")),
                        CsvField(a.value("ip", "")), CsvField(a.value("endpoint", "")),
                        CsvField(e.contains("changes") ? e["changes"].dump() : ""));
   }
@@ -109,8 +111,15 @@ Status ParseFilter(const RequestContext& ctx, TimeMs now, TimeMs retention, Audi
     f->client_id = v;
   }
   if (ctx.QueryParam("actor", &v)) {
-    if (v.empty() || v.size() > 128) return Status::InvalidArgument("actor must be an actor id (1..128 characters)");
-    f->actor_id = v;
+    if (v.find('@') != std::string::npos) {
+      auto email = NormalizeEmail(v);
+      if (!email.ok()) return Status::InvalidArgument("actor: " + email.status().message());
+      f->actor_id = *email;
+    } else {
+      if (v.empty() || v.size() > 128)
+        return Status::InvalidArgument("actor must be an actor id (1..128 characters) or an email address");
+      f->actor_id = v;
+    }
   }
   if (ctx.QueryParam("ip", &v)) {
     if (!ParseIp(v)) return Status::InvalidArgument("ip must be an IPv4 or IPv6 address");

@@ -26,5 +26,6 @@ HttpResponse JsonResponse(const HttpRequest& req, http::status status, std::stri
 // send it back as X-Min-Position to be answered as of at least that position.
 inline constexpr const char* kPositionHeader = "X-Ledger-Position";
 inline constexpr const char* kMinPositionHeader = "X-Min-Position";
+inline constexpr const char* kActorEmailHeader = "X-Actor-Email";  // the person a key acts for
 
 }  // namespace authledger

@@ -38,6 +38,7 @@ nlohmann::json AuditEntryToJson(const Event& e, Position p) {
   nlohmann::json changes = EventDataToJson(e.data);
   changes.erase("secret_hash");  // the audit view never shows even a keyed hash
   nlohmann::json actor = {{"type", e.actor.type}, {"id", e.actor.id}};
+  if (!e.actor.email.empty()) actor["email"] = e.actor.email;
   if (!e.actor.ip.empty()) actor["ip"] = e.actor.ip;
   if (!e.actor.endpoint.empty()) actor["endpoint"] = e.actor.endpoint;
   nlohmann::json j = {{"position", p},

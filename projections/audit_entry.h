@@ -6,7 +6,7 @@
 //
 // The value is rendered for readers by AuditEntryToJson:
 //   {"position":P, "id":"<event id>", "type":"...", "time":"RFC 3339",
-//    "actor":{"type","id","ip","endpoint"}, "subject":"keys/<id>", "account_seq":N,
+//    "actor":{"type","id","email","ip","endpoint"} (email, ip, endpoint when known), "subject":"keys/<id>", "account_seq":N,
 //    "key_id":"<id>" (key events), "client_id":"<id>" (client events), "changes":{event data, secrets' hashes removed}}
 #pragma once
 

@@ -32,7 +32,7 @@ bool Matches(const Event& e, const AuditFilter& f) {
   if (!f.types.empty() && !f.types.count(std::string(EventType(e.data)))) return false;
   if (!f.key_id.empty() && EventKeyId(e.data) != f.key_id) return false;
   if (!f.client_id.empty() && EventClientId(e.data) != f.client_id) return false;
-  if (!f.actor_id.empty() && e.actor.id != f.actor_id) return false;
+  if (!f.actor_id.empty() && e.actor.id != f.actor_id && e.actor.email != f.actor_id) return false;
   if (!f.ip.empty() && e.actor.ip != f.ip) return false;
   return true;
 }

@@ -32,7 +32,8 @@ struct AuditFilter {
   std::set<std::string> types;  // empty: every type
   std::string key_id;           // "" : any
   std::string client_id;        // "" : any (an OAuth client's id)
-  std::string actor_id;         // "" : any
+  std::string actor_id;         // "" : any; matches the actor's id, or its email when it holds '@'
+                                //      (give an email normalised by NormalizeEmail)
   std::string ip;               // "" : any (the actor's source IP)
   bool newest_first = true;
   std::optional<AuditCursor> after;  // continue after this entry (in the iteration order)

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "tests/support/test_node.h"
 
@@ -145,6 +146,70 @@ TEST(AuditLogTest, FiltersOrderFormatsAndTheRetentionWindow) {
   t.clock().Advance(kDayMs * 20);
   EXPECT_TRUE(entries("").empty());
   EXPECT_GE(t.node().log().Heads().Total(), 6u);
+}
+
+// A dashboard backend names the person it acts for; the audit trail shows that
+// email next to the key that made the call, filters by it, and exports it.
+TEST(AuditLogTest, ShowsTheEmailOfThePersonAKeyActedFor) {
+  TestNode t;
+  auto& http = t.http();
+  auto as = [&](const std::string& email) {
+    return std::map<std::string, std::string>{{"Authorization", "Bearer " + t.admin_key()},
+                                              {"Content-Type", "application/json"},
+                                              {"X-Actor-Email", email}};
+  };
+  const std::string body = R"({"name":"for alice","scopes":["monitors:read"]})";
+  auto created = http.Request("POST", "/v1/keys", body, as("Alice.Smith@Example.COM"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"];
+  t.clock().Advance(kSecondMs);
+  ASSERT_EQ(http.Request("DELETE", "/v1/keys/" + id, "", as("bob@example.com")).status, 200);
+  t.clock().Advance(kSecondMs);
+  ASSERT_EQ(http.Call("POST", "/v1/keys", t.admin_key(), {{"name", "nobody's"}, {"scopes", {"monitors:read"}}}).status,
+            201);
+
+  auto all = http.Call("GET", "/v1/audit-log", t.admin_key()).json()["entries"];
+  ASSERT_GE(all.size(), 3u);
+  EXPECT_FALSE(all[0]["actor"].contains("email")) << "no header, no email";
+  EXPECT_EQ(all[1]["type"], "io.authledger.key.revoked.v1");
+  EXPECT_EQ(all[1]["actor"]["email"], "bob@example.com");
+  EXPECT_EQ(all[2]["actor"]["email"], "Alice.Smith@example.com") << "domain lowercased, local part kept";
+  EXPECT_EQ(all[2]["actor"]["type"], "key");
+  EXPECT_EQ(all[2]["actor"]["id"], all[0]["actor"]["id"]) << "the authenticated key is still the actor id";
+
+  // Filter by email (the domain in any case) or by the key id.
+  auto by_alice = http.Call("GET", "/v1/audit-log?actor=Alice.Smith@EXAMPLE.com", t.admin_key());
+  ASSERT_EQ(by_alice.status, 200) << by_alice.body;
+  ASSERT_EQ(by_alice.json()["entries"].size(), 1u);
+  EXPECT_EQ(by_alice.json()["entries"][0]["key_id"], id);
+  EXPECT_EQ(http.Call("GET", "/v1/audit-log?actor=alice.smith@example.com", t.admin_key()).json()["entries"].size(), 0u)
+      << "the local part is case-sensitive";
+  const std::string key_actor = all[0]["actor"]["id"];
+  EXPECT_GE(http.Call("GET", "/v1/audit-log?actor=" + key_actor, t.admin_key()).json()["entries"].size(), 3u);
+  EXPECT_EQ(http.Call("GET", "/v1/audit-log?actor=a@b", t.admin_key()).status, 400);
+
+  auto csv = http.Call("GET", "/v1/audit-log?format=csv&actor=bob@example.com", t.admin_key());
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_TRUE(csv.body.starts_with("position,time,type,account_seq,subject,key_id,client_id,actor_type,actor_id,"
+                                   "actor_email,actor_ip,actor_endpoint,changes\r\n"))
+      << csv.body;
+  EXPECT_NE(csv.body.find(",key," + key_actor + ",bob@example.com,127.0.0.1,DELETE /v1/keys/{id},"), std::string::npos)
+      << csv.body;
+
+  // A malformed or repeated header is refused at the edge, and nothing is appended.
+  const Position head = t.node().log().Heads().at(0);
+  for (const std::string bad : {"not-an-email", "alice@localhost", "al ice@example.com"}) {
+    auto r = http.Request("POST", "/v1/keys", body, as(bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("X-Actor-Email"), std::string::npos) << r.body;
+  }
+  auto twice = http.Raw("POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + t.admin_key() +
+                        "\r\nContent-Type: application/json\r\nX-Actor-Email: a@example.com\r\n"
+                        "X-Actor-Email: b@example.com\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\nConnection: close\r\n\r\n" + body);
+  EXPECT_EQ(twice.rfind("HTTP/1.1 400", 0), 0u) << twice;
+  EXPECT_NE(twice.find("at most once"), std::string::npos) << twice;
+  EXPECT_EQ(t.node().log().Heads().at(0), head);
 }
 
 }  // namespace

@@ -61,7 +61,8 @@ for line in blocks[-1].split("\n")[1:] if blocks else []:
         headers[name] = headers[name] + ", " + value.strip() if name in headers else value.strip()
 raw = open(bfile, "rb").read().decode("utf-8", "replace")
 body = raw
-if "json" in headers.get("content-type", ""):
+# JSON bodies are parsed; JSON Lines (application/x-ndjson) stay text, even when they hold one line.
+if "json" in headers.get("content-type", "") and "ndjson" not in headers.get("content-type", ""):
     try:
         body = json.loads(raw)
     except ValueError:
@@ -398,8 +399,10 @@ call GET /v1/audit-log "/v1/audit-log?client_id=$PUB_ID&format=csv" 200 "${ADMIN
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
 head, cid = rows[0], sys.argv[2]
-if "client_id" not in head or head.index("client_id") != head.index("key_id") + 1:
-    sys.exit(f"header {head}: no client_id right after key_id")
+want = ("position,time,type,account_seq,subject,key_id,client_id,actor_type,actor_id,actor_email,"
+        "actor_ip,actor_endpoint,changes").split(",")
+if head != want:
+    sys.exit(f"header {head}, expected {want}")
 body = rows[1:]
 if len(body) < 2 or any(r[head.index("client_id")] != cid or r[head.index("key_id")] != "" for r in body):
     sys.exit(f"rows are not all about {cid}: {body}")
@@ -434,6 +437,53 @@ call GET /v1/audit-log '/v1/audit-log?type=io.authledger.key.created.v1&order=ol
 call GET /v1/audit-log '/v1/audit-log?format=jsonl&limit=3' 200 "${ADMIN[@]}"
 call GET /v1/audit-log '/v1/audit-log?format=csv' 200 "${ADMIN[@]}"
 call GET /v1/audit/public-key /v1/audit/public-key 200
+
+step "X-Actor-Email (the person a key acts for)"
+call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" -H 'X-Actor-Email: Alice@Example.COM' \
+  --data-binary '{"name":"made from the dashboard","scopes":["monitors:read"]}'
+P_ID="$(json_at "$TMP/resp.json" '["id"]')"
+# check_actor_email WANT_EMAIL KEY_ID: the last body is an audit page whose entries all carry
+# actor.email WANT_EMAIL (next to a key actor), one of them the key.created of KEY_ID.
+check_actor_email() {
+  "$PY" - "$TMP/resp.json" "$@" <<'PY' || die "GET /v1/audit-log?actor=<email>: wrong entries"
+import json, sys
+page, email, kid = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+entries = page["entries"]
+bad = [e for e in entries if e["actor"].get("email") != email or e["actor"]["type"] != "key"
+       or len(e["actor"]["id"]) != 12]
+if bad:
+    sys.exit(f"{len(bad)} of {len(entries)} entries are not by a key acting for {email}: {bad[0]}")
+if not any(e["type"] == "io.authledger.key.created.v1" and e.get("key_id") == kid for e in entries):
+    sys.exit(f"no key.created entry for {kid} among {len(entries)} entries")
+PY
+}
+# The domain was lowercased, the local part kept: the filter normalises the domain the same way.
+call GET /v1/audit-log '/v1/audit-log?actor=Alice@example.com' 200 "${ADMIN[@]}"
+check_actor_email Alice@example.com "$P_ID"
+call GET /v1/audit-log '/v1/audit-log?actor=Alice%40EXAMPLE.com&format=jsonl' 200 "${ADMIN[@]}"
+grep -q '"email":"Alice@example.com"' "$TMP/resp.json" || die "the jsonl audit export lacks actor.email"
+# The local part is compared exactly.
+call GET /v1/audit-log '/v1/audit-log?actor=alice@example.com' 200 "${ADMIN[@]}"
+expect_json '["entries"]' '[]'
+call GET /v1/audit-log "/v1/audit-log?key_id=$P_ID&format=csv" 200 "${ADMIN[@]}"
+"$PY" - "$TMP/resp.json" "$P_ID" <<'PY' || die "the CSV audit export lacks the actor_email column or its value"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+head, body = rows[0], rows[1:]
+if head.index("actor_email") != head.index("actor_id") + 1:
+    sys.exit(f"header {head}: no actor_email right after actor_id")
+if len(body) != 1 or body[0][head.index("actor_email")] != "Alice@example.com":
+    sys.exit(f"rows: {body}")
+PY
+call POST /v1/keys /v1/keys 400 "${ADMIN[@]}" "${JSON[@]}" -H 'X-Actor-Email: not-an-email' \
+  --data-binary '{"name":"never made","scopes":["monitors:read"]}'
+call DELETE '/v1/keys/{id}/scopes/{scope}' "/v1/keys/$P_ID/scopes/monitors:read" 400 "${ADMIN[@]}" \
+  -H 'X-Actor-Email: alice@example.com' -H 'X-Actor-Email: bob@example.com'
+call GET /v1/oauth/clients /v1/oauth/clients 400 "${ADMIN[@]}" -H 'X-Actor-Email: alice@example..com'
+# Nothing was appended by the refused calls.
+call GET /v1/audit-log '/v1/audit-log?actor=Alice@example.com' 200 "${ADMIN[@]}"
+check_actor_email Alice@example.com "$P_ID"
+expect_json '["entries"].__len__()' 1
 
 step "503 (X-Min-Position far ahead)"
 FAR=999999999999

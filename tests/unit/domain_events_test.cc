@@ -247,13 +247,32 @@ TEST(DomainEnvelopeTest, ActorWithoutIpOrEndpoint) {
   json j = json::parse(bytes);
   EXPECT_FALSE(j.contains("actorip"));
   EXPECT_FALSE(j.contains("actorendpoint"));
+  EXPECT_FALSE(j.contains("actoremail"));
   auto back = DecodeEvent(bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->actor.type, "cli");
   EXPECT_EQ(back->actor.id, "root");
   EXPECT_EQ(back->actor.ip, "");
   EXPECT_EQ(back->actor.endpoint, "");
+  EXPECT_EQ(back->actor.email, "");
   EXPECT_EQ(back->prev_hash, kGenesisHash);
+}
+
+TEST(DomainEnvelopeTest, ActorEmailIsAnAttributeInTheChainedBytes) {
+  Event e = MakeEvent(KeyRevoked{"7f3aQ9cXb2Lm", "r"}, 12,
+                      Actor{"key", "CallerKey001", "198.51.100.4", "DELETE /v1/keys/{id}", "alice@example.com"});
+  const std::string bytes = EncodeEvent(e);
+  json j = json::parse(bytes);
+  EXPECT_EQ(j["actoremail"], "alice@example.com");
+  EXPECT_EQ(j["actorid"], "CallerKey001");
+  EXPECT_EQ(j.size(), 16u);
+  auto back = DecodeEvent(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->actor.email, "alice@example.com");
+  EXPECT_EQ(EncodeEvent(*back), bytes);
+  Event other = e;
+  other.actor.email = "mallory@example.com";
+  EXPECT_NE(EventHash(EncodeEvent(other)), EventHash(bytes)) << "the email is covered by the hash chain";
 }
 
 TEST(DomainEnvelopeTest, EnvelopeAttributes) {

@@ -38,7 +38,7 @@ const TimeMs kT0 = 1795676673123;  // 2026-11-26T07:04:33.123Z
 
 auto Fields(const Event& e) {
   return std::tie(e.id, e.account_id, e.seq, e.prev_hash, e.time, e.actor.type, e.actor.id, e.actor.ip,
-                  e.actor.endpoint);
+                  e.actor.endpoint, e.actor.email);
 }
 
 ::testing::AssertionResult SameEvent(const Event& a, const Event& b) {
@@ -205,6 +205,7 @@ class Corpus {
     e.actor.id = Id("CallerKey001");
     if (Coin()) e.actor.ip = Id("198.51.100.4");
     if (Coin()) e.actor.endpoint = Id("POST /v1/keys");
+    if (Coin()) e.actor.email = Id("alice@example.com");
     e.data = std::move(data);
     return e;
   }
@@ -228,7 +229,9 @@ std::vector<Event> TypicalEvents() {
     e.seq = 3 + i;
     e.prev_hash = std::string(64, 'a');
     e.time = kT0;
-    e.actor = i % 2 == 0 ? Actor{"key", "CallerKey001", "198.51.100.4", "POST /v1/keys"} : Actor{"cli", "root", "", ""};
+    e.actor = i % 3 == 0   ? Actor{"key", "CallerKey001", "198.51.100.4", "POST /v1/keys", "alice@example.com"}
+              : i % 3 == 1 ? Actor{"key", "CallerKey001", "198.51.100.4", "POST /v1/keys", ""}
+                           : Actor{"cli", "root", "", ""};
     e.data = std::move(data[i]);
     events.push_back(std::move(e));
   }
@@ -322,7 +325,7 @@ TEST(EnvelopeDecodeTest, DecodeMatchesDomOnEditedMembers) {
       check(j);
     }
     // Optional members the encoder omits, present explicitly.
-    for (const char* key : {"actorip", "actorendpoint"}) {
+    for (const char* key : {"actorip", "actorendpoint", "actoremail"}) {
       json j = base;
       j[key] = "";
       check(j);
