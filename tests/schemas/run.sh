@@ -54,11 +54,13 @@ start_server
 
 
 # api METHOD PATH EXPECTED_STATUS [JSON_BODY] -> response body in $TMP/resp.json
+# (ACTOR_EMAIL=... api ...: the call names the person the admin key acts for)
 api() {
   local method=$1 path=$2 want=$3 body=${4:-}
   local args=(-sS -o "$TMP/resp.json" -w '%{http_code}' --max-time 15 -X "$method"
               -H "Authorization: Bearer $ADMIN_KEY")
   [[ -n "$body" ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  [[ -n "${ACTOR_EMAIL:-}" ]] && args+=(-H "X-Actor-Email: $ACTOR_EMAIL")
   local code
   code="$(curl "${args[@]}" "$BASE$path")" || die "$method $path: curl failed"
   if [[ "$code" != "$want" ]]; then
@@ -105,7 +107,7 @@ CLIENT_SECRET2="$(json_at "$TMP/resp.json" '.get("client_secret", "")')"
 [[ -n "$CLIENT_SECRET2" && "$CLIENT_SECRET2" != "$CLIENT_SECRET1" ]] || die "rotate-secret: no new client_secret in the response"
 printf '%s\n' "$CLIENT_SECRET2" >>"$CLIENT_SECRETS_FILE"
 
-api DELETE "/v1/oauth/clients/$CLIENT_ID" 200 '{"reason":"schema test"}'
+ACTOR_EMAIL=Ops.Lead@Example.COM api DELETE "/v1/oauth/clients/$CLIENT_ID" 200 '{"reason":"schema test"}'
 [[ "$(json_at "$TMP/resp.json" '["status"]')" == "deleted" ]] ||
   die "DELETE /v1/oauth/clients/{id}: the client is not deleted: $(redact <"$TMP/resp.json")"
 
@@ -137,6 +139,8 @@ if [[ -n "${SCHEMAS_KEEP_EVENTS:-}" ]]; then cp "$EVENTS" "$SCHEMAS_KEEP_EVENTS"
 step "validating"
 node "$HERE/validate-events.mjs" "$EVENTS" | tee "$TMP/validate.out" || die "schema validation failed"
 grep -qx 'every event type is covered' "$TMP/validate.out" || die "the scenario did not produce every event type"
+grep -q '"actoremail":"Ops.Lead@example.com"' "$EVENTS" ||
+  die "the event made with X-Actor-Email does not carry actoremail (domain lowercased)"
 # validate-events.mjs ties subject to data.key_id; the same for OAuth clients.
 "$PY" - "$EVENTS" <<'PY' || die "a client event's subject does not name its client"
 import json, sys
