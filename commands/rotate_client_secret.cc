@@ -5,11 +5,8 @@ namespace authledger {
 
 Result<ClientWithSecret> RotateClientSecret(CommandContext& ctx, const std::string& account_id,
                                             const std::string& client_id, const Caller& caller, const Actor& actor) {
-  // A public client has no secret: the decision says so (and nothing is generated for it).
-  auto current = ctx.queries().Account(account_id);
-  const ClientState* c = current.ok() ? current->FindClient(client_id) : nullptr;
-  const bool confidential = c == nullptr || c->confidential();
-  return IssueClientSecret(ctx, account_id, client_id, confidential, actor,
+  // A public client has no secret: the decision refuses it and the fresh secret is wiped.
+  return IssueClientSecret(ctx, account_id, client_id, /*confidential=*/true, actor,
                            [&](const AccountState& s, const std::string& secret_hash_hex) {
                              return DecideRotateClientSecret(s, client_id, secret_hash_hex, caller);
                            });

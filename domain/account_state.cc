@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/ids.h"
+
 namespace authledger {
 
 std::string_view KeyStatusName(KeyStatus s) {
@@ -86,9 +88,13 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
   if (!s->exists() && !ledger_chain && !std::holds_alternative<AccountCreated>(e.data))
     return Status::Corruption("account " + e.account_id + ": first event is not account.created");
 
+  // Every event about an existing key or client must name one this account has
+  // (an empty or unknown id is damage, never a null pointer below).
+  const bool about_key = std::visit([](const auto& d) { return requires { d.key_id; }; }, e.data);
+  const bool about_client = std::visit([](const auto& d) { return requires { d.client_id; }; }, e.data);
   KeyState* key = nullptr;
   std::string_view key_id = EventKeyId(e.data);
-  if (!key_id.empty() && !std::holds_alternative<KeyCreated>(e.data)) {
+  if (about_key && !std::holds_alternative<KeyCreated>(e.data)) {
     auto it = s->keys.find(std::string(key_id));
     if (it == s->keys.end())
       return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
@@ -97,7 +103,7 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
   }
   ClientState* client = nullptr;
   std::string_view client_id = EventClientId(e.data);
-  if (!client_id.empty() && !std::holds_alternative<ClientRegistered>(e.data)) {
+  if (about_client && !std::holds_alternative<ClientRegistered>(e.data)) {
     auto it = s->clients.find(std::string(client_id));
     if (it == s->clients.end())
       return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) + ": unknown client " +
@@ -166,6 +172,7 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
             return Status::Ok();
           },
           [&](const ClientRegistered& d) -> Status {
+            if (!IsClientId(d.client_id)) return Status::Corruption("a client registered with a malformed id");
             if (s->clients.count(d.client_id)) return Status::Corruption("client registered twice: " + d.client_id);
             ClientState c;
             c.id = d.client_id;

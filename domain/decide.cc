@@ -232,8 +232,9 @@ Decision DecideRegisterClient(const AccountState& s, const RegisterClientInput& 
   if (has("refresh_token") && !has("authorization_code"))
     return Status::InvalidArgument("the refresh_token grant comes only with authorization_code");
   if (in.redirect_uris.size() > 10) return Status::InvalidArgument("too many redirect_uris (max 10)");
-  for (const auto& u : in.redirect_uris)
-    if (auto st = ValidateRedirectUri(u); !st.ok()) return st;
+  for (std::size_t i = 0; i < in.redirect_uris.size(); ++i)
+    if (auto st = ValidateRedirectUri(in.redirect_uris[i]); !st.ok())
+      return Status::InvalidArgument("redirect_uris[" + std::to_string(i) + "]: " + st.message());
   if (SortedUnique(in.redirect_uris).size() != in.redirect_uris.size())
     return Status::InvalidArgument("redirect_uris must not repeat a URI");
   if (has("authorization_code") && in.redirect_uris.empty())
@@ -262,6 +263,7 @@ Decision DecideRotateClientSecret(const AccountState& s, const std::string& clie
     return Status::Conflict("client '" + client_id + "' is a public client (token_endpoint_auth_method none): "
                             "it has no secret");
   if (auto st = CheckCallerHoldsAll(caller, (*c)->scopes, "rotate the secret of a client"); !st.ok()) return st;
+  if (secret_hash_hex.size() != 64) return Status::Internal("a rotated client secret needs a fresh hash");
   return std::vector<EventData>{ClientSecretRotated{client_id, secret_hash_hex}};
 }
 

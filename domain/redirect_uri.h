@@ -4,7 +4,9 @@
 //   - "https://<host>[:port][/path][?query]", or "http://" only for a loopback
 //     host (localhost, 127.0.0.1, [::1]) as native apps use;
 //   - no fragment, no userinfo ("user@"), no whitespace or control characters,
-//     no wildcards ("*"), a host of letters, digits, '.' and '-' (or [IPv6]);
+//     no wildcards ("*"); a host name of dot-separated labels (letters, digits,
+//     inner hyphens; 1..63 characters each) or a bracketed IPv6 address; a port,
+//     if any, of 1..65535;
 //   - at most kMaxRedirectUriLength bytes.
 #pragma once
 
@@ -16,8 +18,8 @@ namespace authledger {
 
 constexpr std::size_t kMaxRedirectUriLength = 2000;
 
-// OK, or InvalidArgument saying which rule `uri` breaks (quoting at most its
-// first 64 bytes).
+// OK, or InvalidArgument saying which rule `uri` breaks (never quoting it: its
+// user information could hold a password).
 Status ValidateRedirectUri(const std::string& uri);
 
 }  // namespace authledger

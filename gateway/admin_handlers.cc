@@ -1,6 +1,7 @@
 #include "gateway/admin_handlers.h"
 
 #include "domain/email.h"
+#include "gateway/json_input.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -37,6 +38,14 @@ Actor ActorOf(const RequestContext& ctx, const Principal& p) {
 }
 
 Caller CallerOf(const Principal& p) { return Caller{p.scopes}; }
+
+Status ReadReason(const RequestContext& ctx, std::string* reason) {
+  ctx.QueryParam("reason", reason);
+  if (ctx.req.body().empty()) return Status::Ok();
+  auto in = JsonInput::Parse(ctx.req, {"reason"}, /*empty_ok=*/true);
+  if (!in.ok()) return in.status();
+  return in->String("reason", reason, false, 2000);
+}
 
 HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json body, Position position) {
   body["position"] = position;

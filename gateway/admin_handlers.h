@@ -30,6 +30,10 @@ Result<std::string> ActorEmail(const RequestContext& ctx);
 // The scopes the caller may hand out.
 Caller CallerOf(const Principal& p);
 
+// The reason given for a revocation or deletion: `?reason=` or a JSON body
+// {"reason"} (the body wins); "" if neither. InvalidArgument for a bad body.
+Status ReadReason(const RequestContext& ctx, std::string* reason);
+
 // `body` + "position", with the X-Ledger-Position header when position != 0.
 HttpResponse WriteResponse(const RequestContext& ctx, http::status status, nlohmann::json body, Position position);
 // RFC 3339 text, or null.

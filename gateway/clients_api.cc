@@ -80,11 +80,9 @@ HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal
 HttpResponse GetClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
   if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
   if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  auto clients = d.queries.ListClients(p.account_id);
-  if (!clients.ok()) return ProblemFromStatus(ctx.req, clients.status());
-  for (const auto& c : *clients)
-    if (c.id == ctx.params[0]) return JsonResponse(ctx.req, http::status::ok, ClientToJson(c).dump());
-  return ProblemFromStatus(ctx.req, Status::NotFound("no client '" + ctx.params[0] + "' in this account"));
+  auto c = d.queries.Client(p.account_id, ctx.params[0]);
+  if (!c.ok()) return ProblemFromStatus(ctx.req, c.status());
+  return JsonResponse(ctx.req, http::status::ok, ClientToJson(*c).dump());
 }
 
 HttpResponse RotateSecretHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
@@ -97,12 +95,7 @@ HttpResponse RotateSecretHandler(ApiDeps& d, RequestContext& ctx, const Principa
 HttpResponse DeleteClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
   if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   std::string reason;
-  ctx.QueryParam("reason", &reason);
-  if (!ctx.req.body().empty()) {
-    auto in = JsonInput::Parse(ctx.req, {"reason"}, /*empty_ok=*/true);
-    if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
-    if (Status s = in->String("reason", &reason, false, 2000); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  }
+  if (Status s = ReadReason(ctx, &reason); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto out = DeleteClient(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p));
   if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
   const ClientState* c = out->state.FindClient(ctx.params[0]);

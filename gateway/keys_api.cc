@@ -130,12 +130,7 @@ HttpResponse RotateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   std::string reason;
-  ctx.QueryParam("reason", &reason);
-  if (!ctx.req.body().empty()) {
-    auto in = JsonInput::Parse(ctx.req, {"reason"}, /*empty_ok=*/true);
-    if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
-    if (Status s = in->String("reason", &reason, false, 2000); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  }
+  if (Status s = ReadReason(ctx, &reason); !s.ok()) return ProblemFromStatus(ctx.req, s);
   return KeyAfterWrite(d, ctx, p, RevokeKey(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p)));
 }
 

@@ -108,6 +108,11 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
     Status s = Apply(&account.state, *ev, hash);
     if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
     if (auto k = EventKeyId(ev->data); !k.empty()) MarkKeyDirty(account, account.state.FindKey(std::string(k)));
+    if (auto c = EventClientId(ev->data); !c.empty()) {  // client events are rare: a scan keeps the list unique
+      const ClientState* client = account.state.FindClient(std::string(c));
+      if (std::find(account.dirty_clients.begin(), account.dirty_clients.end(), client) == account.dirty_clients.end())
+        account.dirty_clients.push_back(client);
+    }
     if (std::holds_alternative<LedgerCheckpoint>(ev->data))
       wb.Put(store_.cf(Cf::kMeta), ProjectionStore::CheckpointMetaKey(partition),
              ProjectionStore::EncodePosition(se.position));
@@ -157,9 +162,12 @@ void Projector::PutDirty(rocksdb::WriteBatch& wb) {
       wb.Put(store_.cf(Cf::kKeyIndex), k->id, EncodeKeyRecord(KeyRecord::FromState(account_id, *k)));
       wb.Put(store_.cf(Cf::kAccountKeys), account_id + "/" + k->id, EncodeKeyState(*k));
     }
+    for (const ClientState* c : account.dirty_clients)
+      wb.Put(store_.cf(Cf::kAccountClients), account_id + "/" + c->id, EncodeClientState(*c));
     wb.Put(store_.cf(Cf::kAccounts), account_id, EncodeAccountState(account.state));
     account.dirty = false;
     account.dirty_keys.clear();
+    account.dirty_clients.clear();
   }
   dirty_.clear();
 }

@@ -92,6 +92,7 @@ class Projector {
     AccountState state;
     bool dirty = false;                       // changed since last written to the store
     std::vector<const KeyState*> dirty_keys;  // keys (in state.keys) changed since then
+    std::vector<const ClientState*> dirty_clients;  // clients (in state.clients) changed since then
   };
   using CacheEntry = std::pair<const std::string, CachedAccount>;  // account id, its aggregate
   // Applies a batch to the cached aggregates, advancing *at, and writes its
@@ -123,7 +124,7 @@ class Projector {
   std::condition_variable applied_cv_;
   Status failure_;  // guarded by mu_
   // Decoded account aggregates, as applied (used only by the applying thread);
-  // the node-based maps keep the dirty_ and dirty_keys pointers valid.
+  // the node-based maps keep the dirty_, dirty_keys and dirty_clients pointers valid.
   std::unordered_map<std::string, CachedAccount> cache_;
   std::vector<CacheEntry*> dirty_;
   CacheEntry* last_ = nullptr;  // the entry CachedState returned last

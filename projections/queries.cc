@@ -102,16 +102,37 @@ VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std:
   return r;
 }
 
+namespace {
+// Calls add(row value) for each row of `cf` under "<account id>/", in key order.
+template <typename Add>
+Status ForEachAccountRow(ProjectionStore& store, const rocksdb::ReadOptions& ro, Cf cf, const std::string& account_id,
+                         Add add) {
+  const std::string prefix = account_id + "/";
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(cf)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    if (Status s = add(it->value().ToStringView()); !s.ok()) return s;
+  return FromRocks(it->status());
+}
+}  // namespace
+
 Result<std::vector<ClientState>> Queries::ListClients(const std::string& account_id) const {
-  std::string v;
-  Status s = FromRocks(store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kAccounts), account_id, &v));
-  if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
-  auto st = DecodeAccountState(v);
-  if (!st.ok()) return st.status();
   std::vector<ClientState> out;
-  out.reserve(st->clients.size());
-  for (auto& [id, c] : st->clients) out.push_back(std::move(c));
+  Status s = ForEachAccountRow(store_, rocksdb::ReadOptions(), Cf::kAccountClients, account_id, [&](std::string_view v) {
+    auto c = DecodeClientState(v);
+    if (!c.ok()) return c.status();
+    out.push_back(std::move(c).value());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
   return out;
+}
+
+Result<ClientState> Queries::Client(const std::string& account_id, const std::string& client_id) const {
+  std::string v;
+  Status s = store_.Get(Cf::kAccountClients, account_id + "/" + client_id, &v);
+  if (!s.ok())
+    return s.code() == Status::Code::kNotFound ? Status::NotFound("no client '" + client_id + "' in this account") : s;
+  return DecodeClientState(v);
 }
 
 Result<AccountState> Queries::Account(const std::string& account_id) const {
@@ -125,15 +146,22 @@ Result<AccountState> Queries::Account(const std::string& account_id) const {
     if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
     auto st = DecodeAccountState(v);
     if (!st.ok()) return st;
-    const std::string prefix = account_id + "/";
-    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kAccountKeys)));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto k = DecodeKeyState(it->value().ToStringView());
+    Status rows = ForEachAccountRow(store_, ro, Cf::kAccountKeys, account_id, [&](std::string_view v) {
+      auto k = DecodeKeyState(v);
       if (!k.ok()) return k.status();
       std::string id = k->id;
       st->keys.emplace(std::move(id), std::move(k).value());
-    }
-    if (!it->status().ok()) return FromRocks(it->status());
+      return Status::Ok();
+    });
+    if (rows.ok())
+      rows = ForEachAccountRow(store_, ro, Cf::kAccountClients, account_id, [&](std::string_view v) {
+        auto c = DecodeClientState(v);
+        if (!c.ok()) return c.status();
+        std::string id = c->id;
+        st->clients.emplace(std::move(id), std::move(c).value());
+        return Status::Ok();
+      });
+    if (!rows.ok()) return rows;
     return st;
   };
   Result<AccountState> r = load();
@@ -143,14 +171,13 @@ Result<AccountState> Queries::Account(const std::string& account_id) const {
 
 Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) const {
   std::vector<KeyState> keys;
-  std::string prefix = account_id + "/";
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kAccountKeys)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto k = DecodeKeyState(it->value().ToStringView());
+  Status s = ForEachAccountRow(store_, rocksdb::ReadOptions(), Cf::kAccountKeys, account_id, [&](std::string_view v) {
+    auto k = DecodeKeyState(v);
     if (!k.ok()) return k.status();
     keys.push_back(std::move(k).value());
-  }
-  if (!it->status().ok()) return FromRocks(it->status());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
   std::sort(keys.begin(), keys.end(), [](const KeyState& a, const KeyState& b) {
     return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
   });

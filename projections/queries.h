@@ -54,9 +54,10 @@ class Queries {
   Result<AccountState> Account(const std::string& account_id) const;
   Result<std::vector<KeyState>> ListKeys(const std::string& account_id) const;
   Result<KeyState> Key(const std::string& account_id, const std::string& key_id) const;
-  // The account's OAuth clients, deleted ones included, sorted by id (NotFound
-  // if the account has no events applied).
+  // The account's OAuth clients, deleted ones included, sorted by id (none for
+  // an unknown account).
   Result<std::vector<ClientState>> ListClients(const std::string& account_id) const;
+  Result<ClientState> Client(const std::string& account_id, const std::string& client_id) const;
   // The head of every account chain in ledger partition `partition` (of
   // `partitions`; checkpoint chains excluded), sorted by account, and the
   // partition's position they are as of — read from one consistent snapshot.

@@ -7,7 +7,8 @@ namespace authledger {
 namespace {
 
 constexpr std::uint8_t kVersion = 1;         // key state
-constexpr std::uint8_t kAccountVersion = 3;  // 1 held the keys too; 2 had no clients
+constexpr std::uint8_t kAccountVersion = 2;  // 1 held the keys too
+constexpr std::uint8_t kClientVersion = 1;
 
 void PutStrings(ByteWriter& w, const std::vector<std::string>& v) {
   w.Varint(v.size());
@@ -141,6 +142,23 @@ Result<KeyState> DecodeKeyState(std::string_view bytes) {
   return k;
 }
 
+std::string EncodeClientState(const ClientState& c) {
+  std::string s;
+  s.reserve(256);
+  ByteWriter w(&s);
+  w.U8(kClientVersion);
+  PutClient(w, c);
+  return s;
+}
+
+Result<ClientState> DecodeClientState(std::string_view bytes) {
+  ByteReader in(bytes);
+  bool ok = in.U8() == kClientVersion;
+  ClientState c = GetClient(in, &ok);
+  if (!ok || !in.done()) return Damaged("client state");
+  return c;
+}
+
 std::string EncodeAccountState(const AccountState& st) {
   std::string s;
   s.reserve(128);
@@ -151,8 +169,6 @@ std::string EncodeAccountState(const AccountState& st) {
   w.Str(st.id);
   w.Str(st.name);
   w.I64(st.created_at);
-  w.Varint(st.clients.size());
-  for (const auto& [id, c] : st.clients) PutClient(w, c);
   return s;
 }
 
@@ -173,14 +189,7 @@ Result<AccountState> DecodeAccountState(std::string_view bytes) {
   st.id = in.Str();
   st.name = in.Str();
   st.created_at = in.I64();
-  bool clients_ok = true;
-  const std::size_t n = in.Count();
-  for (std::size_t i = 0; i < n && in.ok(); ++i) {
-    ClientState c = GetClient(in, &clients_ok);
-    std::string id = c.id;
-    if (!st.clients.emplace(std::move(id), std::move(c)).second) clients_ok = false;
-  }
-  if (!ok || !clients_ok || !in.done()) return Damaged("account");
+  if (!ok || !in.done()) return Damaged("account");
   return st;
 }
 

@@ -16,6 +16,7 @@ const char* CfName(Cf cf) {
     case Cf::kAccounts: return "accounts";
     case Cf::kKeyIndex: return "key_index";
     case Cf::kAccountKeys: return "account_keys";
+    case Cf::kAccountClients: return "account_clients";
     case Cf::kAudit: return "audit";
     case Cf::kCount: break;
   }

@@ -6,10 +6,12 @@
 //                 "format" -> kFormat (decimal); "checkpoint/<partition>" -> u64 BE
 //                 position of the partition's last checkpoint event; "filling"
 //                 (empty) while the projector fills an empty store (projector.h)
-//   accounts      account id -> AccountState without its keys (binary, state_codec.h;
-//                 with account_keys: the aggregate commands decide on)
+//   accounts      account id -> AccountState without its keys and clients (binary,
+//                 state_codec.h; with account_keys and account_clients: the aggregate
+//                 commands decide on)
 //   key_index     key id -> KeyRecord (binary, key_index.h: the verify hot path)
 //   account_keys  account id "/" key id -> KeyState (binary, state_codec.h)
+//   account_clients  account id "/" client id -> ClientState (binary, state_codec.h)
 //   audit         account id "/" u64 BE time ms, u64 BE position -> the event's
 //                 stored bytes (audit_entry.h)
 //
@@ -35,7 +37,7 @@
 
 namespace authledger {
 
-enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kCount };
+enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kAccountClients, kCount };
 const char* CfName(Cf cf);
 
 class ProjectionStore {

@@ -129,7 +129,24 @@ TEST_F(KafkaNodeTest, WriterAndReplica) {
   EXPECT_EQ(w.status, 307) << w.body;
   EXPECT_EQ(w.header("location"), "http://127.0.0.1:" + std::to_string(writer.node().port()) + "/v1/keys");
   EXPECT_EQ(w.header("content-type"), "application/problem+json");
+  // OAuth client writes too; a client registered on the writer is read on the replica.
+  auto c = replica.http().Call("POST", "/v1/oauth/clients", writer.admin_key(),
+                               {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}});
+  EXPECT_EQ(c.status, 307) << c.body;
+  EXPECT_EQ(c.header("location"), "http://127.0.0.1:" + std::to_string(writer.node().port()) + "/v1/oauth/clients");
+  EXPECT_EQ(replica.http().Call("DELETE", "/v1/oauth/clients/clnt_AAAAAAAAAAAA", writer.admin_key()).status, 307);
+  EXPECT_EQ(replica.http().Call("POST", "/v1/oauth/clients/clnt_AAAAAAAAAAAA/rotate-secret", writer.admin_key()).status,
+            307);
   EXPECT_EQ(writer.node().log().Heads(), heads);
+  auto registered = writer.http().Call("POST", "/v1/oauth/clients", writer.admin_key(),
+                                       {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}});
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  auto on_replica = replica.http().Request(
+      "GET", "/v1/oauth/clients/" + registered.json()["id"].get<std::string>(), "",
+      {{"Authorization", "Bearer " + writer.admin_key()}, {"X-Min-Position", registered.header("x-ledger-position")}});
+  ASSERT_EQ(on_replica.status, 200) << on_replica.body;
+  EXPECT_EQ(on_replica.json()["name"], "x");
+  heads = writer.node().log().Heads();
 
   // A revocation on the writer reaches the replica well within a second.
   auto revoke = writer.http().Call("DELETE", "/v1/keys/" + k["id"].get<std::string>(), writer.admin_key());

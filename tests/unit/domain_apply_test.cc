@@ -162,6 +162,10 @@ TEST_F(DomainApplyTest, UnknownKeyIsCorruption) {
   ExpectCorruptAndUnchanged(c_.Next(KeyRotated{ghost, "Key000000002", kT0}), "rotate");
   ExpectCorruptAndUnchanged(c_.Next(KeyRevoked{ghost, ""}), "revoke");
   ExpectCorruptAndUnchanged(c_.Next(KeyUsed{ghost, kT0, "", 1}), "used");
+  // An event about a key that names none is damage too (never a null key below).
+  ExpectCorruptAndUnchanged(c_.Next(KeyScopesGranted{"", {"alerts:read"}}), "grant without an id");
+  ExpectCorruptAndUnchanged(c_.Next(KeyRevoked{"", ""}), "revoke without an id");
+  ExpectCorruptAndUnchanged(c_.Next(KeyUsed{"", kT0, "", 1}), "used without an id");
 }
 
 // account_state.h: Apply returns Corruption if an event "refers to a key that
@@ -360,6 +364,11 @@ TEST_F(DomainApplyTest, ClientEventsThatCannotHappenAreCorruption) {
   ClientRegistered public_with_hash = SimpleClient("clnt_Client000001", "none");
   public_with_hash.secret_hash = std::string(64, 'c');
   ExpectCorruptAndUnchanged(c_.Next(public_with_hash), "public with a secret hash");
+
+  ExpectCorruptAndUnchanged(c_.Next(SimpleClient("")), "registered without an id");
+  ExpectCorruptAndUnchanged(c_.Next(SimpleClient("clnt_short")), "registered with a malformed id");
+  ExpectCorruptAndUnchanged(c_.Next(ClientSecretRotated{"", std::string(64, 'd')}), "rotate without an id");
+  ExpectCorruptAndUnchanged(c_.Next(ClientDeleted{"", ""}), "delete without an id");
 
   ASSERT_TRUE(c_.Add(SimpleClient("clnt_Client000001")).ok());
   ExpectCorruptAndUnchanged(c_.Next(SimpleClient("clnt_Client000001")), "registered twice");

@@ -41,7 +41,9 @@ TEST(DomainEmailTest, RejectsWithoutQuotingTheAddress) {
     auto r = NormalizeEmail(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << bad;
-    EXPECT_EQ(r.status().message().find("alice"), std::string::npos) << "never echoes the address: " << r.status().message();
+    const std::string local = bad.substr(0, bad.find('@'));
+    if (local.size() >= 3)
+      EXPECT_EQ(r.status().message().find(local), std::string::npos) << "never echoes the address: " << r.status().message();
   }
 }
 

@@ -1,5 +1,5 @@
-// projections/state_codec: the binary values of the accounts and account_keys
-// read models round-trip exactly, and damage is Corruption, never a crash.
+// projections/state_codec: the binary values of the accounts, account_keys and
+// account_clients read models round-trip exactly, and damage is Corruption, never a crash.
 #include "projections/state_codec.h"
 
 #include <gtest/gtest.h>
@@ -81,13 +81,14 @@ TEST(StateCodecTest, AccountRoundTripsExactlyWithoutItsKeys) {
   const std::string bytes = EncodeAccountState(s);
   auto back = DecodeAccountState(bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_TRUE(back->keys.empty());  // keys live in account_keys, one row each
-  EXPECT_EQ(back->clients.size(), 2u);  // clients stay in the account's value
+  EXPECT_TRUE(back->keys.empty());     // keys live in account_keys, one row each
+  EXPECT_TRUE(back->clients.empty());  // clients in account_clients, one row each
   AccountState header = s;
   header.keys.clear();
+  header.clients.clear();
   EXPECT_TRUE(*back == header);
   EXPECT_EQ(EncodeAccountState(*back), bytes);
-  EXPECT_EQ(bytes, EncodeAccountState(header));  // the keys add nothing to the account's value
+  EXPECT_EQ(bytes, EncodeAccountState(header));  // keys and clients add nothing to the account's value
 }
 
 TEST(StateCodecTest, EmptyAccountRoundTrips) {
@@ -107,6 +108,22 @@ TEST(StateCodecTest, EveryKeyRoundTripsAlone) {
   }
 }
 
+TEST(StateCodecTest, EveryClientRoundTripsAlone) {
+  const AccountState s = RichState();
+  ASSERT_EQ(s.clients.size(), 2u);
+  for (const auto& [id, c] : s.clients) {
+    const std::string bytes = EncodeClientState(c);
+    auto back = DecodeClientState(bytes);
+    ASSERT_TRUE(back.ok()) << id << ": " << back.status().ToString();
+    EXPECT_TRUE(*back == c) << id;
+    EXPECT_EQ(EncodeClientState(*back), bytes);
+    for (std::size_t n = 0; n < bytes.size(); ++n)  // every truncation is damage
+      EXPECT_EQ(CodeOf(DecodeClientState(bytes.substr(0, n)).status()), "Corruption") << id << " " << n;
+    EXPECT_EQ(CodeOf(DecodeClientState(bytes + "x").status()), "Corruption");
+    EXPECT_EQ(CodeOf(DecodeKeyState(bytes).status()), "Corruption") << "a client row is not a key row";
+  }
+}
+
 TEST(StateCodecTest, TheHeadIsReadWithoutTheKeys) {
   const AccountState s = RichState();
   std::uint64_t seq = 0;
@@ -121,9 +138,10 @@ TEST(StateCodecTest, EqualStatesGiveEqualBytesAndDifferentStatesDifferentBytes) 
   EXPECT_EQ(EncodeAccountState(a), EncodeAccountState(b));
   b.seq += 1;
   EXPECT_NE(EncodeAccountState(a), EncodeAccountState(b));
-  b = RichState();
-  b.clients.at("clnt_PublicGone01").delete_reason = "retired!";
-  EXPECT_NE(EncodeAccountState(a), EncodeAccountState(b));
+  ClientState c = a.clients.at("clnt_PublicGone01");
+  const std::string client_before = EncodeClientState(c);
+  c.delete_reason = "retired!";
+  EXPECT_NE(EncodeClientState(c), client_before);
   KeyState k = a.keys.at("KeyC00000001");
   const std::string before = EncodeKeyState(k);
   k.use_count = 1;
@@ -157,6 +175,7 @@ TEST(StateCodecTest, DamageIsCorruptionNeverACrash) {
     if (r.ok()) {
       AccountState header = RichState();
       header.keys.clear();
+      header.clients.clear();
       EXPECT_FALSE(*r == header) << i;
     }
   }
