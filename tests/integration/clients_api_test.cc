@@ -162,8 +162,15 @@ TEST_F(ClientsApiTest, RulesAreCheckedAtTheEdgeAndNothingIsAppendedOnError) {
       {with({{"token_endpoint_auth_method", "none"}, {"grant_types", {"client_credentials"}}}), "confidential"},
       {with({{"token_endpoint_auth_method", "private_key_jwt"}}), "token_endpoint_auth_method"},
       {with({{"scopes", {"monitors:delete"}}}), "unknown scope"},
-      {with({{"scopes", json::array()}}), "scope"},
-      {with({{"name", ""}}), "name"},
+      {with({{"scopes", json::array()}}), "at least one scope"},
+      {with({{"name", ""}}), "client name must not be empty"},
+      {with({{"description", std::string(501, 'd')}}), "longer than 500"},
+      {with({{"redirect_uris", json::array({"https://a.example/1", "https://a.example/2", "https://a.example/3",
+                                           "https://a.example/4", "https://a.example/5", "https://a.example/6",
+                                           "https://a.example/7", "https://a.example/8", "https://a.example/9",
+                                           "https://a.example/10", "https://a.example/11"})}}),
+       "redirect_uris"},
+      {with({{"redirect_uris", {"https://a.example/" + std::string(1990, 'p')}}}), "redirect_uris"},
       {with({{"description", "tab\there"}}), "control"},
       {with({{"colour", "red"}}), "colour"},
   };
@@ -184,6 +191,8 @@ TEST_F(ClientsApiTest, ScopesBoundWhatACallerMayDo) {
   // A key without clients:admin is refused; one with it may only hand out scopes it holds.
   json reader = t.CreateKey({{"name", "reader"}, {"scopes", {"monitors:read"}}});
   ExpectProblem(http().Call("GET", "/v1/oauth/clients", reader["key"]), 403, "clients:admin");
+  json keys_admin = t.CreateKey({{"name", "keys admin"}, {"scopes", {"keys:admin"}}});  // a separate scope
+  ExpectProblem(http().Call("POST", "/v1/oauth/clients", keys_admin["key"], kConfidential), 403, "clients:admin");
   json manager = t.CreateKey({{"name", "manager"}, {"scopes", {"clients:admin", "monitors:read"}}});
   const std::string mk = manager["key"];
   ExpectProblem(http().Call("POST", "/v1/oauth/clients", mk,

@@ -107,6 +107,11 @@ CLIENT_SECRET2="$(json_at "$TMP/resp.json" '.get("client_secret", "")')"
 [[ -n "$CLIENT_SECRET2" && "$CLIENT_SECRET2" != "$CLIENT_SECRET1" ]] || die "rotate-secret: no new client_secret in the response"
 printf '%s\n' "$CLIENT_SECRET2" >>"$CLIENT_SECRETS_FILE"
 
+# A public client (no secret, so no secret_hash in its event).
+api POST /v1/oauth/clients 201 \
+  '{"name":"cli","redirect_uris":["http://127.0.0.1:8765/cb"],"scopes":["monitors:read"],"grant_types":["authorization_code"],"token_endpoint_auth_method":"none"}'
+[[ "$(json_at "$TMP/resp.json" '.get("client_secret", "")')" == "" ]] || die "a public client got a client_secret"
+
 ACTOR_EMAIL=Ops.Lead@Example.COM api DELETE "/v1/oauth/clients/$CLIENT_ID" 200 '{"reason":"schema test"}'
 [[ "$(json_at "$TMP/resp.json" '["status"]')" == "deleted" ]] ||
   die "DELETE /v1/oauth/clients/{id}: the client is not deleted: $(redact <"$TMP/resp.json")"
