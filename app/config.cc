@@ -62,6 +62,7 @@ Status Config::Validate() const {
   if (rotation_grace < 0 || rotation_grace > 30 * kDayMs)
     return Status::InvalidArgument("keys.rotation_grace must be between 0 and 30d");
   if (max_live_keys < 1) return Status::InvalidArgument("keys.max_live_keys must be >= 1");
+  if (max_oauth_clients < 1) return Status::InvalidArgument("oauth.max_clients must be >= 1");
   if (failed_auth_per_minute < 1) return Status::InvalidArgument("security.failed_auth_per_minute must be >= 1");
   if (auto c = ScopeCatalogue::FromList(scope_catalogue); !c.ok()) return c.status();
   if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
@@ -123,6 +124,7 @@ Result<Config> LoadConfigFile(const std::string& path) {
   std::int64_t threads = c.threads, max_body = static_cast<std::int64_t>(c.max_body_bytes),
                timeout = c.request_timeout_ms, failed = c.failed_auth_per_minute,
                max_keys = static_cast<std::int64_t>(c.max_live_keys), partitions = c.kafka_partitions,
+               max_clients = static_cast<std::int64_t>(c.max_oauth_clients),
                max_streams = static_cast<std::int64_t>(c.max_event_streams);
   for (Status s : {Read(t, "server", "listen", &c.listen), Read(t, "server", "threads", &threads),
                    Read(t, "server", "role", &c.role), Read(t, "server", "writer_url", &c.writer_url),
@@ -134,7 +136,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadDuration(t, "server", "event_stream_keepalive", &c.event_stream_keepalive),
                    Read(t, "ledger", "data_dir", &c.data_dir), Read(t, "keys", "brand", &c.brand),
                    ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
-                   Read(t, "keys", "max_live_keys", &max_keys), Read(t, "security", "pepper_file", &c.pepper_file),
+                   Read(t, "keys", "max_live_keys", &max_keys), Read(t, "oauth", "max_clients", &max_clients),
+                   Read(t, "security", "pepper_file", &c.pepper_file),
                    Read(t, "security", "failed_auth_per_minute", &failed),
                    ReadDuration(t, "usage", "resolution", &c.usage_resolution),
                    Read(t, "audit", "signing_key_file", &c.signing_key_file),
@@ -162,7 +165,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
   }
   if (partitions < 0 || partitions > 32) return Status::InvalidArgument("config: kafka.partitions must be 0..32");
   c.kafka_partitions = static_cast<std::uint32_t>(partitions);
-  if (threads < 0 || max_body < 0 || timeout < 0 || failed < 0 || max_keys < 0 || threads > 256 ||
+  if (threads < 0 || max_body < 0 || timeout < 0 || failed < 0 || max_keys < 0 || max_clients < 0 ||
+      max_clients > 100'000 || threads > 256 ||
       failed > 1'000'000 || max_keys > 100'000 || timeout > 3'600'000 || max_body > (1 << 30) || max_streams < 0 ||
       max_streams > 10'000)
     return Status::InvalidArgument("config: a numeric setting is out of range");
@@ -171,6 +175,7 @@ Result<Config> LoadConfigFile(const std::string& path) {
   c.request_timeout_ms = static_cast<int>(timeout);
   c.failed_auth_per_minute = static_cast<std::uint32_t>(failed);
   c.max_live_keys = static_cast<std::size_t>(max_keys);
+  c.max_oauth_clients = static_cast<std::size_t>(max_clients);
   c.max_event_streams = static_cast<std::size_t>(max_streams);
   return c;
 }

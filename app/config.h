@@ -40,6 +40,8 @@ struct Config {
   std::string brand = "al";
   TimeMs rotation_grace = 72 * kHourMs;
   std::size_t max_live_keys = 25;
+  // [oauth]
+  std::size_t max_oauth_clients = 25;  // active (not deleted) OAuth clients per account
   // [security]
   std::string pepper_file;  // "" = <data_dir>/pepper
   std::uint32_t failed_auth_per_minute = 20;

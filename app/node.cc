@@ -93,6 +93,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   cc.policy.catalogue = std::move(catalogue).value();
   cc.policy.default_grace = config.rotation_grace;
   cc.policy.max_live_keys = config.max_live_keys;
+  cc.policy.max_clients = config.max_oauth_clients;
   n->commands_ = std::make_unique<CommandContext>(*n->log_, *n->projector_, *n->queries_, clock, std::move(cc));
   n->usage_ = std::make_unique<UsageRecorder>(*n->commands_, config.usage_resolution);
   if (config.is_replica()) n->usage_->Disable();  // a replica appends nothing

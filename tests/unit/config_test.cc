@@ -41,6 +41,20 @@ TEST_F(ConfigTest, DefaultsAreValidAndMatchTheDocumentedExample) {
   EXPECT_EQ(example->kafka_partitions, c.kafka_partitions);
   EXPECT_EQ(example->kafka_delivery_timeout, c.kafka_delivery_timeout);
   EXPECT_EQ(example->role, c.role);
+  EXPECT_EQ(example->max_oauth_clients, c.max_oauth_clients);
+  EXPECT_EQ(c.max_oauth_clients, 25u);
+}
+
+TEST_F(ConfigTest, OauthClientLimit) {
+  Write("[oauth]\nmax_clients = 3\n");
+  auto c = LoadConfigFile(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_oauth_clients, 3u);
+  Write("[oauth]\nmax_clients = 0\n");
+  c = LoadConfigFile(path_);
+  EXPECT_FALSE(c.ok() && c->Validate().ok());
+  Write("[oauth]\nmax_clients = -1\n");
+  EXPECT_FALSE(LoadConfigFile(path_).ok());
 }
 
 TEST_F(ConfigTest, KafkaSectionAndReplicaRole) {
