@@ -123,40 +123,40 @@ ClientState GetClient(ByteReader& in, bool* ok) {
 
 Status Damaged(const char* what) { return Status::Corruption(std::string("projections: damaged stored ") + what); }
 
+// A row value: u8 version, then what put() writes; decoding needs the version and
+// get() to consume exactly the rest.
+template <typename T, typename Put>
+std::string EncodeRow(std::uint8_t version, const T& value, std::size_t reserve, Put put) {
+  std::string s;
+  s.reserve(reserve);
+  ByteWriter w(&s);
+  w.U8(version);
+  put(w, value);
+  return s;
+}
+template <typename T, typename Get>
+Result<T> DecodeRow(std::string_view bytes, std::uint8_t version, const char* what, Get get) {
+  ByteReader in(bytes);
+  bool ok = in.U8() == version;
+  T value = get(in, &ok);
+  if (!ok || !in.done()) return Damaged(what);
+  return value;
+}
+
 }  // namespace
 
 std::string EncodeKeyState(const KeyState& k) {
-  std::string s;
-  s.reserve(160 + 16 * (k.scopes.size() + k.allowed_cidrs.size()));
-  ByteWriter w(&s);
-  w.U8(kVersion);
-  PutKey(w, k);
-  return s;
+  return EncodeRow(kVersion, k, 160 + 16 * (k.scopes.size() + k.allowed_cidrs.size()), PutKey);
 }
 
 Result<KeyState> DecodeKeyState(std::string_view bytes) {
-  ByteReader in(bytes);
-  bool ok = in.U8() == kVersion;
-  KeyState k = GetKey(in, &ok);
-  if (!ok || !in.done()) return Damaged("key state");
-  return k;
+  return DecodeRow<KeyState>(bytes, kVersion, "key state", GetKey);
 }
 
-std::string EncodeClientState(const ClientState& c) {
-  std::string s;
-  s.reserve(256);
-  ByteWriter w(&s);
-  w.U8(kClientVersion);
-  PutClient(w, c);
-  return s;
-}
+std::string EncodeClientState(const ClientState& c) { return EncodeRow(kClientVersion, c, 256, PutClient); }
 
 Result<ClientState> DecodeClientState(std::string_view bytes) {
-  ByteReader in(bytes);
-  bool ok = in.U8() == kClientVersion;
-  ClientState c = GetClient(in, &ok);
-  if (!ok || !in.done()) return Damaged("client state");
-  return c;
+  return DecodeRow<ClientState>(bytes, kClientVersion, "client state", GetClient);
 }
 
 std::string EncodeAccountState(const AccountState& st) {
