@@ -7,8 +7,8 @@
 //   authledger rebuild   --data DIR
 //   authledger audit verify --data DIR | --file FILE
 //   authledger audit export --data DIR --out FILE
-//   authledger replay    --data DIR --until TIME|POSITION --out OUTDIR [--keys ACCOUNT_ID]
-//   authledger replay    --out OUTDIR --keys ACCOUNT_ID [--valid-only]
+//   authledger replay    --data DIR --until TIME|POSITION --out OUTDIR [--keys|--clients ACCOUNT_ID]
+//   authledger replay    --out OUTDIR --keys|--clients ACCOUNT_ID [--valid-only]
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -213,11 +213,21 @@ int AuditExportCmd(const CommonFlags& f, const std::string& out) {
   return 0;
 }
 
+// What to print from a replay: an account's keys or OAuth clients ("" account: nothing).
+struct ReplayQuery {
+  std::string account;
+  bool clients = false;
+  bool valid_only = false;
+  std::string format;
+};
+
 int ReplayCmd(const CommonFlags& f, const std::string& until_text, const std::string& out, bool force,
-              const std::string& account, bool valid_only, const std::string& format) {
-  if (until_text.empty() && account.empty())
-    return Fail(Status::InvalidArgument("nothing to do: pass --until to replay, --keys to query a replay, or both"));
-  if (valid_only && account.empty()) return Fail(Status::InvalidArgument("--valid-only filters --keys ACCOUNT_ID"));
+              const ReplayQuery& q) {
+  if (until_text.empty() && q.account.empty())
+    return Fail(Status::InvalidArgument(
+        "nothing to do: pass --until to replay, --keys or --clients to query a replay, or both"));
+  if (q.valid_only && q.account.empty())
+    return Fail(Status::InvalidArgument("--valid-only filters --keys or --clients ACCOUNT_ID"));
   if (force && until_text.empty()) return Fail(Status::InvalidArgument("--force only applies to a replay (--until)"));
   if (!until_text.empty()) {
     auto until = ParseReplayUntil(until_text);
@@ -248,11 +258,17 @@ int ReplayCmd(const CommonFlags& f, const std::string& until_text, const std::st
                   PositionToString(r->stopped_before).c_str(), FormatRfc3339(r->stopped_before_time).c_str());
     std::fflush(stdout);
   }
-  if (account.empty()) return 0;
+  if (q.account.empty()) return 0;
   ReplayInfo info;
-  auto keys = ReplayedKeys(out, account, valid_only, &info);
+  if (q.clients) {
+    auto clients = ReplayedClients(out, q.account, q.valid_only, &info);
+    if (!clients.ok()) return Fail(clients.status());
+    PrintReplayedClients(std::cout, info, q.account, *clients, q.valid_only, q.format);
+    return 0;
+  }
+  auto keys = ReplayedKeys(out, q.account, q.valid_only, &info);
   if (!keys.ok()) return Fail(keys.status());
-  PrintReplayedKeys(std::cout, info, account, *keys, valid_only, format);
+  PrintReplayedKeys(std::cout, info, q.account, *keys, q.valid_only, q.format);
   return 0;
 }
 
@@ -322,7 +338,7 @@ int main(int argc, char** argv) {
   exp->footer("The file is self-contained: `authledger audit verify --file FILE` checks it offline.");
 
   CommonFlags replay_flags;
-  std::string replay_until, replay_out, replay_account, replay_format = "table";
+  std::string replay_until, replay_out, replay_account, replay_clients, replay_format = "table";
   bool replay_force = false, replay_valid_only = false;
   auto* replay = app.add_subcommand(
       "replay", "Rebuild every read model as it stood at a past time or ledger position into a separate directory, "
@@ -331,14 +347,20 @@ int main(int argc, char** argv) {
   replay->add_option("--until", replay_until,
                      "TIME (RFC 3339, e.g. 2026-03-01T00:00:00Z: every event whose time is <= TIME) or a ledger "
                      "POSITION (every event up to it)");
-  replay->add_option("--out", replay_out, "the replay directory: written by --until, read by --keys")->required();
+  replay->add_option("--out", replay_out, "the replay directory: written by --until, read by --keys/--clients")
+      ->required();
   replay->add_flag("--force", replay_force, "replace the replay in a non-empty --out directory");
-  replay->add_option("--keys", replay_account, "ACCOUNT_ID: print that account's keys as they stood at the replay point");
-  replay->add_flag("--valid-only", replay_valid_only, "with --keys: only keys active or rotating at that time");
-  replay->add_option("--format", replay_format, "output of --keys: table or jsonl (default table)")
+  auto* keys_opt = replay->add_option("--keys", replay_account,
+                                      "ACCOUNT_ID: print that account's keys as they stood at the replay point");
+  replay->add_option("--clients", replay_clients,
+                     "ACCOUNT_ID: print that account's OAuth clients as they stood at the replay point")
+      ->excludes(keys_opt);
+  replay->add_flag("--valid-only", replay_valid_only,
+                   "with --keys: only keys active or rotating at that time; with --clients: only clients not deleted");
+  replay->add_option("--format", replay_format, "output of --keys/--clients: table or jsonl (default table)")
       ->check(CLI::IsMember({"table", "jsonl"}));
   replay->footer("With --until, run while the server is stopped (the ledger admits one process at a time); the data\n"
-                 "directory is only read. Without --until, --keys reads an existing replay. Statuses are computed at\n"
+                 "directory is only read. Without --until, --keys/--clients read an existing replay. Statuses are computed at\n"
                  "the replay time (TIME, or the time of the event at POSITION). See docs/replay.md.");
 
   CLI11_PARSE(app, argc, argv);
@@ -348,7 +370,8 @@ int main(int argc, char** argv) {
   if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);
   if (*rebuild) return RebuildCmd(rebuild_flags);
   if (*replay)
-    return ReplayCmd(replay_flags, replay_until, replay_out, replay_force, replay_account, replay_valid_only,
-                     replay_format);
+    return ReplayCmd(replay_flags, replay_until, replay_out, replay_force,
+                     ReplayQuery{replay_clients.empty() ? replay_account : replay_clients, !replay_clients.empty(),
+                                 replay_valid_only, replay_format});
   return 0;
 }

@@ -288,26 +288,60 @@ Result<ReplayInfo> LoadReplayInfo(const std::string& out_dir) {
   return InfoFromJson(json::parse(buf.str(), nullptr, false), InfoPath(out_dir));
 }
 
-Result<std::vector<ReplayedKey>> ReplayedKeys(const std::string& out_dir, const std::string& account_id,
-                                              bool valid_only, ReplayInfo* info) {
+namespace {
+
+// The replay in `out_dir`, opened for queries about `account_id` (which must exist there).
+Result<std::unique_ptr<ProjectionStore>> OpenReplayFor(const std::string& out_dir, const std::string& account_id,
+                                                       const char* query, ReplayInfo* info) {
   auto i = LoadReplayInfo(out_dir);
   if (!i.ok()) return i.status();
   *info = *i;
-  if (account_id.empty()) return Status::InvalidArgument("--keys needs an account id");
+  if (account_id.empty()) return Status::InvalidArgument(std::string(query) + " needs an account id");
   auto store = ProjectionStore::Open(StoreDir(out_dir));
   if (!store.ok()) return store.status();
-  Queries queries(**store);
-  auto account = queries.Account(account_id);
+  auto account = Queries(**store).Account(account_id);
   if (!account.ok()) {
     if (account.status().code() != Status::Code::kNotFound) return account.status();
     return Status::NotFound("account " + account_id + " does not exist in the replay at " + Describe(*i) +
                             ": the id is unknown, or the account was created later");
   }
-  auto keys = queries.ListKeys(account_id);
+  return store;
+}
+
+json TimeOrNull(const std::optional<TimeMs>& v) { return v ? json(FormatRfc3339(*v)) : json(nullptr); }
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out.empty() ? "-" : out;
+}
+
+// Rows of cells, the first a header, as columns aligned with two spaces between.
+void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size()) line += std::string(width[c] - row[c].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+}
+
+}  // namespace
+
+Result<std::vector<ReplayedKey>> ReplayedKeys(const std::string& out_dir, const std::string& account_id,
+                                              bool valid_only, ReplayInfo* info) {
+  auto store = OpenReplayFor(out_dir, account_id, "--keys", info);
+  if (!store.ok()) return store.status();
+  auto keys = Queries(**store).ListKeys(account_id);
   if (!keys.ok()) return keys.status();
   std::vector<ReplayedKey> out;
   for (KeyState& k : *keys) {
-    KeyStatus st = k.StatusAt(i->as_of);
+    KeyStatus st = k.StatusAt(info->as_of);
     if (valid_only && st != KeyStatus::kActive && st != KeyStatus::kRotating) continue;
     out.push_back(ReplayedKey{std::move(k), st});
   }
@@ -316,7 +350,6 @@ Result<std::vector<ReplayedKey>> ReplayedKeys(const std::string& out_dir, const 
 
 void PrintReplayedKeys(std::ostream& out, const ReplayInfo& info, const std::string& account_id,
                        const std::vector<ReplayedKey>& keys, bool valid_only, std::string_view format) {
-  auto t = [](const std::optional<TimeMs>& v) { return v ? json(FormatRfc3339(*v)) : json(nullptr); };
   if (format == "jsonl") {
     for (const ReplayedKey& r : keys) {
       const KeyState& k = r.key;
@@ -330,9 +363,9 @@ void PrintReplayedKeys(std::ostream& out, const ReplayInfo& info, const std::str
                 {"environment", k.environment},
                 {"created_at", FormatRfc3339(k.created_at)},
                 {"created_by", k.created_by},
-                {"expires_at", t(k.expires_at)},
-                {"grace_until", t(k.grace_until)},
-                {"revoked_at", t(k.revoked_at)},
+                {"expires_at", TimeOrNull(k.expires_at)},
+                {"grace_until", TimeOrNull(k.grace_until)},
+                {"revoked_at", TimeOrNull(k.revoked_at)},
                 {"rotated_from", k.rotated_from ? json(*k.rotated_from) : json(nullptr)},
                 {"replaced_by", k.replaced_by ? json(*k.replaced_by) : json(nullptr)},
                 {"allowed_cidrs", k.allowed_cidrs}};
@@ -347,27 +380,59 @@ void PrintReplayedKeys(std::ostream& out, const ReplayInfo& info, const std::str
       {"ID", "NAME", "STATUS", "ENV", "SCOPES", "CREATED", "EXPIRES/GRACE"}};
   for (const ReplayedKey& r : keys) {
     const KeyState& k = r.key;
-    std::string scopes;
-    for (const auto& s : k.scopes) scopes += (scopes.empty() ? "" : ",") + s;
     std::string ends;
     if (k.expires_at) ends = "expires " + FormatRfc3339(*k.expires_at);
     if (k.grace_until) ends += (ends.empty() ? "" : "; ") + std::string("grace until ") + FormatRfc3339(*k.grace_until);
     if (k.revoked_at) ends += (ends.empty() ? "" : "; ") + std::string("revoked ") + FormatRfc3339(*k.revoked_at);
-    rows.push_back({k.id, k.name, std::string(KeyStatusName(r.status)), k.environment, scopes.empty() ? "-" : scopes,
+    rows.push_back({k.id, k.name, std::string(KeyStatusName(r.status)), k.environment, Joined(k.scopes),
                     FormatRfc3339(k.created_at), ends.empty() ? "-" : ends});
   }
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      line += row[c];
-      if (c + 1 < row.size()) line += std::string(width[c] - row[c].size() + 2, ' ');
-    }
-    out << line << "\n";
-  }
+  PrintTable(out, rows);
   if (keys.empty()) out << (valid_only ? "(no valid keys at that time)\n" : "(no keys at that time)\n");
+  out.flush();
+}
+
+Result<std::vector<ClientState>> ReplayedClients(const std::string& out_dir, const std::string& account_id,
+                                                 bool active_only, ReplayInfo* info) {
+  auto store = OpenReplayFor(out_dir, account_id, "--clients", info);
+  if (!store.ok()) return store.status();
+  auto clients = Queries(**store).ListClients(account_id);
+  if (!clients.ok()) return clients.status();
+  if (active_only) std::erase_if(*clients, [](const ClientState& c) { return c.deleted(); });
+  return clients;
+}
+
+void PrintReplayedClients(std::ostream& out, const ReplayInfo& info, const std::string& account_id,
+                          const std::vector<ClientState>& clients, bool active_only, std::string_view format) {
+  if (format == "jsonl") {
+    for (const ClientState& c : clients) {
+      json j = {{"account_id", account_id},
+                {"id", c.id},
+                {"name", c.name},
+                {"status", c.deleted() ? "deleted" : "active"},
+                {"as_of", FormatRfc3339(info.as_of)},
+                {"position", info.position},
+                {"scopes", c.scopes},
+                {"grant_types", c.grant_types},
+                {"redirect_uris", c.redirect_uris},
+                {"token_endpoint_auth_method", c.token_endpoint_auth_method},
+                {"created_at", FormatRfc3339(c.created_at)},
+                {"created_by", c.created_by},
+                {"secret_rotated_at", TimeOrNull(c.secret_rotated_at)},
+                {"deleted_at", TimeOrNull(c.deleted_at)}};
+      out << j.dump() << "\n";
+    }
+    out.flush();
+    return;
+  }
+  out << "# " << (active_only ? "active OAuth clients" : "OAuth clients") << " of account " << account_id
+      << " as of " << FormatRfc3339(info.as_of) << " (ledger position " << info.cursor << ")\n";
+  std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "STATUS", "SCOPES", "GRANTS", "CREATED", "DELETED"}};
+  for (const ClientState& c : clients)
+    rows.push_back({c.id, c.name, c.deleted() ? "deleted" : "active", Joined(c.scopes), Joined(c.grant_types),
+                    FormatRfc3339(c.created_at), c.deleted_at ? FormatRfc3339(*c.deleted_at) : "-"});
+  PrintTable(out, rows);
+  if (clients.empty()) out << (active_only ? "(no active clients at that time)\n" : "(no clients at that time)\n");
   out.flush();
 }
 

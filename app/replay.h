@@ -76,4 +76,11 @@ Result<std::vector<ReplayedKey>> ReplayedKeys(const std::string& out_dir, const 
 void PrintReplayedKeys(std::ostream& out, const ReplayInfo& info, const std::string& account_id,
                        const std::vector<ReplayedKey>& keys, bool valid_only, std::string_view format);
 
+// The OAuth clients of `account_id` in the replay (sorted by id); `active_only`:
+// without the ones deleted by then. NotFound as for ReplayedKeys.
+Result<std::vector<ClientState>> ReplayedClients(const std::string& out_dir, const std::string& account_id,
+                                                 bool active_only, ReplayInfo* info);
+void PrintReplayedClients(std::ostream& out, const ReplayInfo& info, const std::string& account_id,
+                          const std::vector<ClientState>& clients, bool active_only, std::string_view format);
+
 }  // namespace authledger

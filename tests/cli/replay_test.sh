@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `authledger replay`: drive a live server through key creations, a scope grant,
 # a revocation, a rotation and a scope removal, recording the ledger position of
-# each write and what GET /v1/keys said right after it; stop the server; replay
-# --until each position (and --until times taken from the responses) and check
-# the replayed key list (ids, statuses, scopes) equals what the live system said
-# then. Also: statuses are computed at the replay time, --valid-only, the error
+# each write and what GET /v1/keys said right after it; then OAuth clients
+# registered, a secret rotated, one deleted (with GET /v1/oauth/clients after
+# each); stop the server; replay --until each position (and --until times taken
+# from the responses) and check the replayed key and client lists equal what the
+# live system said then. Also: statuses are computed at the replay time, --valid-only, the error
 # cases, and that the live data directory is left untouched.
 # Usage: replay_test.sh <authledger>
 set -euo pipefail
@@ -46,6 +47,8 @@ step() {
   [ "$pos" = "$hdr" ] || fail "$name: body position $pos != header $hdr"
   echo "$pos" >"$TMP/$name.pos"
   curl -sf "$URL/v1/keys" -H "Authorization: Bearer $ADMIN" >"$TMP/$name.keys" || fail "$name: GET /v1/keys failed"
+  curl -sf "$URL/v1/oauth/clients" -H "Authorization: Bearer $ADMIN" >"$TMP/$name.clients" ||
+    fail "$name: GET /v1/oauth/clients failed"
   STEPS+=("$name")
 }
 step create-a POST /v1/keys '{"name":"alpha","scopes":["monitors:read"]}'
@@ -57,12 +60,34 @@ step revoke-b DELETE "/v1/keys/$B"
 step rotate-a POST "/v1/keys/$A/rotate" '{"grace_period_seconds":3600}'
 C=$(jget "$TMP/rotate-a.json" id)
 step narrow-c DELETE "/v1/keys/$C/scopes/monitors:read"
+step register-web POST /v1/oauth/clients '{"name":"web","redirect_uris":["https://a.example/cb"],"scopes":["monitors:read"]}'
+WEB=$(jget "$TMP/register-web.json" id)
+step register-cli POST /v1/oauth/clients '{"name":"cli","redirect_uris":["http://localhost/cb"],"scopes":["alerts:read"],"grant_types":["authorization_code"],"token_endpoint_auth_method":"none"}'
+CLI=$(jget "$TMP/register-cli.json" id)
+step rotate-web POST "/v1/oauth/clients/$WEB/rotate-secret"
+step delete-cli DELETE "/v1/oauth/clients/$CLI"
 stop_server
 
 # Fingerprint of the whole live data directory, to prove replay leaves it alone.
 fingerprint() { (cd "$DATA" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 fingerprint >"$TMP/fp.before"
 "$BIN" audit verify --data "$DATA" >"$TMP/v" || fail "ledger did not verify before replay: $(cat "$TMP/v")"
+
+# same_clients LIVE REPLAYED: the OAuth client lists agree on every field both show.
+same_clients() {
+  python3 - "$1" "$2" <<'PY' || fail "replayed clients differ from the live answer ($1 vs $2)"
+import json, sys
+live = json.load(open(sys.argv[1]))["clients"]
+replayed = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+f = ("id", "name", "status", "scopes", "grant_types", "redirect_uris", "token_endpoint_auth_method", "created_at",
+     "created_by", "secret_rotated_at", "deleted_at")
+a = [{k: x[k] for k in f} for x in live]
+b = [{k: x[k] for k in f} for x in replayed]
+if a != b:
+    print("live:    ", json.dumps(a, indent=1), "\nreplayed:", json.dumps(b, indent=1), file=sys.stderr)
+    sys.exit(1)
+PY
+}
 
 # same LIVE REPLAYED: the key lists agree on ids, names, statuses, scopes, environments, times.
 same() {
@@ -92,7 +117,27 @@ for s in "${STEPS[@]}"; do
   "$BIN" replay --out "$TMP/r-$s" --keys "$ACCT" --format jsonl >"$TMP/r-$s.keys" 2>"$TMP/err" ||
     fail "query of replay $s failed: $(cat "$TMP/err")"
   same "$TMP/$s.keys" "$TMP/r-$s.keys"
+  "$BIN" replay --out "$TMP/r-$s" --clients "$ACCT" --format jsonl >"$TMP/r-$s.clients" 2>"$TMP/err" ||
+    fail "clients query of replay $s failed: $(cat "$TMP/err")"
+  same_clients "$TMP/$s.clients" "$TMP/r-$s.clients"
 done
+# The client steps are really there: nothing before the first, web rotated and cli deleted at the end.
+[ ! -s "$TMP/r-narrow-c.clients" ] || fail "clients before any was registered: $(cat "$TMP/r-narrow-c.clients")"
+python3 - "$TMP/r-delete-cli.clients" "$WEB" "$CLI" <<'PY' || fail "replayed clients are not what the steps did"
+import json, sys
+c = {x["id"]: x for x in map(json.loads, open(sys.argv[1]))}
+web, cli = c[sys.argv[2]], c[sys.argv[3]]
+assert web["status"] == "active" and web["secret_rotated_at"] is not None, web
+assert cli["status"] == "deleted" and cli["deleted_at"] is not None and cli["token_endpoint_auth_method"] == "none", cli
+PY
+"$BIN" replay --out "$TMP/r-delete-cli" --clients "$ACCT" --valid-only >"$TMP/clients.table" ||
+  fail "clients table query failed"
+grep -q "^# active OAuth clients of account $ACCT as of " "$TMP/clients.table" || fail "clients table: $(cat "$TMP/clients.table")"
+grep -q "^$WEB  *web  *active  *monitors:read  *authorization_code,refresh_token " "$TMP/clients.table" ||
+  fail "clients table row: $(cat "$TMP/clients.table")"
+! grep -q "$CLI" "$TMP/clients.table" || fail "--valid-only listed a deleted client: $(cat "$TMP/clients.table")"
+rc=0; "$BIN" replay --out "$TMP/r-delete-cli" --clients "$ACCT" --keys "$ACCT" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" != 0 ] || fail "--clients with --keys was accepted"
 # Sanity: the steps really differ (b revoked, a rotating, c narrowed).
 python3 - "$TMP/r-revoke-b.keys" "$TMP/r-narrow-c.keys" "$A" "$B" "$C" <<'PY' || fail "replayed states are not what the steps did"
 import json, sys
