@@ -103,28 +103,25 @@ VerifyResult Verifier::Verify(std::string_view key, std::string_view scope, std:
 }
 
 namespace {
-// Calls add(row value) for each row of `cf` under "<account id>/", in key order.
-template <typename Add>
-Status ForEachAccountRow(ProjectionStore& store, const rocksdb::ReadOptions& ro, Cf cf, const std::string& account_id,
-                         Add add) {
+// Every row of `cf` under "<account id>/", in key order, decoded by `decode`.
+template <typename T>
+Result<std::vector<T>> AccountRows(ProjectionStore& store, const rocksdb::ReadOptions& ro, Cf cf,
+                                   const std::string& account_id, Result<T> (*decode)(std::string_view)) {
+  std::vector<T> out;
   const std::string prefix = account_id + "/";
   std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(cf)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-    if (Status s = add(it->value().ToStringView()); !s.ok()) return s;
-  return FromRocks(it->status());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto row = decode(it->value().ToStringView());
+    if (!row.ok()) return row.status();
+    out.push_back(std::move(row).value());
+  }
+  if (Status s = FromRocks(it->status()); !s.ok()) return s;
+  return out;
 }
 }  // namespace
 
 Result<std::vector<ClientState>> Queries::ListClients(const std::string& account_id) const {
-  std::vector<ClientState> out;
-  Status s = ForEachAccountRow(store_, rocksdb::ReadOptions(), Cf::kAccountClients, account_id, [&](std::string_view v) {
-    auto c = DecodeClientState(v);
-    if (!c.ok()) return c.status();
-    out.push_back(std::move(c).value());
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return AccountRows(store_, rocksdb::ReadOptions(), Cf::kAccountClients, account_id, DecodeClientState);
 }
 
 Result<ClientState> Queries::Client(const std::string& account_id, const std::string& client_id) const {
@@ -146,22 +143,12 @@ Result<AccountState> Queries::Account(const std::string& account_id) const {
     if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
     auto st = DecodeAccountState(v);
     if (!st.ok()) return st;
-    Status rows = ForEachAccountRow(store_, ro, Cf::kAccountKeys, account_id, [&](std::string_view v) {
-      auto k = DecodeKeyState(v);
-      if (!k.ok()) return k.status();
-      std::string id = k->id;
-      st->keys.emplace(std::move(id), std::move(k).value());
-      return Status::Ok();
-    });
-    if (rows.ok())
-      rows = ForEachAccountRow(store_, ro, Cf::kAccountClients, account_id, [&](std::string_view v) {
-        auto c = DecodeClientState(v);
-        if (!c.ok()) return c.status();
-        std::string id = c->id;
-        st->clients.emplace(std::move(id), std::move(c).value());
-        return Status::Ok();
-      });
-    if (!rows.ok()) return rows;
+    auto keys = AccountRows(store_, ro, Cf::kAccountKeys, account_id, DecodeKeyState);
+    if (!keys.ok()) return keys.status();
+    for (KeyState& k : *keys) st->keys.emplace(k.id, std::move(k));
+    auto clients = AccountRows(store_, ro, Cf::kAccountClients, account_id, DecodeClientState);
+    if (!clients.ok()) return clients.status();
+    for (ClientState& c : *clients) st->clients.emplace(c.id, std::move(c));
     return st;
   };
   Result<AccountState> r = load();
@@ -170,14 +157,9 @@ Result<AccountState> Queries::Account(const std::string& account_id) const {
 }
 
 Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) const {
-  std::vector<KeyState> keys;
-  Status s = ForEachAccountRow(store_, rocksdb::ReadOptions(), Cf::kAccountKeys, account_id, [&](std::string_view v) {
-    auto k = DecodeKeyState(v);
-    if (!k.ok()) return k.status();
-    keys.push_back(std::move(k).value());
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
+  auto rows = AccountRows(store_, rocksdb::ReadOptions(), Cf::kAccountKeys, account_id, DecodeKeyState);
+  if (!rows.ok()) return rows.status();
+  std::vector<KeyState> keys = std::move(rows).value();
   std::sort(keys.begin(), keys.end(), [](const KeyState& a, const KeyState& b) {
     return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
   });
