@@ -183,7 +183,7 @@ Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, cons
     return Status::AlreadyExists("the ledger in " + config.data_dir +
                                  " already has events; bootstrap runs once (use --allow-existing to add another account)");
   n.projector().Start();
-  Actor actor{"cli", operator_name, "", "authledger bootstrap"};
+  Actor actor = Actor::Cli(operator_name, "authledger bootstrap");
   auto account = CreateAccount(n.commands(), account_name, actor);
   if (!account.ok()) return account.status();
   CreateKeyInput input;

@@ -28,7 +28,7 @@ Result<std::size_t> Checkpointer::Checkpoint() {
 }
 
 Result<Position> Checkpointer::CheckpointPartition(std::uint32_t partition) {
-  const Actor actor{"system", "checkpointer", "", ""};
+  const Actor actor = Actor::System("checkpointer");
   const std::string ledger = LedgerAccountId(partition);
   for (int attempt = 0; attempt < 10; ++attempt) {
     auto out = ctx_.ExecuteAtHead(ledger, actor, [&](const AccountState&, TimeMs) -> Result<HeadBoundDecision> {

@@ -77,7 +77,7 @@ std::size_t UsageRecorder::Flush() {
   std::map<std::string, std::vector<std::string>> by_account;
   for (const auto& [key_id, p] : all) by_account[p.account_id].push_back(key_id);
   std::size_t appended = 0;
-  const Actor actor{"system", "usage-recorder", "", ""};
+  const Actor actor = Actor::System("usage-recorder");
   for (const auto& [account_id, keys] : by_account) {
     std::vector<std::string> recorded;
     auto out = ctx_.Execute(account_id, actor, [&](const AccountState& s, TimeMs now) {

@@ -56,7 +56,7 @@ std::string FormatRfc3339(TimeMs t) {
   std::int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[40];
+  char buf[64];  // room for any int64 year, so the output is never cut
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(y), m, d, static_cast<long long>(rem / kHourMs),
                 static_cast<long long>(rem / kMinuteMs % 60), static_cast<long long>(rem / kSecondMs % 60),

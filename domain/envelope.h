@@ -33,6 +33,17 @@ struct Actor {
   std::string ip;        // source IP, "" if none
   std::string endpoint;  // "POST /v1/keys", "" if none
   std::string email;     // the person a key acted for (X-Actor-Email, domain/email.h), "" if none
+
+  // A REST call authenticated by key `key_id`.
+  static Actor Key(std::string key_id, std::string ip, std::string endpoint, std::string email = {}) {
+    return Actor{"key", std::move(key_id), std::move(ip), std::move(endpoint), std::move(email)};
+  }
+  // An operator at the command line (`user` is the OS user name).
+  static Actor Cli(std::string user, std::string endpoint = {}) {
+    return Actor{"cli", std::move(user), {}, std::move(endpoint), {}};
+  }
+  // The server acting by itself (`component`: "usage-recorder", "checkpointer", ...).
+  static Actor System(std::string component) { return Actor{"system", std::move(component), {}, {}, {}}; }
 };
 
 struct Event {

@@ -11,7 +11,7 @@
 
 namespace authledger {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -83,7 +83,7 @@ inline std::string Status::ToString() const {
 
 // Either a value or a non-ok Status.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}           // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}   // NOLINT: must be non-ok

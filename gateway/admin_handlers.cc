@@ -34,7 +34,7 @@ Result<std::string> ActorEmail(const RequestContext& ctx) {
 
 Actor ActorOf(const RequestContext& ctx, const Principal& p) {
   auto email = ActorEmail(ctx);  // AdminHandler has refused a bad one already
-  return Actor{"key", p.key_id, ctx.remote_ip, ctx.endpoint, email.ok() ? *email : std::string()};
+  return Actor::Key(p.key_id, ctx.remote_ip, ctx.endpoint, email.ok() ? *email : std::string());
 }
 
 Caller CallerOf(const Principal& p) { return Caller{p.scopes}; }

@@ -79,7 +79,7 @@ class Generator {
   void NextBatch(Account& a, std::vector<EventData>* out, Actor* actor) {
     out->clear();
     if (a.seq == 0) {  // a new customer: the operator bootstraps it
-      *actor = Actor{"cli", "operator", "", "authledger bootstrap"};
+      *actor = Actor::Cli("operator", "authledger bootstrap");
       out->push_back(AccountCreated{"customer " + a.id.substr(5, 6)});
       out->push_back(NewKey(a, {"admin:*"}, "admin"));
       a.admin_key = a.keys.back().id;
@@ -89,7 +89,7 @@ class Generator {
     double r = Uniform();
     const std::string ip = a.ips[Below(a.ips.size())];
     if (a.live < 2 || (r < p_create_ && a.live < 25)) {
-      *actor = Actor{"key", a.admin_key, ip, "POST /v1/keys"};
+      *actor = Actor::Key(a.admin_key, ip, "POST /v1/keys");
       out->push_back(NewKey(a, SomeScopes(3), "key " + std::to_string(a.keys.size())));
       return;
     }
@@ -98,7 +98,7 @@ class Generator {
       Key& k = LiveKey(a, /*not_admin=*/true);
       k.live = false;
       --a.live;
-      *actor = Actor{"key", a.admin_key, ip, "POST /v1/keys/" + k.id + "/revoke"};
+      *actor = Actor::Key(a.admin_key, ip, "POST /v1/keys/" + k.id + "/revoke");
       out->push_back(KeyRevoked{k.id, Below(3) == 0 ? "compromised" : "no longer used"});
       return;
     }
@@ -113,13 +113,13 @@ class Generator {
         merged.insert(merged.end(), add.begin(), add.end());
         std::sort(merged.begin(), merged.end());
         k.scopes = std::move(merged);
-        *actor = Actor{"key", a.admin_key, ip, "POST /v1/keys/" + k.id + "/scopes"};
+        *actor = Actor::Key(a.admin_key, ip, "POST /v1/keys/" + k.id + "/scopes");
         out->push_back(KeyScopesGranted{k.id, std::move(add)});
         return;
       }
     }
     // Usage: one key.used per key used since the last flush, as the usage recorder does.
-    *actor = Actor{"system", "usage-recorder", "", ""};
+    *actor = Actor::System("usage-recorder");
     std::size_t n = 1 + Below(std::min<std::size_t>(a.live, 4));
     std::size_t start = Below(a.keys.size());
     for (std::size_t i = 0; i < a.keys.size() && out->size() < n; ++i) {

@@ -208,12 +208,12 @@ TEST_F(ClientsApiTest, ScopesBoundWhatACallerMayDo) {
   EXPECT_EQ(http().Call("DELETE", "/v1/oauth/clients/" + mine["id"].get<std::string>(), mk).status, 200);
 
   // Another account's client is not found.
-  auto other = CreateAccount(t.node().commands(), "other", Actor{"cli", "test", "", ""});
+  auto other = CreateAccount(t.node().commands(), "other", Actor::Cli("test"));
   ASSERT_TRUE(other.ok());
   CreateKeyInput in;
   in.name = "other admin";
   in.scopes = {"admin:*"};
-  auto other_key = CreateKey(t.node().commands(), other->account_id, in, Caller{}, Actor{"cli", "test", "", ""});
+  auto other_key = CreateKey(t.node().commands(), other->account_id, in, Caller{}, Actor::Cli("test"));
   ASSERT_TRUE(other_key.ok());
   ExpectProblem(http().Call("GET", "/v1/oauth/clients/" + pid, other_key->full_key), 404, "no client");
   ExpectProblem(http().Call("DELETE", "/v1/oauth/clients/" + pid, other_key->full_key), 404, "no client");

@@ -387,7 +387,7 @@ TEST_F(EventsApiTest, NewEventsArriveLiveAndPromptly) {
 }
 
 TEST_F(EventsApiTest, OtherAccountsEventsAndCheckpointsAreNeverSent) {
-  Actor actor{"cli", "tester", "", "authledger test"};
+  Actor actor = Actor::Cli("tester", "authledger test");
   auto other = CreateAccount(t.node().commands(), "other-account", actor);
   ASSERT_TRUE(other.ok());
   CreateKeyInput input;

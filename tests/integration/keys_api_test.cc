@@ -280,7 +280,7 @@ TEST_F(KeysApiTest, RevocationTakesEffectOnTheVeryNextRequest) {
 }
 
 TEST_F(KeysApiTest, KeysOfAnotherAccountAreNotFound) {
-  Actor cli{"cli", "test", "", ""};
+  Actor cli = Actor::Cli("test");
   auto other = CreateAccount(t.node().commands(), "other", cli);
   ASSERT_TRUE(other.ok());
   CreateKeyInput in;

@@ -52,7 +52,7 @@ std::string Envelope(const std::string& account, std::uint64_t seq, const std::s
   e.seq = seq;
   e.prev_hash = kGenesisHash;
   e.time = t;
-  e.actor = Actor{"system", "ledger-contract-test", "", ""};
+  e.actor = Actor::System("ledger-contract-test");
   KeyCreated k;
   k.key_id = "key_" + tag + "_" + std::to_string(seq);
   k.name = tag;

@@ -20,7 +20,7 @@ std::string CodeOf(const Status& s) { return Status::CodeName(s.code()); }
 
 const TimeMs kT0 = 1795676673123;
 const std::string kAccount = "acct_ApplyTest001";
-const Actor kActor{"cli", "tester", "", ""};
+const Actor kActor = Actor::Cli("tester");
 
 KeyCreated SimpleKey(const std::string& id, std::vector<std::string> scopes = {"monitors:read"}) {
   KeyCreated k;

@@ -32,7 +32,7 @@ class DomainDecideTest : public ::testing::Test {
   AccountState state_;
   std::vector<std::string> stored_;
   const std::string account_ = "acct_TestAcct0001";
-  Actor actor_{"cli", "tester", "", ""};
+  Actor actor_ = Actor::Cli("tester");
   KeyPolicy policy_;
 
   TimeMs Now() const { return clock_.Now(); }

@@ -42,8 +42,9 @@ TEST(DomainEmailTest, RejectsWithoutQuotingTheAddress) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << bad;
     const std::string local = bad.substr(0, bad.find('@'));
-    if (local.size() >= 3)
+    if (local.size() >= 3) {
       EXPECT_EQ(r.status().message().find(local), std::string::npos) << "never echoes the address: " << r.status().message();
+    }
   }
 }
 

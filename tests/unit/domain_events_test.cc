@@ -37,8 +37,8 @@ std::vector<EventData> SampleData() { return testing::SampleEventData(kT0); }
   return ::testing::AssertionFailure() << "type or field mismatch in " << EventType(a);
 }
 
-Event MakeEvent(EventData data, std::uint64_t seq = 3, Actor actor = {"key", "CallerKey001", "198.51.100.4",
-                                                                     "POST /v1/keys"}) {
+Event MakeEvent(EventData data, std::uint64_t seq = 3,
+                Actor actor = Actor::Key("CallerKey001", "198.51.100.4", "POST /v1/keys")) {
   Event e;
   e.id = NewUuidV7(kT0);
   e.account_id = kAccount;
@@ -241,7 +241,7 @@ TEST(DomainEnvelopeTest, EveryTypeRoundTripsThroughBytes) {
 }
 
 TEST(DomainEnvelopeTest, ActorWithoutIpOrEndpoint) {
-  Event e = MakeEvent(AccountCreated{"A"}, 1, Actor{"cli", "root", "", ""});
+  Event e = MakeEvent(AccountCreated{"A"}, 1, Actor::Cli("root"));
   e.prev_hash = kGenesisHash;
   std::string bytes = EncodeEvent(e);
   json j = json::parse(bytes);
@@ -260,7 +260,7 @@ TEST(DomainEnvelopeTest, ActorWithoutIpOrEndpoint) {
 
 TEST(DomainEnvelopeTest, ActorEmailIsAnAttributeInTheChainedBytes) {
   Event e = MakeEvent(KeyRevoked{"7f3aQ9cXb2Lm", "r"}, 12,
-                      Actor{"key", "CallerKey001", "198.51.100.4", "DELETE /v1/keys/{id}", "alice@example.com"});
+                      Actor::Key("CallerKey001", "198.51.100.4", "DELETE /v1/keys/{id}", "alice@example.com"));
   const std::string bytes = EncodeEvent(e);
   json j = json::parse(bytes);
   EXPECT_EQ(j["actoremail"], "alice@example.com");
@@ -304,7 +304,7 @@ TEST(DomainEnvelopeTest, GoldenBytes) {
   e.seq = 1;
   e.prev_hash = kGenesisHash;
   e.time = 0;
-  e.actor = {"cli", "root", "", ""};
+  e.actor = Actor::Cli("root");
   e.data = AccountCreated{"Acme"};
   const std::string want =
       R"({"accountseq":1,"actorid":"root","actortype":"cli","data":{"name":"Acme"},)"
@@ -428,7 +428,7 @@ TEST(DomainEnvelopeTest, DecodeAcceptsEquivalentTimeSpellings) {
 // never throw out of EncodeEvent, whatever bytes reach it.
 TEST(DomainEnvelopeTest, EncodeNeverThrowsOnInvalidUtf8) {
   Event e = MakeEvent(KeyRevoked{"7f3aQ9cXb2Lm", "bad \xff\xfe reason"}, 3,
-                      Actor{"key", "caller\xc3", "203.0.113.9", "POST /v1/keys/\xe9"});
+                      Actor::Key("caller\xc3", "203.0.113.9", "POST /v1/keys/\xe9"));
   std::string bytes;
   ASSERT_NO_THROW(bytes = EncodeEvent(e));
   auto back = DecodeEvent(bytes);

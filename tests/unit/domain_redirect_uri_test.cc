@@ -56,7 +56,9 @@ TEST(DomainRedirectUriTest, RejectsWithAReason) {
     ASSERT_FALSE(s.ok()) << uri;
     EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << uri;
     EXPECT_NE(s.message().find(why), std::string::npos) << uri << ": " << s.message();
-    if (uri.size() > 8) EXPECT_EQ(s.message().find(uri.substr(8)), std::string::npos) << "never quotes the URI";
+    if (uri.size() > 8) {
+      EXPECT_EQ(s.message().find(uri.substr(8)), std::string::npos) << "never quotes the URI";
+    }
   }
 }
 

@@ -229,9 +229,9 @@ std::vector<Event> TypicalEvents() {
     e.seq = 3 + i;
     e.prev_hash = std::string(64, 'a');
     e.time = kT0;
-    e.actor = i % 3 == 0   ? Actor{"key", "CallerKey001", "198.51.100.4", "POST /v1/keys", "alice@example.com"}
-              : i % 3 == 1 ? Actor{"key", "CallerKey001", "198.51.100.4", "POST /v1/keys", ""}
-                           : Actor{"cli", "root", "", ""};
+    e.actor = i % 3 == 0   ? Actor::Key("CallerKey001", "198.51.100.4", "POST /v1/keys", "alice@example.com")
+              : i % 3 == 1 ? Actor::Key("CallerKey001", "198.51.100.4", "POST /v1/keys", "")
+                           : Actor::Cli("root");
     e.data = std::move(data[i]);
     events.push_back(std::move(e));
   }
