@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -50,9 +52,9 @@ bool GetString(const json& j, const char* name, std::string* out) {
 }
 
 // ---- fast path -------------------------------------------------------------------
-// Mirrors DecodeEventWithDom and events.cc's EventDataFromJson field by field, but
-// succeeds only on canonical input and never reports an error: it returns false
-// wherever the DOM path might fail or read the bytes differently.
+// Mirrors DecodeEventWithDom and events.cc's EventDataFromJson, field table by field
+// table, but succeeds only on canonical input and never reports an error: it
+// returns false wherever the DOM path might fail or read the bytes differently.
 
 using Step = CanonicalJsonReader::Step;
 
@@ -64,8 +66,8 @@ struct Member {
 
 // Reads an object whose keys are a subsequence of `members` (so unique, and no
 // unknown ones) holding every required member; read_value(i) reads members[i]'s value.
-template <std::size_t N, typename ReadValue>
-bool ReadObject(CanonicalJsonReader& r, const Member (&members)[N], ReadValue&& read_value) {
+template <typename ReadValue>
+bool ReadObject(CanonicalJsonReader& r, std::span<const Member> members, ReadValue&& read_value) {
   if (!r.BeginObject()) return false;
   std::size_t next = 0;
   for (;;) {
@@ -73,15 +75,15 @@ bool ReadObject(CanonicalJsonReader& r, const Member (&members)[N], ReadValue&& 
       case Step::kError:
         return false;
       case Step::kEnd:
-        for (; next < N; ++next) {
+        for (; next < members.size(); ++next) {
           if (members[next].required) return false;
         }
         return true;
       case Step::kItem:
-        for (; next < N && !r.ConsumeKey(members[next].name); ++next) {
+        for (; next < members.size() && !r.ConsumeKey(members[next].name); ++next) {
           if (members[next].required) return false;
         }
-        if (next == N || !read_value(next++)) return false;
+        if (next == members.size() || !read_value(next++)) return false;
     }
   }
 }
@@ -99,7 +101,7 @@ bool ReadArray(CanonicalJsonReader& r, ReadElement&& read_element) {
   }
 }
 
-// events.cc's Uint: an integer in [0, INT64_MAX] (larger ones wrap negative there).
+// events.cc's unsigned fields: an integer in [0, INT64_MAX].
 bool ReadNonNegative(CanonicalJsonReader& r, std::uint64_t* out) {
   std::int64_t v = 0;
   if (!r.ReadInt64(&v) || v < 0) return false;
@@ -107,121 +109,41 @@ bool ReadNonNegative(CanonicalJsonReader& r, std::uint64_t* out) {
   return true;
 }
 
-bool ReadData(CanonicalJsonReader& r, AccountCreated* e) {
-  static constexpr Member kMembers[] = {{"name", true}};
-  return ReadObject(r, kMembers, [&](std::size_t) { return r.ReadString(&e->name); });
+template <typename T>
+inline constexpr bool kIsOptional = false;
+template <typename T>
+inline constexpr bool kIsOptional<std::optional<T>> = true;
+
+template <HasFields T>
+bool ReadStruct(CanonicalJsonReader& r, T* out);
+
+// One field value of C++ type M (field_table.h's JSON types).
+template <typename M>
+bool ReadValue(CanonicalJsonReader& r, M* out) {
+  if constexpr (kIsOptional<M>) return ReadValue(r, &out->emplace());
+  else if constexpr (std::is_same_v<M, std::string>) return r.ReadString(out);
+  else if constexpr (std::is_same_v<M, std::int64_t>) return r.ReadInt64(out);
+  else if constexpr (std::is_same_v<M, std::uint64_t>) return ReadNonNegative(r, out);
+  else if constexpr (std::is_same_v<M, std::vector<std::string>>) return r.ReadStringArray(out);
+  else return ReadArray(r, [&] { return ReadStruct(r, &out->emplace_back()); });  // a list of structs
 }
 
-bool ReadData(CanonicalJsonReader& r, KeyCreated* e) {
-  static constexpr Member kMembers[] = {{"allowed_cidrs", false}, {"environment", true}, {"expires_at", false},
-                                        {"key_id", true},         {"name", true},        {"rotated_from", false},
-                                        {"scopes", true},         {"secret_hash", true}};
+// An object holding T's fields, as T's table says (unknown members: false).
+template <HasFields T>
+bool ReadStruct(CanonicalJsonReader& r, T* out) {
+  static constexpr auto kOrder = FieldsByName<T>();
+  static constexpr auto kMembers = [] {
+    std::array<Member, kFieldCount<T>> members{};
+    const auto names = FieldNames<T>();
+    std::array<bool, kFieldCount<T>> required{};
+    std::size_t i = 0;
+    ForEachField<T>([&](const auto& field) { required[i++] = field.required(); });
+    for (std::size_t k = 0; k < members.size(); ++k) members[k] = Member{names[kOrder[k]], required[kOrder[k]]};
+    return members;
+  }();
   return ReadObject(r, kMembers, [&](std::size_t i) {
-    switch (i) {
-      case 0: return r.ReadStringArray(&e->allowed_cidrs);
-      case 1: return r.ReadString(&e->environment);
-      case 2: return r.ReadInt64(&e->expires_at.emplace());
-      case 3: return r.ReadString(&e->key_id);
-      case 4: return r.ReadString(&e->name);
-      case 5: return r.ReadString(&e->rotated_from.emplace());
-      case 6: return r.ReadStringArray(&e->scopes);
-      default: return r.ReadString(&e->secret_hash);
-    }
+    return VisitField<T>(kOrder[i], [&](const auto& field) { return ReadValue(r, &(out->*(field.member))); });
   });
-}
-
-bool ReadKeyAndScopes(CanonicalJsonReader& r, std::string* key_id, std::vector<std::string>* scopes) {
-  static constexpr Member kMembers[] = {{"key_id", true}, {"scopes", true}};
-  return ReadObject(r, kMembers,
-                    [&](std::size_t i) { return i == 0 ? r.ReadString(key_id) : r.ReadStringArray(scopes); });
-}
-bool ReadData(CanonicalJsonReader& r, KeyScopesGranted* e) { return ReadKeyAndScopes(r, &e->key_id, &e->scopes); }
-bool ReadData(CanonicalJsonReader& r, KeyScopesRevoked* e) { return ReadKeyAndScopes(r, &e->key_id, &e->scopes); }
-
-bool ReadData(CanonicalJsonReader& r, KeyRotated* e) {
-  static constexpr Member kMembers[] = {{"grace_until", true}, {"key_id", true}, {"replaced_by", true}};
-  return ReadObject(r, kMembers, [&](std::size_t i) {
-    switch (i) {
-      case 0: return r.ReadInt64(&e->grace_until);
-      case 1: return r.ReadString(&e->key_id);
-      default: return r.ReadString(&e->replaced_by);
-    }
-  });
-}
-
-// An object of two string members, in sorted order.
-bool ReadTwoStrings(CanonicalJsonReader& r, const Member (&members)[2], std::string* first, std::string* second) {
-  return ReadObject(r, members, [&](std::size_t i) { return r.ReadString(i == 0 ? first : second); });
-}
-
-bool ReadData(CanonicalJsonReader& r, KeyRevoked* e) {
-  static constexpr Member kMembers[] = {{"key_id", true}, {"reason", false}};
-  return ReadTwoStrings(r, kMembers, &e->key_id, &e->reason);
-}
-
-bool ReadData(CanonicalJsonReader& r, KeyUsed* e) {
-  static constexpr Member kMembers[] = {{"ip", false}, {"key_id", true}, {"last_used_at", true}, {"uses", true}};
-  return ReadObject(r, kMembers, [&](std::size_t i) {
-    switch (i) {
-      case 0: return r.ReadString(&e->ip);
-      case 1: return r.ReadString(&e->key_id);
-      case 2: return r.ReadInt64(&e->last_used_at);
-      default: return ReadNonNegative(r, &e->uses);
-    }
-  });
-}
-
-bool ReadHead(CanonicalJsonReader& r, ChainHead* h) {
-  static constexpr Member kMembers[] = {{"account_id", true}, {"hash", true}, {"seq", true}};
-  return ReadObject(r, kMembers, [&](std::size_t i) {
-    switch (i) {
-      case 0: return r.ReadString(&h->account_id);
-      case 1: return r.ReadString(&h->hash);
-      default: return ReadNonNegative(r, &h->seq);
-    }
-  });
-}
-
-bool ReadData(CanonicalJsonReader& r, LedgerCheckpoint* e) {
-  static constexpr Member kMembers[] = {
-      {"covers_position", true}, {"heads", true}, {"public_key", true}, {"signature", true}};
-  return ReadObject(r, kMembers, [&](std::size_t i) {
-    switch (i) {
-      case 0: return ReadNonNegative(r, &e->covers_position);
-      case 1: return ReadArray(r, [&] { return ReadHead(r, &e->heads.emplace_back()); });
-      case 2: return r.ReadString(&e->public_key);
-      default: return r.ReadString(&e->signature);
-    }
-  });
-}
-
-bool ReadData(CanonicalJsonReader& r, ClientRegistered* e) {
-  static constexpr Member kMembers[] = {{"client_id", true},   {"description", true},
-                                        {"grant_types", true}, {"name", true},
-                                        {"redirect_uris", true}, {"scopes", true},
-                                        {"secret_hash", false}, {"token_endpoint_auth_method", true}};
-  return ReadObject(r, kMembers, [&](std::size_t i) {
-    switch (i) {
-      case 0: return r.ReadString(&e->client_id);
-      case 1: return r.ReadString(&e->description);
-      case 2: return r.ReadStringArray(&e->grant_types);
-      case 3: return r.ReadString(&e->name);
-      case 4: return r.ReadStringArray(&e->redirect_uris);
-      case 5: return r.ReadStringArray(&e->scopes);
-      case 6: return r.ReadString(&e->secret_hash);
-      default: return r.ReadString(&e->token_endpoint_auth_method);
-    }
-  });
-}
-
-bool ReadData(CanonicalJsonReader& r, ClientSecretRotated* e) {
-  static constexpr Member kMembers[] = {{"client_id", true}, {"secret_hash", true}};
-  return ReadTwoStrings(r, kMembers, &e->client_id, &e->secret_hash);
-}
-
-bool ReadData(CanonicalJsonReader& r, ClientDeleted* e) {
-  static constexpr Member kMembers[] = {{"client_id", true}, {"reason", false}};
-  return ReadTwoStrings(r, kMembers, &e->client_id, &e->reason);
 }
 
 // Decodes `data` (exactly one object) as the EventData alternative named `type`.
@@ -234,7 +156,7 @@ bool DecodeData(std::string_view type, std::string_view data, EventData* out) {
     if (type != T::kType) return DecodeData<I + 1>(type, data, out);
     CanonicalJsonReader r(data);
     T value;
-    if (!ReadData(r, &value) || !r.AtEnd()) return false;
+    if (!ReadStruct(r, &value) || !r.AtEnd()) return false;
     *out = std::move(value);
     return true;
   }

@@ -1,21 +1,28 @@
 // Event data: one struct per versioned event type, and their JSON codecs.
 //
 // Types are "io.authledger.<aggregate>.<what>.v<N>". A type's data fields never
-// change meaning; a new meaning is a new version. Every type has a JSON Schema
-// in schemas/events/<type>.schema.json. No field ever holds a secret: keys appear only
-// as their public id and HMAC hash.
+// change meaning; a new meaning is a new version. Each struct lists its fields once,
+// in Fields() (domain/field_table.h); the codecs, the audit view and the tests
+// follow from that table. Every type has a JSON Schema in
+// schemas/events/<type>.schema.json, and tests/unit/event_catalogue_test.cc fails,
+// naming the file to edit, until the schema, the enums and a test sample agree with
+// the table. No field ever holds a secret: keys appear only as their public id and
+// HMAC hash. Adding a type: docs/architecture.md, "Adding an event type".
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "domain/clock.h"
+#include "domain/field_table.h"
 #include "domain/status.h"
 
 namespace authledger {
@@ -23,6 +30,7 @@ namespace authledger {
 struct AccountCreated {
   static constexpr std::string_view kType = "io.authledger.account.created.v1";
   std::string name;
+  static constexpr auto Fields() { return std::tuple{Field("name", &AccountCreated::name)}; }
 };
 
 struct KeyCreated {
@@ -35,18 +43,35 @@ struct KeyCreated {
   std::optional<TimeMs> expires_at;
   std::vector<std::string> allowed_cidrs;  // canonical CIDR text; empty = any IP
   std::optional<std::string> rotated_from;  // key id this one replaces
+  static constexpr auto Fields() {
+    using T = KeyCreated;
+    return std::tuple{Field("key_id", &T::key_id),
+                      Field("name", &T::name),
+                      Field("scopes", &T::scopes),
+                      Field("environment", &T::environment),
+                      Field("secret_hash", &T::secret_hash, kRequired, kLedgerOnly),
+                      Field("expires_at", &T::expires_at, kOmitEmpty),
+                      Field("allowed_cidrs", &T::allowed_cidrs, kDefault),
+                      Field("rotated_from", &T::rotated_from, kOmitEmpty)};
+  }
 };
 
 struct KeyScopesGranted {
   static constexpr std::string_view kType = "io.authledger.key.scopes_granted.v1";
   std::string key_id;
   std::vector<std::string> scopes;  // only the newly added ones, sorted
+  static constexpr auto Fields() {
+    return std::tuple{Field("key_id", &KeyScopesGranted::key_id), Field("scopes", &KeyScopesGranted::scopes)};
+  }
 };
 
 struct KeyScopesRevoked {
   static constexpr std::string_view kType = "io.authledger.key.scopes_revoked.v1";
   std::string key_id;
   std::vector<std::string> scopes;  // only the removed ones, sorted
+  static constexpr auto Fields() {
+    return std::tuple{Field("key_id", &KeyScopesRevoked::key_id), Field("scopes", &KeyScopesRevoked::scopes)};
+  }
 };
 
 struct KeyRotated {
@@ -54,12 +79,19 @@ struct KeyRotated {
   std::string key_id;       // the old key
   std::string replaced_by;  // the new key's id
   TimeMs grace_until = 0;   // the old key stops working at this time
+  static constexpr auto Fields() {
+    return std::tuple{Field("key_id", &KeyRotated::key_id), Field("replaced_by", &KeyRotated::replaced_by),
+                      Field("grace_until", &KeyRotated::grace_until)};
+  }
 };
 
 struct KeyRevoked {
   static constexpr std::string_view kType = "io.authledger.key.revoked.v1";
   std::string key_id;
   std::string reason;
+  static constexpr auto Fields() {
+    return std::tuple{Field("key_id", &KeyRevoked::key_id), Field("reason", &KeyRevoked::reason, kDefault)};
+  }
 };
 
 // A signed statement of every account chain's head, appended by the server at
@@ -71,6 +103,10 @@ struct ChainHead {
   std::uint64_t seq = 0;
   std::string hash;  // hex SHA-256 of the account's event `seq`
   bool operator==(const ChainHead&) const = default;
+  static constexpr auto Fields() {
+    return std::tuple{Field("account_id", &ChainHead::account_id), Field("seq", &ChainHead::seq),
+                      Field("hash", &ChainHead::hash)};
+  }
 };
 struct LedgerCheckpoint {
   static constexpr std::string_view kType = "io.authledger.ledger.checkpoint.v1";
@@ -78,6 +114,11 @@ struct LedgerCheckpoint {
   std::vector<ChainHead> heads;  // sorted by account id; the ledger chain itself excluded
   std::string public_key;        // hex, 32 bytes
   std::string signature;         // hex, 64 bytes
+  static constexpr auto Fields() {
+    using T = LedgerCheckpoint;
+    return std::tuple{Field("covers_position", &T::covers_position), Field("heads", &T::heads),
+                      Field("public_key", &T::public_key), Field("signature", &T::signature)};
+  }
 };
 // The exact bytes a checkpoint's signature covers:
 //   "authledger-checkpoint-v1\n<covers_position>\n" + "<account> <seq> <hash>\n" per head.
@@ -97,6 +138,10 @@ struct KeyUsed {
   TimeMs last_used_at = 0;
   std::string ip;  // source IP of that use, "" if unknown
   std::uint64_t uses = 0;  // uses observed since the previous KeyUsed event
+  static constexpr auto Fields() {
+    return std::tuple{Field("key_id", &KeyUsed::key_id), Field("last_used_at", &KeyUsed::last_used_at),
+                      Field("ip", &KeyUsed::ip, kDefault), Field("uses", &KeyUsed::uses)};
+  }
 };
 
 // An OAuth 2.0 client of the account. Confidential clients (auth method not
@@ -112,22 +157,58 @@ struct ClientRegistered {
   std::vector<std::string> grant_types;    // sorted, unique
   std::string token_endpoint_auth_method;  // "client_secret_basic" | "client_secret_post" | "none"
   std::string secret_hash;                 // "" for a public client (the field is then absent)
+  static constexpr auto Fields() {
+    using T = ClientRegistered;
+    return std::tuple{Field("client_id", &T::client_id),
+                      Field("name", &T::name),
+                      Field("description", &T::description),
+                      Field("redirect_uris", &T::redirect_uris),
+                      Field("scopes", &T::scopes),
+                      Field("grant_types", &T::grant_types),
+                      Field("token_endpoint_auth_method", &T::token_endpoint_auth_method),
+                      Field("secret_hash", &T::secret_hash, kOmitEmpty, kLedgerOnly)};
+  }
 };
 
 struct ClientSecretRotated {  // the old secret stops working at once
   static constexpr std::string_view kType = "io.authledger.client.secret_rotated.v1";
   std::string client_id;
   std::string secret_hash;
+  static constexpr auto Fields() {
+    return std::tuple{Field("client_id", &ClientSecretRotated::client_id),
+                      Field("secret_hash", &ClientSecretRotated::secret_hash, kRequired, kLedgerOnly)};
+  }
 };
 
 struct ClientDeleted {  // terminal
   static constexpr std::string_view kType = "io.authledger.client.deleted.v1";
   std::string client_id;
   std::string reason;
+  static constexpr auto Fields() {
+    return std::tuple{Field("client_id", &ClientDeleted::client_id), Field("reason", &ClientDeleted::reason, kDefault)};
+  }
 };
 
+// Every event type, once. The order is not stored anywhere (events carry their
+// type name), so a new type may go anywhere; keep an aggregate's types together.
 using EventData = std::variant<AccountCreated, KeyCreated, KeyScopesGranted, KeyScopesRevoked, KeyRotated, KeyRevoked,
                                KeyUsed, LedgerCheckpoint, ClientRegistered, ClientSecretRotated, ClientDeleted>;
+
+// Calls f(std::type_identity<T>{}) for every type T in EventData, in order.
+template <typename F>
+constexpr void ForEachEventType(F&& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (f(std::type_identity<std::variant_alternative_t<I, EventData>>{}), ...);
+  }(std::make_index_sequence<std::variant_size_v<EventData>>{});
+}
+
+static_assert(
+    [] {
+      bool ok = ValidFieldTable<ChainHead>();
+      ForEachEventType([&](auto type) { ok = ok && ValidFieldTable<typename decltype(type)::type>(); });
+      return ok;
+    }(),
+    "every event type's Fields() must list unique snake_case names (domain/field_table.h)");
 
 std::string_view EventType(const EventData& d);
 // The CloudEvents subject: "keys/<id>" for key events, "clients/<id>" for
@@ -137,11 +218,15 @@ std::string EventSubject(const EventData& d);
 std::string_view EventKeyId(const EventData& d);
 // The OAuth client an event is about, or "" for other events.
 std::string_view EventClientId(const EventData& d);
-// All known type names (for schema tests and docs).
+// All known type names, in EventData's order (for schema tests and docs).
 std::vector<std::string_view> AllEventTypes();
 
+// The `data` object of an event, as stored (field_table.h says what is written).
 nlohmann::json EventDataToJson(const EventData& d);
-// Strict: unknown type, missing or mistyped field -> InvalidArgument.
+// The same without the fields kept out of the audit view (keyed hashes).
+nlohmann::json EventDataToAuditJson(const EventData& d);
+// Strict: unknown type, missing or mistyped field -> InvalidArgument naming the
+// type and the field. Members the table does not know are ignored.
 Result<EventData> EventDataFromJson(std::string_view type, const nlohmann::json& j);
 
 }  // namespace authledger

@@ -35,8 +35,7 @@ bool ParseAuditKey(std::string_view key, std::size_t prefix_len, TimeMs* time, P
 }
 
 nlohmann::json AuditEntryToJson(const Event& e, Position p) {
-  nlohmann::json changes = EventDataToJson(e.data);
-  changes.erase("secret_hash");  // the audit view never shows even a keyed hash
+  nlohmann::json changes = EventDataToAuditJson(e.data);  // never even a keyed hash (field_table.h kLedgerOnly)
   nlohmann::json actor = {{"type", e.actor.type}, {"id", e.actor.id}};
   if (!e.actor.email.empty()) actor["email"] = e.actor.email;
   if (!e.actor.ip.empty()) actor["ip"] = e.actor.ip;

@@ -1,6 +1,7 @@
-// Sample event data for tests of the event codecs: one of every key, client and account event type,
-// every optional field set (quotes and UTF-8 in a name), plus variants with the optionals absent.
-// Times are relative to `t0`. Checkpoints are not included (tests add their own).
+// Sample event data for tests of the event codecs: at least one of every event type (the
+// catalogue test, tests/unit/event_catalogue_test.cc, fails naming this file when a type has
+// none), every optional field set (quotes and UTF-8 in a name), plus variants with the optionals
+// absent. Times are relative to `t0`. The checkpoints are only well-formed, not validly signed.
 #pragma once
 
 #include <string>
@@ -59,6 +60,11 @@ inline std::vector<EventData> SampleEventData(TimeMs t0) {
       ClientSecretRotated{"clnt_7f3aQ9cXb2Lm", std::string(64, 'd')},
       ClientDeleted{"clnt_7f3aQ9cXb2Lm", "replaced by the v2 integration"},
       ClientDeleted{"clnt_Public000001", ""},
+      LedgerCheckpoint{12345,
+                       {{"acct_AbCdEf012345", 7, std::string(64, 'b')}, {"acct_ZzZz00001111", 1, std::string(64, 'c')}},
+                       std::string(64, 'd'),
+                       std::string(128, 'e')},
+      LedgerCheckpoint{0, {}, std::string(64, 'd'), std::string(128, 'e')},
   };
 }
 

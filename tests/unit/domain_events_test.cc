@@ -109,6 +109,61 @@ TEST(DomainEventsTest, TypeSubjectAndKeyId) {
 
 // ---- data codec ---------------------------------------------------------------
 
+// Whether `type`'s field table (domain/field_table.h) marks `field` required.
+bool RequiredByTable(std::string_view type, std::string_view field) {
+  bool required = false;
+  ForEachEventType([&](auto t) {
+    using T = typename decltype(t)::type;
+    if (T::kType != type) return;
+    ForEachField<T>([&](const auto& f) { required = required || (f.name == field && f.required()); });
+  });
+  return required;
+}
+
+TEST(DomainEventsTest, TheTableSaysWhichFieldsAreRequired) {
+  EXPECT_TRUE(RequiredByTable(KeyCreated::kType, "key_id"));
+  EXPECT_FALSE(RequiredByTable(KeyCreated::kType, "expires_at"));
+  EXPECT_FALSE(RequiredByTable(KeyCreated::kType, "allowed_cidrs"));
+  EXPECT_FALSE(RequiredByTable(ClientRegistered::kType, "secret_hash"));
+  EXPECT_TRUE(RequiredByTable(ClientSecretRotated::kType, "secret_hash"));
+  EXPECT_TRUE(RequiredByTable(LedgerCheckpoint::kType, "heads"));
+  EXPECT_FALSE(RequiredByTable(KeyUsed::kType, "ip"));
+}
+
+TEST(DomainEventsTest, AuditViewLeavesOutLedgerOnlyFields) {
+  for (const auto& d : SampleData()) {
+    json stored = EventDataToJson(d), audit = EventDataToAuditJson(d);
+    EXPECT_FALSE(audit.contains("secret_hash")) << EventType(d);
+    for (const auto& [field, value] : audit.items()) EXPECT_EQ(stored[field], value) << EventType(d) << " " << field;
+  }
+  EXPECT_TRUE(EventDataToJson(std::get<KeyCreated>(SampleData()[1])).contains("secret_hash"));
+}
+
+TEST(DomainEventsTest, NestedStructErrorsNameTheElement) {
+  json j = EventDataToJson(LedgerCheckpoint{1, {{"acct_AbCdEf012345", 7, std::string(64, 'b')}}, "p", "s"});
+  j["heads"][0].erase("seq");
+  auto r = EventDataFromJson(LedgerCheckpoint::kType, j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("heads'[0]: missing field 'seq'"), std::string::npos) << r.status().message();
+  j["heads"] = json::array({1});
+  r = EventDataFromJson(LedgerCheckpoint::kType, j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("must hold objects"), std::string::npos) << r.status().message();
+}
+
+TEST(DomainEventsTest, IntegerFieldsRejectOutOfRangeValues) {
+  json used = EventDataToJson(KeyUsed{"K1", 123, "", 5});
+  used["uses"] = std::uint64_t{1} << 63;  // beyond INT64_MAX: never written by the encoder
+  EXPECT_FALSE(EventDataFromJson(KeyUsed::kType, used).ok());
+  used["uses"] = std::int64_t{7};  // a signed, non-negative value is fine
+  EXPECT_TRUE(EventDataFromJson(KeyUsed::kType, used).ok());
+  json rot = EventDataToJson(KeyRotated{"K1", "K2", 456});
+  rot["grace_until"] = std::uint64_t{1} << 63;  // would wrap negative as an int64
+  EXPECT_FALSE(EventDataFromJson(KeyRotated::kType, rot).ok());
+  rot["grace_until"] = -5;
+  EXPECT_TRUE(EventDataFromJson(KeyRotated::kType, rot).ok());
+}
+
 TEST(DomainEventsTest, DataRoundTripsEveryType) {
   for (const auto& d : SampleData()) {
     json j = EventDataToJson(d);
@@ -155,8 +210,7 @@ TEST(DomainEventsTest, DataDecodeRejectsMissingRequiredFields) {
     json j = EventDataToJson(d);
     for (const auto& [field, value] : j.items()) {
       const std::string f = field;
-      const bool optional = f == "expires_at" || f == "rotated_from" || f == "allowed_cidrs" || f == "reason" ||
-                            f == "ip" || (f == "secret_hash" && EventType(d) == ClientRegistered::kType);
+      const bool optional = !RequiredByTable(EventType(d), f);
       json without = j;
       without.erase(f);
       auto r = EventDataFromJson(EventType(d), without);
