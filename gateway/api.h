@@ -9,6 +9,7 @@
 #include "ledger/event_log.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "projections/verifier.h"
 
 namespace authledger {
 
