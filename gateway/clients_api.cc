@@ -9,6 +9,7 @@
 #include "gateway/admin_handlers.h"
 #include "gateway/api.h"
 #include "gateway/json_input.h"
+#include "gateway/min_position.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -65,7 +66,7 @@ HttpResponse RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Princi
 }
 
 HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   std::string status;
   if (ctx.QueryParam("status", &status) && status != "active" && status != "deleted")
     return ProblemFromStatus(ctx.req, Status::InvalidArgument("status must be active or deleted"));
@@ -78,7 +79,7 @@ HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal
 }
 
 HttpResponse GetClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto c = d.queries.Client(p.account_id, ctx.params[0]);
   if (!c.ok()) return ProblemFromStatus(ctx.req, c.status());

@@ -7,6 +7,7 @@
 #include "gateway/admin_handlers.h"
 #include "gateway/api.h"
 #include "gateway/json_input.h"
+#include "gateway/min_position.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -67,7 +68,7 @@ HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 }
 
 HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   auto keys = d.queries.ListKeys(p.account_id);
   if (!keys.ok()) return ProblemFromStatus(ctx.req, keys.status());
   std::string status_filter;
@@ -85,7 +86,7 @@ HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p
 }
 
 HttpResponse GetKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto k = d.queries.Key(p.account_id, ctx.params[0]);
   if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());
