@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/ledger.h"
+#include "domain/decimal.h"
 #include "gateway/resource_json.h"
 #include "ledger/batch_reader.h"
 #include "projections/projector.h"
@@ -162,10 +163,10 @@ Result<ReplayUntil> ParseReplayUntil(std::string_view text) {
   };
   if (text.empty()) return bad("is empty");
   if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (text.size() > 19) return bad("is too large a position");
-    Position p = std::stoull(u.text);
-    if (p == 0) return bad("is position 0, before the first event");
-    u.position = p;
+    const std::optional<Position> p = ParseDecimal(text);
+    if (!p) return bad("is too large a position");
+    if (*p == 0) return bad("is position 0, before the first event");
+    u.position = *p;
     return u;
   }
   auto t = ParseRfc3339(text);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "domain/decimal.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -10,13 +11,11 @@ std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projecto
                                              std::chrono::milliseconds max_wait) {
   auto h = ctx.req[kMinPositionHeader];
   if (h.empty()) return std::nullopt;
-  Position p = 0;
-  for (char c : h) {
-    if (c < '0' || c > '9' || p > (UINT64_MAX - 9) / 10)
-      return ProblemFromStatus(ctx.req, Status::InvalidArgument(std::string(kMinPositionHeader) +
-                                                                " must be a ledger position (an integer)"));
-    p = p * 10 + static_cast<Position>(c - '0');
-  }
+  const std::optional<Position> parsed = ParseDecimal(std::string_view(h.data(), h.size()));
+  if (!parsed)
+    return ProblemFromStatus(ctx.req, Status::InvalidArgument(std::string(kMinPositionHeader) +
+                                                              " must be a ledger position (an integer)"));
+  const Position p = *parsed;
   if (PartitionOf(p) >= projector.partitions())
     return ProblemFromStatus(ctx.req, Status::InvalidArgument(std::string(kMinPositionHeader) + " " + std::string(h) +
                                                               " is not a position of this ledger (partition " +
