@@ -25,7 +25,8 @@ std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projecto
   // A writer knows every position it acknowledged; a replica may not have
   // heard of a fresh one yet, so it also waits for positions a little ahead.
   const Cursor heads = projector.ledger_heads();
-  const bool plausible = heads.Covers(p) || (replica && OffsetOf(p) <= heads.offset(PartitionOf(p)) + kReplicaLookahead);
+  const bool plausible =
+      heads.Covers(p) || (replica && OffsetOf(p) <= heads.offset(PartitionOf(p)) + kReplicaLookahead);
   if (max_wait.count() > 0 && plausible && projector.WaitApplied(p, max_wait).ok())
     return std::nullopt;
   return ProblemFromStatus(ctx.req, Status::Unavailable("this node has not applied ledger position " +

@@ -30,7 +30,8 @@ GOT=$(timeout 20 kcat -C -b "$BROKERS" -t authledger.events -p 2 -o beginning -e
 # Numbers are decimal integers: a sign, a fraction or an overflow is not one.
 [[ "$(broker_ask error Produce 99999999999999999999 REQUEST_TIMED_OUT)" == "error: COUNT must be 1..10000" ]] ||
   fail "an overflowing COUNT was accepted"
-[[ "$(broker_ask error Produce 1.5 REQUEST_TIMED_OUT)" == "error: COUNT must be 1..10000" ]] || fail "COUNT 1.5 accepted"
+[[ "$(broker_ask error Produce 1.5 REQUEST_TIMED_OUT)" == "error: COUNT must be 1..10000" ]] ||
+  fail "COUNT 1.5 accepted"
 [[ "$(broker_ask error Produce 1 2147483648)" == "error: unknown error code '2147483648'" ]] ||
   fail "an error code beyond int32 was accepted"
 # Injected NOT_LEADER / timeout errors are retried by a real producer: the message still lands.
