@@ -1,23 +1,57 @@
 #include "app/config.h"
 
 #include <cstdlib>
+#include <optional>
+#include <utility>
 
 #include <toml++/toml.h>
 
 #include "domain/api_key.h"
+#include "domain/decimal.h"
 #include "domain/scopes.h"
 
 namespace authledger {
 
+namespace {
+
+// An integer setting and the range it must lie in: checked where the TOML file
+// is read (LoadConfigFile) and again by Config::Validate, which sees values from
+// every source. Its errors name the setting and the range.
+struct IntSetting {
+  const char* section;
+  const char* key;
+  std::int64_t min;
+  std::int64_t max;
+};
+constexpr IntSetting kThreads{"server", "threads", 0, 256};
+constexpr IntSetting kMaxBodyBytes{"server", "max_body_bytes", 1024, 16 * 1024 * 1024};
+constexpr IntSetting kRequestTimeoutMs{"server", "request_timeout_ms", 100, 3'600'000};
+constexpr IntSetting kMaxEventStreams{"server", "max_event_streams", 0, 10'000};
+constexpr IntSetting kMaxLiveKeys{"keys", "max_live_keys", 1, 100'000};
+constexpr IntSetting kMaxOauthClients{"oauth", "max_clients", 1, 100'000};
+constexpr IntSetting kFailedAuthPerMinute{"security", "failed_auth_per_minute", 1, 1'000'000};
+constexpr IntSetting kKeyReadsPerMinute{"limits", "key_reads_per_minute", 1, 1'000'000};
+constexpr IntSetting kKeyWritesPerMinute{"limits", "key_writes_per_minute", 1, 1'000'000};
+constexpr IntSetting kKafkaPartitions{"kafka", "partitions", 0, 32};
+
+constexpr TimeMs kMaxDuration = 100LL * 365 * kDayMs;  // what ParseDuration accepts
+
+std::string SettingName(const IntSetting& s) { return std::string(s.section) + "." + s.key; }
+
+// InvalidArgument "<section>.<key> = <value> is out of range: it must be <min>..<max>".
+template <typename T>
+Status CheckRange(const IntSetting& s, T value) {
+  if (!std::cmp_less(value, s.min) && !std::cmp_greater(value, s.max)) return Status::Ok();
+  return Status::InvalidArgument(SettingName(s) + " = " + std::to_string(value) + " is out of range: it must be " +
+                                 std::to_string(s.min) + ".." + std::to_string(s.max));
+}
+
+}  // namespace
+
 Result<TimeMs> ParseDuration(const std::string& text) {
-  std::size_t i = 0;
-  TimeMs value = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    if (value > 1'000'000'000'000LL) return Status::InvalidArgument("duration too large: " + text);
-    value = value * 10 + (text[i++] - '0');
-  }
-  if (i == 0) return Status::InvalidArgument("duration '" + text + "' must start with a number, e.g. 72h");
-  std::string unit = text.substr(i);
+  const std::size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
+  if (digits == 0) return Status::InvalidArgument("duration '" + text + "' must start with a number, e.g. 72h");
+  const std::string unit = text.substr(digits);
   TimeMs scale = unit == "ms" ? 1
                  : unit == "s" ? kSecondMs
                  : unit == "m" ? kMinuteMs
@@ -25,8 +59,11 @@ Result<TimeMs> ParseDuration(const std::string& text) {
                  : unit == "d" ? kDayMs
                                : 0;
   if (scale == 0) return Status::InvalidArgument("duration '" + text + "' needs a unit: ms, s, m, h or d");
-  if (value > 100LL * 365 * kDayMs / scale) return Status::InvalidArgument("duration '" + text + "' is too large");
-  return value * scale;
+  const std::optional<std::uint64_t> value =
+      ParseDecimal(std::string_view(text).substr(0, digits), static_cast<std::uint64_t>(kMaxDuration / scale));
+  if (!value) return Status::InvalidArgument("duration '" + text + "' is too large (the most is " +
+                                            std::to_string(kMaxDuration / kDayMs) + "d)");
+  return static_cast<TimeMs>(*value) * scale;
 }
 
 Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port) {
@@ -35,14 +72,10 @@ Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t
     return Status::InvalidArgument("listen address '" + listen + "' must be HOST:PORT");
   std::string h = listen.substr(0, colon);
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  long p = 0;
-  for (char c : listen.substr(colon + 1)) {
-    if (c < '0' || c > '9' || p > 65535) return Status::InvalidArgument("bad port in '" + listen + "'");
-    p = p * 10 + (c - '0');
-  }
-  if (p > 65535) return Status::InvalidArgument("bad port in '" + listen + "'");
+  const std::optional<std::uint64_t> p = ParseDecimal(std::string_view(listen).substr(colon + 1), 65535);
+  if (!p) return Status::InvalidArgument("bad port in '" + listen + "': a port is a number from 0 to 65535");
   *host = h;
-  *port = static_cast<std::uint16_t>(p);
+  *port = static_cast<std::uint16_t>(*p);
   return Status::Ok();
 }
 
@@ -50,20 +83,20 @@ Status Config::Validate() const {
   std::string host;
   std::uint16_t port;
   if (Status s = SplitHostPort(listen, &host, &port); !s.ok()) return s;
-  if (threads < 0 || threads > 256) return Status::InvalidArgument("server.threads must be 0..256");
-  if (max_body_bytes < 1024 || max_body_bytes > 16 * 1024 * 1024)
-    return Status::InvalidArgument("server.max_body_bytes must be 1024..16777216");
-  if (request_timeout_ms < 100) return Status::InvalidArgument("server.request_timeout_ms must be >= 100");
-  if (max_event_streams > 10000) return Status::InvalidArgument("server.max_event_streams must be 0..10000");
+  for (Status s : {CheckRange(kThreads, threads), CheckRange(kMaxBodyBytes, max_body_bytes),
+                   CheckRange(kRequestTimeoutMs, request_timeout_ms), CheckRange(kMaxEventStreams, max_event_streams)})
+    if (!s.ok()) return s;
   if (event_stream_keepalive < 10 || event_stream_keepalive > 300 * kSecondMs)
     return Status::InvalidArgument("server.event_stream_keepalive must be between 10ms and 300s");
   if (data_dir.empty()) return Status::InvalidArgument("ledger.data_dir must not be empty");
   if (!IsValidBrand(brand)) return Status::InvalidArgument("keys.brand must be 2-10 of [a-z0-9], starting with a letter");
   if (rotation_grace < 0 || rotation_grace > 30 * kDayMs)
     return Status::InvalidArgument("keys.rotation_grace must be between 0 and 30d");
-  if (max_live_keys < 1) return Status::InvalidArgument("keys.max_live_keys must be >= 1");
-  if (max_oauth_clients < 1) return Status::InvalidArgument("oauth.max_clients must be >= 1");
-  if (failed_auth_per_minute < 1) return Status::InvalidArgument("security.failed_auth_per_minute must be >= 1");
+  for (Status s : {CheckRange(kMaxLiveKeys, max_live_keys), CheckRange(kMaxOauthClients, max_oauth_clients),
+                   CheckRange(kFailedAuthPerMinute, failed_auth_per_minute),
+                   CheckRange(kKeyReadsPerMinute, key_reads_per_minute),
+                   CheckRange(kKeyWritesPerMinute, key_writes_per_minute)})
+    if (!s.ok()) return s;
   if (auto c = ScopeCatalogue::FromList(scope_catalogue); !c.ok()) return c.status();
   if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
   if (audit_retention < kDayMs) return Status::InvalidArgument("audit.retention must be >= 1d");
@@ -75,7 +108,7 @@ Status Config::Validate() const {
   if (!writer_url.empty() && !writer_url.starts_with("http://") && !writer_url.starts_with("https://"))
     return Status::InvalidArgument("server.writer_url must start with http:// or https://");
   if (!kafka_brokers.empty() && kafka_topic.empty()) return Status::InvalidArgument("kafka.topic must not be empty");
-  if (kafka_partitions > 32) return Status::InvalidArgument("kafka.partitions must be 0..32");
+  if (Status s = CheckRange(kKafkaPartitions, kafka_partitions); !s.ok()) return s;
   if (kafka_delivery_timeout < 100 || kafka_delivery_timeout > 300 * kSecondMs)
     return Status::InvalidArgument("kafka.delivery_timeout must be between 100ms and 300s");
   return Status::Ok();
@@ -90,6 +123,18 @@ Status Read(const toml::table& t, const char* section, const char* key, T* out) 
   auto v = node.value<T>();
   if (!v) return Status::InvalidArgument(std::string("config: ") + section + "." + key + " has the wrong type");
   *out = *v;
+  return Status::Ok();
+}
+
+// An integer setting, if the file has it; InvalidArgument if it is not an
+// integer or lies outside the setting's range.
+template <typename T>
+Status ReadInt(const toml::table& t, const IntSetting& setting, T* out) {
+  if (!t[setting.section][setting.key]) return Status::Ok();
+  std::int64_t v = 0;
+  if (Status s = Read(t, setting.section, setting.key, &v); !s.ok()) return s;
+  if (Status s = CheckRange(setting, v); !s.ok()) return Status::InvalidArgument("config: " + s.message());
+  *out = static_cast<T>(v);
   return Status::Ok();
 }
 
@@ -114,31 +159,21 @@ Result<Config> LoadConfigFile(const std::string& path) {
     return Status::InvalidArgument("config " + path + ": " + std::string(e.description()) + " at line " +
                                    std::to_string(e.source().begin.line));
   }
-  std::int64_t reads = c.key_reads_per_minute, writes = c.key_writes_per_minute;
-  if (Status s = Read(t, "limits", "key_reads_per_minute", &reads); !s.ok()) return s;
-  if (Status s = Read(t, "limits", "key_writes_per_minute", &writes); !s.ok()) return s;
-  if (reads < 1 || writes < 1 || reads > 1'000'000 || writes > 1'000'000)
-    return Status::InvalidArgument("config: limits.key_*_per_minute must be 1..1000000");
-  c.key_reads_per_minute = static_cast<std::uint32_t>(reads);
-  c.key_writes_per_minute = static_cast<std::uint32_t>(writes);
-  std::int64_t threads = c.threads, max_body = static_cast<std::int64_t>(c.max_body_bytes),
-               timeout = c.request_timeout_ms, failed = c.failed_auth_per_minute,
-               max_keys = static_cast<std::int64_t>(c.max_live_keys), partitions = c.kafka_partitions,
-               max_clients = static_cast<std::int64_t>(c.max_oauth_clients),
-               max_streams = static_cast<std::int64_t>(c.max_event_streams);
-  for (Status s : {Read(t, "server", "listen", &c.listen), Read(t, "server", "threads", &threads),
+  for (Status s : {ReadInt(t, kKeyReadsPerMinute, &c.key_reads_per_minute),
+                   ReadInt(t, kKeyWritesPerMinute, &c.key_writes_per_minute),
+                   Read(t, "server", "listen", &c.listen), ReadInt(t, kThreads, &c.threads),
                    Read(t, "server", "role", &c.role), Read(t, "server", "writer_url", &c.writer_url),
                    Read(t, "kafka", "brokers", &c.kafka_brokers), Read(t, "kafka", "topic", &c.kafka_topic),
-                   Read(t, "kafka", "partitions", &partitions),
+                   ReadInt(t, kKafkaPartitions, &c.kafka_partitions),
                    ReadDuration(t, "kafka", "delivery_timeout", &c.kafka_delivery_timeout),
-                   Read(t, "server", "max_body_bytes", &max_body), Read(t, "server", "request_timeout_ms", &timeout),
-                   Read(t, "server", "max_event_streams", &max_streams),
+                   ReadInt(t, kMaxBodyBytes, &c.max_body_bytes), ReadInt(t, kRequestTimeoutMs, &c.request_timeout_ms),
+                   ReadInt(t, kMaxEventStreams, &c.max_event_streams),
                    ReadDuration(t, "server", "event_stream_keepalive", &c.event_stream_keepalive),
                    Read(t, "ledger", "data_dir", &c.data_dir), Read(t, "keys", "brand", &c.brand),
                    ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
-                   Read(t, "keys", "max_live_keys", &max_keys), Read(t, "oauth", "max_clients", &max_clients),
+                   ReadInt(t, kMaxLiveKeys, &c.max_live_keys), ReadInt(t, kMaxOauthClients, &c.max_oauth_clients),
                    Read(t, "security", "pepper_file", &c.pepper_file),
-                   Read(t, "security", "failed_auth_per_minute", &failed),
+                   ReadInt(t, kFailedAuthPerMinute, &c.failed_auth_per_minute),
                    ReadDuration(t, "usage", "resolution", &c.usage_resolution),
                    Read(t, "audit", "signing_key_file", &c.signing_key_file),
                    ReadDuration(t, "audit", "checkpoint_interval", &c.checkpoint_interval),
@@ -163,20 +198,6 @@ Result<Config> LoadConfigFile(const std::string& path) {
       c.kafka_properties.emplace_back(std::string(k.str()), value);
     }
   }
-  if (partitions < 0 || partitions > 32) return Status::InvalidArgument("config: kafka.partitions must be 0..32");
-  c.kafka_partitions = static_cast<std::uint32_t>(partitions);
-  if (threads < 0 || max_body < 0 || timeout < 0 || failed < 0 || max_keys < 0 || max_clients < 0 ||
-      max_clients > 100'000 || threads > 256 ||
-      failed > 1'000'000 || max_keys > 100'000 || timeout > 3'600'000 || max_body > (1 << 30) || max_streams < 0 ||
-      max_streams > 10'000)
-    return Status::InvalidArgument("config: a numeric setting is out of range");
-  c.threads = static_cast<int>(threads);
-  c.max_body_bytes = static_cast<std::size_t>(max_body);
-  c.request_timeout_ms = static_cast<int>(timeout);
-  c.failed_auth_per_minute = static_cast<std::uint32_t>(failed);
-  c.max_live_keys = static_cast<std::size_t>(max_keys);
-  c.max_oauth_clients = static_cast<std::size_t>(max_clients);
-  c.max_event_streams = static_cast<std::size_t>(max_streams);
   return c;
 }
 
@@ -196,11 +217,11 @@ Status ApplyEnvironment(Config* c) {
   std::string threads;
   env("AUTHLEDGER_THREADS", &threads);
   if (!threads.empty()) {
-    try {
-      c->threads = std::stoi(threads);
-    } catch (...) {
-      return Status::InvalidArgument("AUTHLEDGER_THREADS must be an integer");
-    }
+    const std::optional<std::uint64_t> n = ParseDecimal(threads, static_cast<std::uint64_t>(kThreads.max));
+    if (!n)
+      return Status::InvalidArgument("AUTHLEDGER_THREADS must be an integer from " + std::to_string(kThreads.min) +
+                                     " to " + std::to_string(kThreads.max) + " (0: one per core)");
+    c->threads = static_cast<int>(*n);
   }
   return Status::Ok();
 }

@@ -75,7 +75,7 @@ Result<Config> LoadConfigFile(const std::string& path);
 // AUTHLEDGER_SIGNING_KEY_FILE, AUTHLEDGER_THREADS, AUTHLEDGER_KAFKA_BROKERS,
 // AUTHLEDGER_KAFKA_TOPIC, AUTHLEDGER_ROLE, AUTHLEDGER_WRITER_URL from the environment.
 Status ApplyEnvironment(Config* config);
-// "30s", "15m", "72h", "14d", "250ms" -> milliseconds.
+// "30s", "15m", "72h", "14d", "250ms" -> milliseconds: decimal digits and a unit, at most 100 years.
 Result<TimeMs> ParseDuration(const std::string& text);
 // "127.0.0.1:8080" / "[::1]:8080" -> host, port.
 Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port);

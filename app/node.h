@@ -20,6 +20,7 @@
 #include "ledger/event_log.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "projections/verifier.h"
 #include "projections/store.h"
 
 namespace authledger {

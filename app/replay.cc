@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/ledger.h"
+#include "domain/decimal.h"
+#include "gateway/resource_json.h"
 #include "ledger/batch_reader.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
@@ -161,10 +163,10 @@ Result<ReplayUntil> ParseReplayUntil(std::string_view text) {
   };
   if (text.empty()) return bad("is empty");
   if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (text.size() > 19) return bad("is too large a position");
-    Position p = std::stoull(u.text);
-    if (p == 0) return bad("is position 0, before the first event");
-    u.position = p;
+    const std::optional<Position> p = ParseDecimal(text);
+    if (!p) return bad("is too large a position");
+    if (*p == 0) return bad("is position 0, before the first event");
+    u.position = *p;
     return u;
   }
   auto t = ParseRfc3339(text);
@@ -308,8 +310,6 @@ Result<std::unique_ptr<ProjectionStore>> OpenReplayFor(const std::string& out_di
   return store;
 }
 
-json TimeOrNull(const std::optional<TimeMs>& v) { return v ? json(FormatRfc3339(*v)) : json(nullptr); }
-
 std::string Joined(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
@@ -352,23 +352,10 @@ void PrintReplayedKeys(std::ostream& out, const ReplayInfo& info, const std::str
                        const std::vector<ReplayedKey>& keys, bool valid_only, std::string_view format) {
   if (format == "jsonl") {
     for (const ReplayedKey& r : keys) {
-      const KeyState& k = r.key;
-      json j = {{"account_id", account_id},
-                {"id", k.id},
-                {"name", k.name},
-                {"status", std::string(KeyStatusName(r.status))},
-                {"as_of", FormatRfc3339(info.as_of)},
-                {"position", info.position},
-                {"scopes", k.scopes},
-                {"environment", k.environment},
-                {"created_at", FormatRfc3339(k.created_at)},
-                {"created_by", k.created_by},
-                {"expires_at", TimeOrNull(k.expires_at)},
-                {"grace_until", TimeOrNull(k.grace_until)},
-                {"revoked_at", TimeOrNull(k.revoked_at)},
-                {"rotated_from", k.rotated_from ? json(*k.rotated_from) : json(nullptr)},
-                {"replaced_by", k.replaced_by ? json(*k.replaced_by) : json(nullptr)},
-                {"allowed_cidrs", k.allowed_cidrs}};
+      json j = KeyJson(r.key, r.status, JsonForm::kReplay);
+      j["account_id"] = account_id;
+      j["as_of"] = FormatRfc3339(info.as_of);
+      j["position"] = info.position;
       out << j.dump() << "\n";
     }
     out.flush();
@@ -406,20 +393,10 @@ void PrintReplayedClients(std::ostream& out, const ReplayInfo& info, const std::
                           const std::vector<ClientState>& clients, bool active_only, std::string_view format) {
   if (format == "jsonl") {
     for (const ClientState& c : clients) {
-      json j = {{"account_id", account_id},
-                {"id", c.id},
-                {"name", c.name},
-                {"status", c.deleted() ? "deleted" : "active"},
-                {"as_of", FormatRfc3339(info.as_of)},
-                {"position", info.position},
-                {"scopes", c.scopes},
-                {"grant_types", c.grant_types},
-                {"redirect_uris", c.redirect_uris},
-                {"token_endpoint_auth_method", c.token_endpoint_auth_method},
-                {"created_at", FormatRfc3339(c.created_at)},
-                {"created_by", c.created_by},
-                {"secret_rotated_at", TimeOrNull(c.secret_rotated_at)},
-                {"deleted_at", TimeOrNull(c.deleted_at)}};
+      json j = ClientJson(c, JsonForm::kReplay);
+      j["account_id"] = account_id;
+      j["as_of"] = FormatRfc3339(info.as_of);
+      j["position"] = info.position;
       out << j.dump() << "\n";
     }
     out.flush();

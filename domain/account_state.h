@@ -2,6 +2,17 @@
 // applying the account's events in sequence order. Apply() is the only way the
 // state changes, and it checks the chain: each event must carry seq+1 and the
 // hash of the previous event's stored bytes.
+//
+// Apply() runs on both sides of the ledger, and the two must agree:
+//   - in the command (CommandContext::Execute, commands/command_context.cc), on
+//     the events just decided and before they are appended: to build the
+//     outcome the caller answers with, and to check that the command's own
+//     events continue the chain (a failure there is a bug, not bad input);
+//   - in the projector (projections/projector.cc), on every event read from the
+//     ledger: to build the read models.
+// So a change to what an event does to the state is made here once, and shows
+// in a write's response and in the read models alike; Apply must stay a pure
+// function of (state, event, stored hash) — no clock, no I/O.
 #pragma once
 
 #include <map>

@@ -9,6 +9,7 @@
 #include "ledger/event_log.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "projections/verifier.h"
 
 namespace authledger {
 
@@ -43,19 +44,6 @@ void AddAuditApi(Router& router, ApiDeps& deps);
 void AddHealthApi(Router& router, ApiDeps& deps);
 // GET /v1/events: the caller's account's events as Server-Sent Events.
 void AddEventsApi(Router& router, ApiDeps& deps);
-
-// Honours the request's X-Min-Position header, if any: waits at most `max_wait`
-// for the local projections to apply that position — on a writer only if its
-// ledger holds it, on a replica also if it is at most kReplicaLookahead events
-// beyond what the replica has heard of (it may not know a fresh write yet).
-// Requests carrying the header always run on the command pool (HttpServer), so
-// waiting never holds an I/O thread. Empty optional: go ahead; otherwise the
-// problem to send (400 bad header, 503 + Retry-After when not reached).
-std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, const ApiDeps& deps,
-                                             std::chrono::milliseconds max_wait);
-inline constexpr std::chrono::milliseconds kBlockingMinPositionWait{2000};
-inline constexpr std::chrono::milliseconds kVerifyMinPositionWait{250};
-inline constexpr std::uint64_t kReplicaLookahead = 100000;
 
 // What a read replica answers to a write call: 307 Temporary Redirect to the
 // same path on deps.writer_url (method and body are kept by clients), or 503

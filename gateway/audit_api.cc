@@ -16,10 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/cidr.h"
+#include "domain/decimal.h"
 #include "domain/email.h"
 #include "domain/events.h"
 #include "domain/ids.h"
 #include "gateway/api.h"
+#include "gateway/min_position.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -27,18 +29,6 @@ namespace authledger {
 using json = nlohmann::json;
 
 namespace {
-
-bool ParseUint(const std::string& s, std::uint64_t max, std::uint64_t* out) {
-  if (s.empty() || s.size() > 19) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v > max) return false;
-  *out = v;
-  return true;
-}
 
 // RFC 4180 field; cells that a spreadsheet would run as a formula are prefixed with '.
 std::string CsvField(std::string v) {
@@ -76,10 +66,14 @@ Status ParseFilter(const RequestContext& ctx, TimeMs now, TimeMs retention, Audi
     if (v != "json" && v != "jsonl" && v != "csv") return Status::InvalidArgument("format must be json, jsonl or csv");
     *format = v;
   }
-  std::uint64_t max_limit = *format == "json" ? 500 : 10000, limit = 50;
-  if (ctx.QueryParam("limit", &v) && (!ParseUint(v, max_limit, &limit) || limit == 0))
-    return Status::InvalidArgument("limit must be an integer from 1 to " + std::to_string(max_limit));
-  f->limit = limit;
+  const std::uint64_t max_limit = *format == "json" ? 500 : 10000;
+  f->limit = 50;
+  if (ctx.QueryParam("limit", &v)) {
+    const std::optional<std::uint64_t> limit = ParseDecimal(v, max_limit);
+    if (!limit || *limit == 0)
+      return Status::InvalidArgument("limit must be an integer from 1 to " + std::to_string(max_limit));
+    f->limit = *limit;
+  }
   for (const char* name : {"since", "until"}) {
     if (!ctx.QueryParam(name, &v)) continue;
     auto t = ParseRfc3339(v);
@@ -140,7 +134,7 @@ HttpResponse AuditLog(ApiDeps& d, RequestContext& ctx) {
   auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
   if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
   const Principal& p = std::get<Principal>(auth);
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   AuditFilter filter;
   std::string format;
   if (Status s = ParseFilter(ctx, d.clock.Now(), d.audit_retention, &filter, &format); !s.ok())

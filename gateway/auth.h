@@ -18,7 +18,7 @@
 #include "domain/scopes.h"
 #include "gateway/http_types.h"
 #include "gateway/rate_limiter.h"
-#include "projections/queries.h"
+#include "projections/verifier.h"
 
 namespace authledger {
 

@@ -9,6 +9,8 @@
 #include "gateway/admin_handlers.h"
 #include "gateway/api.h"
 #include "gateway/json_input.h"
+#include "gateway/min_position.h"
+#include "gateway/resource_json.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -17,21 +19,8 @@ using json = nlohmann::json;
 
 namespace {
 
-json ClientToJson(const ClientState& c) {
-  return {{"id", c.id},
-          {"name", c.name},
-          {"description", c.description},
-          {"redirect_uris", c.redirect_uris},
-          {"scopes", c.scopes},
-          {"grant_types", c.grant_types},
-          {"token_endpoint_auth_method", c.token_endpoint_auth_method},
-          {"confidential", c.confidential()},
-          {"status", c.deleted() ? "deleted" : "active"},
-          {"created_at", FormatRfc3339(c.created_at)},
-          {"created_by", c.created_by},
-          {"secret_rotated_at", TimeOrNull(c.secret_rotated_at)},
-          {"deleted_at", TimeOrNull(c.deleted_at)}};
-}
+// The client as the API shows it (gateway/resource_json.h).
+json ClientToJson(const ClientState& c) { return ClientJson(c, JsonForm::kApi); }
 
 Status CheckClientIdParam(const std::string& id) {
   if (!IsClientId(id)) return Status::NotFound("no such client in this account (client ids are clnt_ and 12 letters or digits)");
@@ -65,7 +54,7 @@ HttpResponse RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Princi
 }
 
 HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   std::string status;
   if (ctx.QueryParam("status", &status) && status != "active" && status != "deleted")
     return ProblemFromStatus(ctx.req, Status::InvalidArgument("status must be active or deleted"));
@@ -78,7 +67,7 @@ HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal
 }
 
 HttpResponse GetClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto c = d.queries.Client(p.account_id, ctx.params[0]);
   if (!c.ok()) return ProblemFromStatus(ctx.req, c.status());

@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/decimal.h"
 #include "domain/events.h"
 #include "gateway/api.h"
 #include "gateway/responses.h"
@@ -55,17 +56,11 @@ constexpr std::size_t kMaxCursorText = 1024;       // 32 partitions of "pp:ooooo
 constexpr std::chrono::seconds kRecheck{1};         // how often a stream verifies its key again
 constexpr std::chrono::seconds kCatchUpForCursor{2};  // replica: wait for a cursor beyond its heads
 
-// A decimal offset of at most 15 digits below 2^48 (an offset of a Position).
+// A decimal number below 2^48 (an offset of a Position, or a partition).
 bool ParseOffset(std::string_view s, std::uint64_t* out) {
-  if (s.empty() || s.size() > 15) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v >> kOffsetBits) return false;
-  *out = v;
-  return true;
+  const std::optional<std::uint64_t> v = ParseDecimal(s, (std::uint64_t{1} << kOffsetBits) - 1);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 // Reads a stream position (see the top of this file) of a ledger with

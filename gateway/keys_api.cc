@@ -7,6 +7,8 @@
 #include "gateway/admin_handlers.h"
 #include "gateway/api.h"
 #include "gateway/json_input.h"
+#include "gateway/min_position.h"
+#include "gateway/resource_json.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -15,23 +17,9 @@ using json = nlohmann::json;
 
 namespace {
 
+// The key as the API shows it, its status as of `now` (gateway/resource_json.h).
 json KeyToJson(const KeyState& k, const std::string& brand, TimeMs now) {
-  return {{"id", k.id},
-          {"prefix", brand + "_" + k.environment + "_" + k.id},
-          {"name", k.name},
-          {"scopes", k.scopes},
-          {"environment", k.environment},
-          {"status", std::string(KeyStatusName(k.StatusAt(now)))},
-          {"created_at", FormatRfc3339(k.created_at)},
-          {"created_by", k.created_by},
-          {"expires_at", TimeOrNull(k.expires_at)},
-          {"allowed_cidrs", k.allowed_cidrs},
-          {"last_used_at", TimeOrNull(k.last_used_at)},
-          {"last_used_ip", k.last_used_ip.empty() ? json(nullptr) : json(k.last_used_ip)},
-          {"rotated_from", k.rotated_from ? json(*k.rotated_from) : json(nullptr)},
-          {"replaced_by", k.replaced_by ? json(*k.replaced_by) : json(nullptr)},
-          {"grace_until", TimeOrNull(k.grace_until)},
-          {"revoked_at", TimeOrNull(k.revoked_at)}};
+  return KeyJson(k, k.StatusAt(now), JsonForm::kApi, brand);
 }
 
 Status CheckKeyIdParam(const std::string& id) {
@@ -67,7 +55,7 @@ HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 }
 
 HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   auto keys = d.queries.ListKeys(p.account_id);
   if (!keys.ok()) return ProblemFromStatus(ctx.req, keys.status());
   std::string status_filter;
@@ -85,7 +73,7 @@ HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p
 }
 
 HttpResponse GetKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto k = d.queries.Key(p.account_id, ctx.params[0]);
   if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <utility>
 
+#include "domain/decimal.h"
 #include "ledger/log_format.h"
 
 namespace authledger {
@@ -42,14 +43,9 @@ bool ParseSegmentName(const std::string& name, std::uint32_t* number) {
   constexpr std::string_view kExt = ".log";
   if (name.size() < 6 + kExt.size() || name.size() > 10 + kExt.size()) return false;
   if (name.compare(name.size() - kExt.size(), kExt.size(), kExt) != 0) return false;
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i < name.size() - kExt.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9') return false;
-    n = n * 10 + static_cast<std::uint64_t>(name[i] - '0');
-  }
-  if (n == 0 || n > std::numeric_limits<std::uint32_t>::max()) return false;
-  if (SegmentName(static_cast<std::uint32_t>(n)) != name) return false;
-  *number = static_cast<std::uint32_t>(n);
+  const auto n = ParseDecimal(std::string_view(name).substr(0, name.size() - kExt.size()), UINT32_MAX);
+  if (!n || *n == 0 || SegmentName(static_cast<std::uint32_t>(*n)) != name) return false;
+  *number = static_cast<std::uint32_t>(*n);
   return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "domain/decimal.h"
 #include "projections/audit_entry.h"
 
 namespace authledger {
@@ -11,20 +12,12 @@ using json = nlohmann::json;
 std::string AuditCursor::Encode() const { return std::to_string(time) + "." + std::to_string(position); }
 
 std::optional<AuditCursor> AuditCursor::Decode(std::string_view text) {
-  auto dot = text.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == text.size() || text.size() > 41) return std::nullopt;
-  auto num = [](std::string_view s, std::uint64_t* out) {
-    std::uint64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) return false;
-      v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    *out = v;
-    return true;
-  };
-  std::uint64_t t = 0, p = 0;
-  if (!num(text.substr(0, dot), &t) || !num(text.substr(dot + 1), &p) || t > INT64_MAX) return std::nullopt;
-  return AuditCursor{static_cast<TimeMs>(t), p};
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos || text.size() > 41) return std::nullopt;
+  const auto t = ParseDecimal(text.substr(0, dot), INT64_MAX);
+  const auto p = ParseDecimal(text.substr(dot + 1));
+  if (!t || !p) return std::nullopt;
+  return AuditCursor{static_cast<TimeMs>(*t), *p};
 }
 
 namespace {

@@ -105,6 +105,7 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
       account.dirty = true;
       dirty_.push_back(*entry);
     }
+    // The same Apply the command ran on these events before appending them (domain/account_state.h).
     Status s = Apply(&account.state, *ev, hash);
     if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
     if (auto k = EventKeyId(ev->data); !k.empty()) MarkKeyDirty(account, account.state.FindKey(std::string(k)));

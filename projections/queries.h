@@ -1,9 +1,6 @@
-// Queries: everything the read side asks of the read models. None of these
-// touch the ledger.
-//
-// Verifier is the hot path ("is this key valid for scope X from IP Y?"): one
-// checksum check, one RocksDB point lookup of a small binary record, one HMAC and
-// a constant-time compare. It is thread-safe and takes no lock of its own.
+// Queries: what the REST API, the commands and the projector ask of the read
+// models (accounts, their keys and OAuth clients, chain heads, the audit view).
+// None of these touch the ledger. The verify hot path is projections/verifier.h.
 #pragma once
 
 #include <optional>
@@ -14,39 +11,11 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "domain/account_state.h"
-#include "domain/clock.h"
 #include "projections/audit_query.h"
-#include "projections/key_index.h"
 #include "projections/store.h"
 
 namespace authledger {
 
-enum class VerifyCode { kValid, kMalformed, kNotFound, kRevoked, kExpired, kInsufficientScope, kIpNotAllowed };
-std::string_view VerifyCodeName(VerifyCode c);  // "VALID", "MALFORMED", ...
-
-struct VerifyResult {
-  VerifyCode code = VerifyCode::kNotFound;
-  std::string key_id;  // set once the key's shape was valid
-  KeyRecord record;    // set for VALID, INSUFFICIENT_SCOPE, IP_NOT_ALLOWED
-  std::string detail;  // a human sentence; never contains the key
-  bool valid() const { return code == VerifyCode::kValid; }
-};
-
-class Verifier {
- public:
-  Verifier(ProjectionStore& store, const Clock& clock, std::string pepper, std::string brand);
-  // `scope` empty: any scope. `ip` empty: only keys without an IP allowlist can
-  // be VALID (a restricted key answers IP_NOT_ALLOWED).
-  VerifyResult Verify(std::string_view key, std::string_view scope, std::string_view ip) const;
-
- private:
-  ProjectionStore& store_;
-  const Clock& clock_;
-  HmacSha256Key pepper_;
-  std::string brand_;
-};
-
-// Read-model queries for the REST API and commands.
 class Queries {
  public:
   explicit Queries(ProjectionStore& store) : store_(store) {}

@@ -53,6 +53,7 @@
 
 #include "app/config.h"
 #include "app/node.h"
+#include "domain/decimal.h"
 #include "ledger/embedded_log.h"
 #include "ledger/kafka_log.h"
 #include "ledger/scan.h"
@@ -119,10 +120,9 @@ struct Options {
 // ---- arguments ------------------------------------------------------------------
 
 std::uint64_t Number(const std::string& v) {
-  char* end = nullptr;
-  unsigned long long x = std::strtoull(v.c_str(), &end, 10);
-  if (v.empty() || *end) Usage("not a number: " + v);
-  return x;
+  const auto x = ParseDecimal(v);
+  if (!x) Usage("not a number: " + v);
+  return *x;
 }
 
 std::vector<std::string> SplitCommas(const std::string& v) {

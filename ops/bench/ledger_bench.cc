@@ -33,6 +33,7 @@
 #include "app/audit.h"
 #include "app/config.h"
 #include "app/node.h"
+#include "domain/decimal.h"
 #include "domain/events.h"
 #include "ledger/embedded_log.h"
 #include "ops/bench/workload.h"
@@ -111,10 +112,9 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     auto num = [&](const std::string& v) -> std::uint64_t {
-      char* end = nullptr;
-      unsigned long long x = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end) Usage(("not a number: " + v).c_str());
-      return x;
+      const auto x = ParseDecimal(v);
+      if (!x) Usage(("not a number: " + v).c_str());
+      return *x;
     };
     if (a == "--data") o.data = next();
     else if (a == "--events") o.events = num(next());

@@ -18,17 +18,21 @@
 // At end of input it keeps running until SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+
+#include "domain/decimal.h"
 
 namespace {
 
@@ -37,12 +41,13 @@ const std::map<std::string, int16_t> kApis = {
     {"Produce", 0}, {"Fetch", 1}, {"ListOffsets", 2}, {"Metadata", 3}, {"OffsetCommit", 8}, {"OffsetFetch", 9},
     {"FindCoordinator", 10}, {"JoinGroup", 11}, {"Heartbeat", 12}, {"InitProducerId", 22}};
 
+// A decimal int32, '-' allowed (error codes below zero are librdkafka's own).
 bool ParseInt(const std::string& s, long* out) {
-  char* end = nullptr;
-  errno = 0;
-  long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno != 0) return false;
-  *out = v;
+  const bool negative = s.starts_with('-');
+  const auto v = authledger::ParseDecimal(std::string_view(s).substr(negative ? 1 : 0),
+                                          negative ? std::uint64_t{1} << 31 : INT32_MAX);
+  if (!v) return false;
+  *out = negative ? -static_cast<long>(*v) : static_cast<long>(*v);
   return true;
 }
 

@@ -27,10 +27,17 @@ GOT=$(timeout 20 kcat -C -b "$BROKERS" -t authledger.events -p 2 -o beginning -e
 [[ "$(broker_ask rtt 1 50)" == ok* ]] || fail "rtt: $(cat "$OUT")"
 [[ "$(broker_ask error Produce 1 NO_SUCH_CODE)" == "error: unknown error code 'NO_SUCH_CODE'" ]] || fail "bad code accepted"
 [[ "$(broker_ask frobnicate)" == error:* ]] || fail "unknown command accepted"
+# Numbers are decimal integers: a sign, a fraction or an overflow is not one.
+[[ "$(broker_ask error Produce 99999999999999999999 REQUEST_TIMED_OUT)" == "error: COUNT must be 1..10000" ]] ||
+  fail "an overflowing COUNT was accepted"
+[[ "$(broker_ask error Produce 1.5 REQUEST_TIMED_OUT)" == "error: COUNT must be 1..10000" ]] ||
+  fail "COUNT 1.5 accepted"
+[[ "$(broker_ask error Produce 1 2147483648)" == "error: unknown error code '2147483648'" ]] ||
+  fail "an error code beyond int32 was accepted"
 # Injected NOT_LEADER / timeout errors are retried by a real producer: the message still lands.
 echo "after-faults" | timeout 30 kcat -P -b "$BROKERS" -t authledger.events -p 2 || fail "produce after injected errors failed"
 [[ "$(broker_ask quit)" == "ok bye" ]] || fail "quit: $(cat "$OUT")"
 wait "$BROKER_PID" || fail "devbroker exited non-zero"
 BROKER_PID=""
-[ "$(wc -l <"$OUT")" = 8 ] || fail "devbroker's answers are not one line each: $(cat "$OUT")"
+[ "$(wc -l <"$OUT")" = 11 ] || fail "devbroker's answers are not one line each: $(cat "$OUT")"
 echo "devbroker_test: bootstrap address, topic metadata, produce/consume and fault commands work"

@@ -58,8 +58,14 @@ TEST(AuditLogTest, ShowsEveryChangeNewestFirstWithActorAndPaging) {
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(paged, entries);
 
-  EXPECT_EQ(http.Call("GET", "/v1/audit-log?limit=0", t.admin_key()).status, 400);
-  EXPECT_EQ(http.Call("GET", "/v1/audit-log?limit=501", t.admin_key()).status, 400);
+  // limit: a decimal integer 1..500 (json); no sign, no space, no overflow.
+  for (const char* limit : {"0", "501", "", "-1", "%2B5", "%205", "5x", "0x10", "99999999999999999999"}) {
+    auto r = http.Call("GET", std::string("/v1/audit-log?limit=") + limit, t.admin_key());
+    EXPECT_EQ(r.status, 400) << limit;
+    EXPECT_NE(r.body.find("limit must be an integer from 1 to 500"), std::string::npos) << limit << ": " << r.body;
+  }
+  EXPECT_EQ(http.Call("GET", "/v1/audit-log?limit=500", t.admin_key()).status, 200);
+  EXPECT_EQ(http.Call("GET", "/v1/audit-log?limit=0002", t.admin_key()).json()["entries"].size(), 2u);
   EXPECT_EQ(http.Call("GET", "/v1/audit-log?cursor=abc", t.admin_key()).status, 400);
   EXPECT_EQ(http.Call("GET", "/v1/audit-log", "").status, 401);
 }

@@ -485,7 +485,11 @@ TEST_F(EventsApiTest, MalformedOrOutOfRangePositionsAre400BeforeStreaming) {
   const std::string beyond = std::to_string(t.node().log().Heads().offset(0) + 1);
   for (const std::string& after : {std::string("abc"), std::string("-1"), std::string("1.5"), std::string(""),
                                    std::string("0:1,0:2"), std::string("1:0"), std::string("0:"), std::string(":5"),
-                                   std::string("99999999999999999999"), beyond, "0:" + beyond, std::string(2000, '1')}) {
+                                   std::string("99999999999999999999"), beyond, "0:" + beyond, std::string(2000, '1'),
+                                   // sign, space, 2^48 (beyond any offset), a partition that overflows
+                                   std::string("%2B1"), std::string("%201"), std::string("0:-1"),
+                                   std::string("281474976710656"), std::string("0:281474976710656"),
+                                   std::string("18446744073709551616:1")}) {
     auto r = t.http().Call("GET", "/v1/events?after=" + after, t.admin_key());
     ExpectProblem(r, 400, "after");
     EXPECT_EQ(r.json()["type"], "/problems/invalid-request");

@@ -446,6 +446,18 @@ TEST_F(KeysApiTest, MinPositionHeaderIsHonoured) {
                                                   {"X-Min-Position", std::to_string(p)}}).status, 200);
   ExpectProblem(http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(), {{"X-Min-Position", "x"}}),
                 400);
+  // A decimal integer only: no sign, no fraction, no overflow.
+  const std::string verify_body = json({{"key", k["key"]}}).dump();
+  for (const char* bad : {"-1", "+1", "1.0", "0x10", "18446744073709551616"})
+    ExpectProblem(http().Request("POST", "/v1/keys/verify", verify_body, {{"X-Min-Position", bad}}), 400,
+                  "must be a ledger position");
+  // A number whose partition bits name a partition this one-partition ledger lacks.
+  ExpectProblem(http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(),
+                               {{"X-Min-Position", std::to_string(MakePosition(1, 1))}}),
+                400, "partition 1 does not exist");
+  ExpectProblem(http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(),
+                               {{"X-Min-Position", "18446744073709551615"}}),
+                400, "partition 65535 does not exist");
 }
 
 TEST(KeyRateLimitTest, EachKeyIsHeldToItsPlansReadsAndWritesPerMinute) {

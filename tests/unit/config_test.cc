@@ -189,21 +189,124 @@ TEST_F(ConfigTest, BadFilesAndValuesAreRejectedWithTheSettingNamed) {
   EXPECT_FALSE(ApplyEnvironment(&c).ok());
 }
 
+TEST_F(ConfigTest, IntegerSettingsOutOfRangeNameTheSettingAndItsRange) {
+  struct Case {
+    const char* toml;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"[keys]\nmax_live_keys = 1000000\n",
+                "config: keys.max_live_keys = 1000000 is out of range: it must be 1..100000"},
+           Case{"[keys]\nmax_live_keys = 0\n", "config: keys.max_live_keys = 0 is out of range: it must be 1..100000"},
+           Case{"[oauth]\nmax_clients = -1\n", "config: oauth.max_clients = -1 is out of range: it must be 1..100000"},
+           Case{"[server]\nthreads = 257\n", "config: server.threads = 257 is out of range: it must be 0..256"},
+           Case{"[server]\nmax_body_bytes = 1023\n",
+                "config: server.max_body_bytes = 1023 is out of range: it must be 1024..16777216"},
+           Case{"[server]\nrequest_timeout_ms = 3600001\n",
+                "config: server.request_timeout_ms = 3600001 is out of range: it must be 100..3600000"},
+           Case{"[server]\nmax_event_streams = 10001\n",
+                "config: server.max_event_streams = 10001 is out of range: it must be 0..10000"},
+           Case{"[security]\nfailed_auth_per_minute = 0\n",
+                "config: security.failed_auth_per_minute = 0 is out of range: it must be 1..1000000"},
+           Case{"[limits]\nkey_reads_per_minute = 1000001\n",
+                "config: limits.key_reads_per_minute = 1000001 is out of range: it must be 1..1000000"},
+           Case{"[limits]\nkey_writes_per_minute = 0\n",
+                "config: limits.key_writes_per_minute = 0 is out of range: it must be 1..1000000"},
+           Case{"[kafka]\npartitions = 33\n", "config: kafka.partitions = 33 is out of range: it must be 0..32"},
+           Case{"[server]\nthreads = -9223372036854775808\n",
+                "config: server.threads = -9223372036854775808 is out of range: it must be 0..256"}}) {
+    Write(c.toml);
+    auto r = LoadConfigFile(path_);
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), c.message);
+  }
+  // The ends of each range are accepted.
+  Write(R"([server]
+threads = 256
+max_body_bytes = 16777216
+request_timeout_ms = 100
+max_event_streams = 0
+[keys]
+max_live_keys = 100000
+[oauth]
+max_clients = 1
+[security]
+failed_auth_per_minute = 1000000
+[limits]
+key_reads_per_minute = 1
+key_writes_per_minute = 1000000
+[kafka]
+partitions = 32
+)");
+  auto ends = LoadConfigFile(path_);
+  ASSERT_TRUE(ends.ok()) << ends.status().ToString();
+  EXPECT_TRUE(ends->Validate().ok()) << ends->Validate().ToString();
+  EXPECT_EQ(ends->threads, 256);
+  EXPECT_EQ(ends->max_body_bytes, 16777216u);
+  EXPECT_EQ(ends->max_live_keys, 100000u);
+  EXPECT_EQ(ends->key_writes_per_minute, 1000000u);
+  EXPECT_EQ(ends->kafka_partitions, 32u);
+  // Validate says the same of values that came from elsewhere.
+  Config v;
+  v.max_live_keys = 0;
+  EXPECT_EQ(v.Validate().message(), "keys.max_live_keys = 0 is out of range: it must be 1..100000");
+  v = Config{};
+  v.threads = -1;
+  EXPECT_EQ(v.Validate().message(), "server.threads = -1 is out of range: it must be 0..256");
+  v = Config{};
+  v.key_reads_per_minute = 0;
+  EXPECT_EQ(v.Validate().message(), "limits.key_reads_per_minute = 0 is out of range: it must be 1..1000000");
+}
+
+TEST_F(ConfigTest, ThreadsFromTheEnvironmentAreADecimalFrom0To256) {
+  for (const char* ok : {"0", "7", "256", "008"}) {
+    ::setenv("AUTHLEDGER_THREADS", ok, 1);
+    Config c;
+    ASSERT_TRUE(ApplyEnvironment(&c).ok()) << ok;
+    EXPECT_EQ(c.threads, std::stoi(ok)) << ok;
+  }
+  // std::stoi took "4abc" as 4 and " 4" or "+4" as 4; now only digits are a number.
+  for (const char* bad : {"many", "4abc", " 4", "+4", "-1", "257", "0x10", "99999999999999999999"}) {
+    ::setenv("AUTHLEDGER_THREADS", bad, 1);
+    Config c;
+    Status s = ApplyEnvironment(&c);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << bad;
+    EXPECT_EQ(s.message(), "AUTHLEDGER_THREADS must be an integer from 0 to 256 (0: one per core)") << bad;
+    EXPECT_EQ(c.threads, 0) << bad;
+  }
+}
+
 TEST_F(ConfigTest, DurationsAndListenAddresses) {
   EXPECT_EQ(*ParseDuration("250ms"), 250);
   EXPECT_EQ(*ParseDuration("30s"), 30 * kSecondMs);
   EXPECT_EQ(*ParseDuration("15m"), 15 * kMinuteMs);
   EXPECT_EQ(*ParseDuration("72h"), 72 * kHourMs);
   EXPECT_EQ(*ParseDuration("90d"), 90 * kDayMs);
-  for (const char* bad : {"", "h", "5", "5w", "-5m", "999999999999d", "1.5h"})
+  for (const char* bad : {"", "h", "5", "5w", "-5m", "+5m", " 5m", "5 m", "999999999999d", "1.5h", "0x5m"})
     EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
+  // At most 100 years, whatever the unit; beyond, and on overflow, one sentence.
+  EXPECT_EQ(*ParseDuration("36500d"), 36500 * kDayMs);
+  EXPECT_EQ(*ParseDuration("3153600000000ms"), 36500 * kDayMs);
+  for (const char* big : {"36501d", "3153600000001ms", "99999999999999999999999h"})
+    EXPECT_EQ(ParseDuration(big).status().message(),
+              "duration '" + std::string(big) + "' is too large (the most is 36500d)") << big;
   std::string host;
   std::uint16_t port = 0;
   ASSERT_TRUE(SplitHostPort("[::1]:8080", &host, &port).ok());
   EXPECT_EQ(host, "::1");
   EXPECT_EQ(port, 8080);
-  EXPECT_FALSE(SplitHostPort("127.0.0.1:70000", &host, &port).ok());
+  ASSERT_TRUE(SplitHostPort("0.0.0.0:65535", &host, &port).ok());
+  EXPECT_EQ(port, 65535);
+  ASSERT_TRUE(SplitHostPort("h:0", &host, &port).ok());  // 0: the system picks a free port
+  EXPECT_EQ(port, 0);
+  for (const char* bad : {"127.0.0.1:70000", "h:65536", "h:-1", "h:+80", "h: 80", "h:80a", "h:0x50",
+                          "h:99999999999999999999"}) {
+    Status s = SplitHostPort(bad, &host, &port);
+    EXPECT_EQ(s.message(), "bad port in '" + std::string(bad) + "': a port is a number from 0 to 65535") << bad;
+  }
   EXPECT_FALSE(SplitHostPort(":80", &host, &port).ok());
+  EXPECT_FALSE(SplitHostPort("h:", &host, &port).ok());
 }
 
 }  // namespace

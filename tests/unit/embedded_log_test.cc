@@ -675,6 +675,34 @@ TEST_F(EmbeddedLogTest, BadOptionsAreRejected) {
   EXPECT_EQ(EmbeddedLog::Open(dir_, opts).status().code(), Status::Code::kInvalidArgument);
 }
 
+TEST_F(EmbeddedLogTest, OnlyExactSegmentNamesAreSegments) {
+  {
+    auto log = OpenOk();
+    ASSERT_TRUE(log);
+    ASSERT_TRUE(log->Append(Batch("a", 0, {"x"})).ok());
+  }
+  // Near misses of a segment name (not what SegmentName writes for any n >= 1)
+  // are other files: the log opens as it was and leaves them alone.
+  for (const char* stray : {"1.log", "0000002.log", "000000.log", "-00002.log", "+00002.log", " 00002.log",
+                            "00002a.log", "4294967296.log", "99999999999.log", "000002.LOG", "000002.log.bak",
+                            "000002", ".log"})
+    Spit(fs::path(dir_) / stray, "stray");
+  {
+    auto log = OpenOk();
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->SegmentCount(), 1u);
+    EXPECT_EQ(log->Head(), 1u);
+  }
+  EXPECT_TRUE(fs::exists(fs::path(dir_) / "4294967296.log"));
+  // The largest segment number is a segment: here one that does not follow 000001.log.
+  Spit(fs::path(dir_) / "4294967295.log", "stray");
+  auto r = EmbeddedLog::Open(dir_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("segment 000002.log is missing (found 4294967295.log)"), std::string::npos)
+      << r.status().message();
+}
+
 TEST_F(EmbeddedLogTest, StrayTempSegmentIsRemoved) {
   { ASSERT_TRUE(OpenOk()); }
   Spit(fs::path(dir_) / "000002.log.tmp", "ALEDG");
