@@ -1,5 +1,7 @@
 #include "domain/cidr.h"
 
+#include "domain/decimal.h"
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -59,13 +61,10 @@ std::optional<Cidr> ParseCidr(std::string_view text) {
   int prefix = max;
   if (slash != std::string_view::npos) {
     std::string_view p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 3) return std::nullopt;
-    prefix = 0;
-    for (char c : p) {
-      if (c < '0' || c > '9') return std::nullopt;
-      prefix = prefix * 10 + (c - '0');
-    }
-    if (prefix > max) return std::nullopt;
+    if (p.size() > 3) return std::nullopt;
+    std::optional<std::uint64_t> v = ParseDecimal(p, static_cast<std::uint64_t>(max));
+    if (!v) return std::nullopt;
+    prefix = static_cast<int>(*v);
   }
   Cidr c{*ip, written_v4 ? prefix + 96 : prefix};
   c.base.v4 = ip->v4 && c.prefix >= 96;  // printed as IPv4 only if the block lies inside ::ffff:0:0/96

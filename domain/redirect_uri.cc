@@ -1,5 +1,7 @@
 #include "domain/redirect_uri.h"
 
+#include "domain/decimal.h"
+
 #include <arpa/inet.h>
 
 #include <string_view>
@@ -31,13 +33,9 @@ bool IsHostName(std::string_view host) {
 }
 
 bool IsPort(std::string_view s) {
-  if (s.empty() || s.size() > 5) return false;
-  unsigned v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  return v >= 1 && v <= 65535;
+  if (s.size() > 5) return false;
+  std::optional<std::uint64_t> v = ParseDecimal(s, 65535);
+  return v && *v >= 1;
 }
 
 }  // namespace
