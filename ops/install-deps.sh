@@ -4,7 +4,7 @@
 # Usage: ops/install-deps.sh [build|test|bench]      (default: build)
 #
 #   build   compiler, CMake, ccache and the libraries the project links against
-#   test    build + curl, python3, kcat (integration and end-to-end tests)
+#   test    build + curl, python3, kcat (integration and end-to-end tests), clang-format
 #   bench   build + curl, python3, wrk and an nginx binary (ops/bench/verify.sh)
 #
 # Idempotent: each package is checked with dpkg-query; when everything is present nothing runs
@@ -33,7 +33,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libargon2-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libbenchmark-dev libdeflate-dev
 )
-test_pkgs=(curl python3 kcat)
+test_pkgs=(curl python3 kcat clang-format)
 bench_pkgs=(curl python3 wrk)
 
 wanted=("${build_pkgs[@]}")

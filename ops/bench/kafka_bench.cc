@@ -2,7 +2,7 @@
 // this process (clients reach it over loopback sockets, as they would real brokers). Measures,
 // each with steady_clock, median of --reps repetitions where it says so:
 //   (a) events/s appended: T threads (default 4) append the realistic workload of
-//       ops/bench/workload.h (right accountseq and prevhash) as one-event batches through a
+//       tests/support/workload.h (right accountseq and prevhash) as one-event batches through a
 //       KafkaLog producer (idempotent, acks=all); reference in the same run: the same workload
 //       on an EmbeddedLog with fsync on, as the server runs it. Median of --reps.
 //   (b) events/s applied: a fresh Projector on a fresh ProjectionStore catches up the whole
@@ -57,11 +57,11 @@
 #include "ledger/embedded_log.h"
 #include "ledger/kafka_log.h"
 #include "ledger/scan.h"
-#include "ops/bench/workload.h"
 #include "projections/projector.h"
 #include "projections/store.h"
 #include "tests/support/http_client.h"
 #include "tests/support/mock_kafka.h"
+#include "tests/support/workload.h"
 
 using namespace authledger;
 using namespace authledger::bench;

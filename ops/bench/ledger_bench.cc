@@ -7,7 +7,7 @@
 //   ledger_bench --data DIR --events N --accounts A [--threads T] [--span-days D]
 //                [--sync] [--queries Q] [--seed S]
 //
-// The generated ledger is the workload of ops/bench/workload.h: per account an
+// The generated ledger is the workload of tests/support/workload.h: per account an
 // account.created and its first (admin) key, then, over D days of synthetic time (default
 // 365, evenly spread over the N events), a mix of key.created (~10 keys per account),
 // key.scopes_granted, key.revoked and, most of all, key.used batches (one key.used per
@@ -36,9 +36,9 @@
 #include "domain/decimal.h"
 #include "domain/events.h"
 #include "ledger/embedded_log.h"
-#include "ops/bench/workload.h"
 #include "projections/audit_query.h"
 #include "projections/store.h"
+#include "tests/support/workload.h"
 
 using namespace authledger;
 using namespace authledger::bench;

@@ -14,12 +14,12 @@
 
 #include "app/node.h"
 #include "ledger/embedded_log.h"
-#include "ops/bench/workload.h"
 #include "projections/audit_bulk_load.h"
 #include "projections/audit_entry.h"
 #include "projections/projector.h"
 #include "projections/store.h"
 #include "tests/support/test_node.h"
+#include "tests/support/workload.h"
 
 namespace authledger::testing {
 namespace {

@@ -1,5 +1,5 @@
-// The realistic ledger workload of the benchmark programs (ledger_bench, kafka_bench), and the
-// small statistics helpers they report with.
+// The realistic ledger workload of the benchmark programs (ledger_bench, kafka_bench) and the fill
+// test, and the small statistics helpers the benchmarks report with.
 //
 // The workload: per account an account.created and its first (admin) key, then, over
 // `span_days` of synthetic time (evenly spread over the events, ending now), a mix of
