@@ -75,11 +75,11 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
     std::uint64_t seq = outcome.state.seq;
     for (EventData& data : decision->events) {
       Event e{NewUuidV7(now), account_id, ++seq, prev, now, actor, std::move(data)};
-      std::string bytes = EncodeEvent(e);
-      prev = EventHash(bytes);
+      AppendEvent event = AppendEventOf(e);
+      prev = EventHash(event.bytes);
       if (Status s = Apply(&outcome.state, e, prev); !s.ok())
         return Status::Internal("decided an invalid event: " + s.message());
-      batch.events.push_back(std::move(bytes));
+      batch.events.push_back(std::move(event));
       outcome.events.push_back(std::move(e));
     }
     auto appended = log_.Append(std::move(batch));
@@ -87,13 +87,15 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
       if (appended.status().code() == Status::Code::kConflict) continue;  // someone else wrote: decide again
       // The ledger's own words (broker addresses, file paths) are for the operator's log, not the client.
       spdlog::warn("append for account {} failed: {}", account_id, appended.status().ToString());
-      if (appended.status().code() == Status::Code::kUnavailable) {
-        if (appended.status().message().find(kPossiblyPersisted) != std::string::npos)
-          return Status::Unavailable("the ledger did not acknowledge this write in time: it is not applied here, but "
-                                     "it was possibly persisted; list before retrying a create");
-        return Status::Unavailable("the ledger is unavailable: nothing was written; retry");
+      switch (appended.status().code()) {
+        case Status::Code::kOutcomeUnknown:
+          return Status::OutcomeUnknown("the ledger did not acknowledge this write in time: it is not applied here, "
+                                        "but it was possibly persisted; list before retrying a create");
+        case Status::Code::kUnavailable:
+          return Status::Unavailable("the ledger is unavailable: nothing was written; retry");
+        default:
+          return appended.status();
       }
-      return appended.status();
     }
     outcome.position = *appended;
     outcome.applied = projector_.WaitApplied(outcome.position, config_.projection_wait).ok();
