@@ -9,7 +9,18 @@ namespace authledger {
 
 CommandContext::CommandContext(EventLog& log, Projector& projector, Queries& queries, const Clock& clock,
                                CommandConfig config)
-    : log_(log), projector_(projector), queries_(queries), clock_(clock), config_(std::move(config)) {}
+    : log_(log),
+      projector_(projector),
+      queries_(queries),
+      clock_(clock),
+      config_(std::move(config)),
+      projection_wait_ms_(config_.projection_wait.count()) {}
+
+void CommandContext::SetProjectionWait(std::chrono::milliseconds wait) { projection_wait_ms_.store(wait.count()); }
+
+std::chrono::milliseconds CommandContext::projection_wait() const {
+  return std::chrono::milliseconds(projection_wait_ms_.load());
+}
 
 std::timed_mutex& CommandContext::LockFor(const std::string& account_id) {
   return account_locks_[std::hash<std::string>{}(account_id) % account_locks_.size()];
@@ -28,7 +39,7 @@ Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) 
     if (attempt > 0) return Status::Unavailable("projections are behind the ledger for this account; retry");
     // Only the account's own partition matters (a lagging other partition must not stall this write).
     const std::uint32_t partition = PartitionFor(account_id, log_.Partitions());
-    Status s = projector_.WaitApplied(log_.Heads().at(partition), config_.projection_wait);
+    Status s = projector_.WaitApplied(log_.Heads().at(partition), projection_wait());
     if (!s.ok()) return s;
   }
 }
@@ -98,7 +109,7 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
       }
     }
     outcome.position = *appended;
-    outcome.applied = projector_.WaitApplied(outcome.position, config_.projection_wait).ok();
+    outcome.applied = projector_.WaitApplied(outcome.position, projection_wait()).ok();
     return outcome;
   }
   return Status::Conflict("the ledger is being changed concurrently; retry");
