@@ -1,5 +1,6 @@
 #include "ledger/kafka_headers.h"
 
+#include <iterator>
 #include <string_view>
 #include <utility>
 

@@ -134,9 +134,9 @@ Status KafkaReaders::ConsumerError(const Reader& r, const rd_kafka_message_t* m)
   switch (m->err) {
     case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
     case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE: {
-      std::string at = m->partition >= 0 && static_cast<std::uint32_t>(m->partition) < partitions_
-                           ? " after offset " + std::to_string(r.fetched.offset(static_cast<std::uint32_t>(m->partition)))
-                           : "";
+      const auto p = static_cast<std::uint32_t>(m->partition);
+      std::string at =
+          m->partition >= 0 && p < partitions_ ? " after offset " + std::to_string(r.fetched.offset(p)) : "";
       return Status::Corruption("kafka ledger: " + where + ": cannot read" + at + ": out of range (" + reason +
                                 "); events were deleted (retention?) or this is not the ledger's topic");
     }
@@ -160,7 +160,8 @@ Status KafkaReaders::Take(Reader& r, rd_kafka_message_t* raw) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Status::Ok();
     // The group is never joined (assign only): its coordinator's troubles don't matter.
     if (!m->rkt && (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
-                    m->err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE || m->err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+                    m->err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+                    m->err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
                     m->err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS))
       return Status::Ok();
     Status s = ConsumerError(r, m.get());

@@ -61,7 +61,8 @@ TEST(AppendEventTest, CheckBatchAttributesWantsTheBatchsAccountAndNextSequences)
   AppendBatch b;
   b.account_id = "acct_c00000000001";
   b.expected_seq = 4;
-  for (std::uint64_t seq : {5, 6, 7}) b.events.push_back(AppendEventOf(SampleEvent(testing::SampleEventData(kT0)[0], seq)));
+  for (std::uint64_t seq : {5, 6, 7})
+    b.events.push_back(AppendEventOf(SampleEvent(testing::SampleEventData(kT0)[0], seq)));
   EXPECT_TRUE(CheckBatchAttributes(b).ok());
 
   AppendBatch gap = b;
