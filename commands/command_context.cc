@@ -9,7 +9,18 @@ namespace authledger {
 
 CommandContext::CommandContext(EventLog& log, Projector& projector, Queries& queries, const Clock& clock,
                                CommandConfig config)
-    : log_(log), projector_(projector), queries_(queries), clock_(clock), config_(std::move(config)) {}
+    : log_(log),
+      projector_(projector),
+      queries_(queries),
+      clock_(clock),
+      config_(std::move(config)),
+      projection_wait_ms_(config_.projection_wait.count()) {}
+
+void CommandContext::SetProjectionWait(std::chrono::milliseconds wait) { projection_wait_ms_.store(wait.count()); }
+
+std::chrono::milliseconds CommandContext::projection_wait() const {
+  return std::chrono::milliseconds(projection_wait_ms_.load());
+}
 
 std::timed_mutex& CommandContext::LockFor(const std::string& account_id) {
   return account_locks_[std::hash<std::string>{}(account_id) % account_locks_.size()];
@@ -28,7 +39,7 @@ Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) 
     if (attempt > 0) return Status::Unavailable("projections are behind the ledger for this account; retry");
     // Only the account's own partition matters (a lagging other partition must not stall this write).
     const std::uint32_t partition = PartitionFor(account_id, log_.Partitions());
-    Status s = projector_.WaitApplied(log_.Heads().at(partition), config_.projection_wait);
+    Status s = projector_.WaitApplied(log_.Heads().at(partition), projection_wait());
     if (!s.ok()) return s;
   }
 }
@@ -75,11 +86,11 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
     std::uint64_t seq = outcome.state.seq;
     for (EventData& data : decision->events) {
       Event e{NewUuidV7(now), account_id, ++seq, prev, now, actor, std::move(data)};
-      std::string bytes = EncodeEvent(e);
-      prev = EventHash(bytes);
+      AppendEvent event = AppendEventOf(e);
+      prev = EventHash(event.bytes);
       if (Status s = Apply(&outcome.state, e, prev); !s.ok())
         return Status::Internal("decided an invalid event: " + s.message());
-      batch.events.push_back(std::move(bytes));
+      batch.events.push_back(std::move(event));
       outcome.events.push_back(std::move(e));
     }
     auto appended = log_.Append(std::move(batch));
@@ -87,16 +98,18 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
       if (appended.status().code() == Status::Code::kConflict) continue;  // someone else wrote: decide again
       // The ledger's own words (broker addresses, file paths) are for the operator's log, not the client.
       spdlog::warn("append for account {} failed: {}", account_id, appended.status().ToString());
-      if (appended.status().code() == Status::Code::kUnavailable) {
-        if (appended.status().message().find(kPossiblyPersisted) != std::string::npos)
-          return Status::Unavailable("the ledger did not acknowledge this write in time: it is not applied here, but "
-                                     "it was possibly persisted; list before retrying a create");
-        return Status::Unavailable("the ledger is unavailable: nothing was written; retry");
+      switch (appended.status().code()) {
+        case Status::Code::kOutcomeUnknown:
+          return Status::OutcomeUnknown("the ledger did not acknowledge this write in time: it is not applied here, "
+                                        "but it was possibly persisted; list before retrying a create");
+        case Status::Code::kUnavailable:
+          return Status::Unavailable("the ledger is unavailable: nothing was written; retry");
+        default:
+          return appended.status();
       }
-      return appended.status();
     }
     outcome.position = *appended;
-    outcome.applied = projector_.WaitApplied(outcome.position, config_.projection_wait).ok();
+    outcome.applied = projector_.WaitApplied(outcome.position, projection_wait()).ok();
     return outcome;
   }
   return Status::Conflict("the ledger is being changed concurrently; retry");

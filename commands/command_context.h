@@ -7,13 +7,18 @@
 //   -> wait until the local projections applied the batch (read-your-writes).
 //
 // A lost optimistic race is retried from the fresh state; any other failure
-// before the append is returned as is and nothing was appended. Once the append
-// succeeded the command has happened: it is reported as a success even if the
-// projections then fail to catch up within `projection_wait` (the outcome says
-// so, and the position lets a reader wait for it).
+// before the append is returned as is and nothing was appended. A failed append
+// is Unavailable when the ledger wrote nothing (retry), OutcomeUnknown when it may
+// have stored the events (look before repeating a create); the ledger's own words
+// go to the log only. Once the append succeeded the command has happened: it is
+// reported as a success even if the projections then fail to catch up within
+// `projection_wait` — with applied == false, which callers must pass on (the
+// gateway answers 202), and the position lets a reader wait for it.
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -31,6 +36,9 @@ struct CommandConfig {
   std::string pepper;      // HMAC key for secrets; never logged
   std::string brand = "al";
   KeyPolicy policy;
+  // How long a write waits for the local projections to apply the state it decides
+  // on (else Unavailable) and its own events (else applied == false). The initial
+  // value of CommandContext::projection_wait().
   std::chrono::milliseconds projection_wait{10000};
   // How long a command waits for another command of the same account to finish
   // before giving up with Unavailable (so a slow ledger cannot pile up writers).
@@ -66,6 +74,10 @@ class CommandContext {
                                        const DecideAtHeadFn& decide);
 
   const CommandConfig& config() const { return config_; }
+  // The projection wait in force; SetProjectionWait changes it at any time (tests
+  // shorten it to see a write that is durable but not yet applied).
+  std::chrono::milliseconds projection_wait() const;
+  void SetProjectionWait(std::chrono::milliseconds wait);
   const Clock& clock() const { return clock_; }
   const Queries& queries() const { return queries_; }
 
@@ -80,6 +92,7 @@ class CommandContext {
   Queries& queries_;
   const Clock& clock_;
   CommandConfig config_;
+  std::atomic<std::chrono::milliseconds::rep> projection_wait_ms_;
   std::array<std::timed_mutex, 64> account_locks_;
 };
 

@@ -1,7 +1,8 @@
 // The command handlers: one function per command, each in its own .cc file.
 // Each validates its input (through the domain's decide rules), runs through
-// CommandContext::Execute and returns the outcome: the appended events and the
-// ledger position of the last one, already applied to the local projections.
+// CommandContext::Execute and returns the outcome: the appended events, the
+// ledger position of the last one, and whether the local projections applied
+// them within projection_wait (`applied`; false: durable, not yet visible here).
 #pragma once
 
 #include <optional>
@@ -23,6 +24,7 @@ struct IssuedKey {
   std::string full_key;  // shown to the caller exactly once; never stored or logged
   KeyState key;
   Position position = 0;
+  bool applied = true;  // CommandOutcome::applied
 };
 Result<IssuedKey> CreateKey(CommandContext& ctx, const std::string& account_id, const CreateKeyInput& input,
                             const Caller& caller, const Actor& actor);
@@ -47,6 +49,7 @@ struct ClientWithSecret {
   std::string client_secret;  // "" for a public client; otherwise shown to the caller exactly once
   ClientState client;
   Position position = 0;
+  bool applied = true;  // CommandOutcome::applied
 };
 // Registers an OAuth client (the id, and for a confidential client the secret, are generated).
 Result<ClientWithSecret> RegisterClient(CommandContext& ctx, const std::string& account_id,

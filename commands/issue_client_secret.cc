@@ -20,7 +20,7 @@ Result<ClientWithSecret> IssueClientSecret(CommandContext& ctx, const std::strin
     if (!out.ok()) return out.status();
     return Status::Internal("the client is missing from the decided state");
   }
-  return ClientWithSecret{std::move(secret.secret), *client, out->position};
+  return ClientWithSecret{std::move(secret.secret), *client, out->position, out->applied};
 }
 
 }  // namespace authledger

@@ -21,7 +21,7 @@ Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, K
     SecureWipe(m.full_key);
     return Status::Internal("issued key is missing from the decided state");
   }
-  return IssuedKey{std::move(m.full_key), *created, out->position};
+  return IssuedKey{std::move(m.full_key), *created, out->position, out->applied};
 }
 
 }  // namespace authledger

@@ -19,16 +19,28 @@ using json = nlohmann::json;
 
 const std::string kGenesisHash(64, '0');
 
+EnvelopeAttributes AttributesOf(const Event& e) {
+  return EnvelopeAttributes{"1.0",
+                            e.id,
+                            "/accounts/" + e.account_id,
+                            std::string(EventType(e.data)),
+                            EventSubject(e.data),
+                            FormatRfc3339(e.time),
+                            e.account_id,
+                            e.seq};
+}
+
 std::string EncodeEvent(const Event& e) {
-  json j = {{"specversion", "1.0"},
-            {"id", e.id},
-            {"source", "/accounts/" + e.account_id},
-            {"type", std::string(EventType(e.data))},
-            {"subject", EventSubject(e.data)},
-            {"time", FormatRfc3339(e.time)},
+  EnvelopeAttributes a = AttributesOf(e);
+  json j = {{"specversion", std::move(a.specversion)},
+            {"id", std::move(a.id)},
+            {"source", std::move(a.source)},
+            {"type", std::move(a.type)},
+            {"subject", std::move(a.subject)},
+            {"time", std::move(a.time)},
             {"datacontenttype", "application/json"},
-            {"partitionkey", e.account_id},
-            {"accountseq", e.seq},
+            {"partitionkey", std::move(a.partitionkey)},
+            {"accountseq", a.accountseq},
             {"prevhash", e.prev_hash},
             {"actortype", e.actor.type},
             {"actorid", e.actor.id},
@@ -39,6 +51,27 @@ std::string EncodeEvent(const Event& e) {
   // Decide validated every text field as UTF-8; `replace` keeps encoding total
   // (no exception can escape a command) should anything slip through.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<EnvelopeAttributes> ReadEnvelopeAttributes(std::string_view bytes) {
+  json j = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("envelope: not a JSON object");
+  EnvelopeAttributes a;
+  std::pair<const char*, std::string*> strings[] = {
+      {"specversion", &a.specversion}, {"id", &a.id},     {"source", &a.source},
+      {"type", &a.type},               {"subject", &a.subject}, {"time", &a.time},
+      {"partitionkey", &a.partitionkey}};
+  for (auto& [name, out] : strings) {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_string())
+      return Status::InvalidArgument(std::string("envelope: missing CloudEvents attribute '") + name + "'");
+    *out = it->get<std::string>();
+  }
+  auto seq = j.find("accountseq");
+  if (seq == j.end() || !seq->is_number_unsigned())
+    return Status::InvalidArgument("envelope: missing CloudEvents attribute 'accountseq'");
+  a.accountseq = seq->get<std::uint64_t>();
+  return a;
 }
 
 namespace {

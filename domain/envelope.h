@@ -56,6 +56,29 @@ struct Event {
   EventData data;
 };
 
+// The CloudEvents attributes that identify and route an envelope (everything but
+// datacontenttype, prevhash, the actor and data): what a transport may carry next
+// to the bytes, e.g. the ledger's Kafka message headers. Never anything of data.
+struct EnvelopeAttributes {
+  std::string specversion;   // "1.0"
+  std::string id;
+  std::string source;        // "/accounts/<account id>"
+  std::string type;
+  std::string subject;
+  std::string time;          // RFC 3339 text, exactly as in the envelope
+  std::string partitionkey;  // the account id
+  std::uint64_t accountseq = 0;
+
+  bool operator==(const EnvelopeAttributes&) const = default;
+};
+
+// The attributes EncodeEvent(e) writes (EncodeEvent takes them from here).
+EnvelopeAttributes AttributesOf(const Event& e);
+// The attributes of envelope bytes, for tools and tests that only have bytes:
+// InvalidArgument if the bytes are not a JSON object holding each of them (the
+// strings as strings, accountseq as an unsigned integer). Checks nothing else.
+Result<EnvelopeAttributes> ReadEnvelopeAttributes(std::string_view bytes);
+
 std::string EncodeEvent(const Event& e);
 // Strict decoding of stored bytes; Corruption if they are not a valid envelope.
 // Bytes in EncodeEvent's canonical form take a fast path (no JSON DOM); anything

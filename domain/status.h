@@ -23,7 +23,8 @@ class [[nodiscard]] Status {
     kPermissionDenied,   // 403
     kUnauthenticated,    // 401
     kResourceExhausted,  // 429 / limits
-    kUnavailable,        // 503: retry later
+    kUnavailable,        // 503: retry later (a write that says so did nothing)
+    kOutcomeUnknown,     // 503: a write failed, yet it may have taken effect: look before repeating it
     kCorruption,         // stored bytes are damaged
     kIOError,            // the OS said no
     kInternal,
@@ -40,6 +41,7 @@ class [[nodiscard]] Status {
   static Status Unauthenticated(std::string m) { return Status(Code::kUnauthenticated, std::move(m)); }
   static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
   static Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
+  static Status OutcomeUnknown(std::string m) { return Status(Code::kOutcomeUnknown, std::move(m)); }
   static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
   static Status IOError(std::string m) { return Status(Code::kIOError, std::move(m)); }
   static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
@@ -69,6 +71,7 @@ inline const char* Status::CodeName(Code c) {
     case Code::kUnauthenticated: return "Unauthenticated";
     case Code::kResourceExhausted: return "ResourceExhausted";
     case Code::kUnavailable: return "Unavailable";
+    case Code::kOutcomeUnknown: return "OutcomeUnknown";
     case Code::kCorruption: return "Corruption";
     case Code::kIOError: return "IOError";
     case Code::kInternal: return "Internal";

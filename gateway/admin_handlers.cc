@@ -47,8 +47,13 @@ Status ReadReason(const RequestContext& ctx, std::string* reason) {
   return in->String("reason", reason, false, 2000);
 }
 
-HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json body, Position position) {
+HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json body, Position position,
+                           bool applied) {
   body["position"] = position;
+  if (!applied) {
+    body["applied"] = false;
+    status = http::status::accepted;
+  }
   auto res = JsonResponse(ctx.req, status, body.dump());
   if (position != 0) res.set(kPositionHeader, std::to_string(position));
   return res;

@@ -35,7 +35,11 @@ Caller CallerOf(const Principal& p);
 Status ReadReason(const RequestContext& ctx, std::string* reason);
 
 // `body` + "position", with the X-Ledger-Position header when position != 0.
-HttpResponse WriteResponse(const RequestContext& ctx, http::status status, nlohmann::json body, Position position);
+// A write that is durable but not yet `applied` by this node's projections (the
+// command's projection_wait ran out: reads here, verify included, do not show it
+// yet) answers 202 Accepted instead of `status`, with "applied": false added.
+HttpResponse WriteResponse(const RequestContext& ctx, http::status status, nlohmann::json body, Position position,
+                           bool applied);
 // RFC 3339 text, or null.
 nlohmann::json TimeOrNull(const std::optional<TimeMs>& t);
 

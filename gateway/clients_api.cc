@@ -33,7 +33,7 @@ HttpResponse SecretResponse(RequestContext& ctx, http::status status, Result<Cli
   json body = ClientToJson(issued->client);
   if (!issued->client_secret.empty()) body["client_secret"] = issued->client_secret;  // the only time it is shown
   SecureWipe(issued->client_secret);
-  auto res = WriteResponse(ctx, status, std::move(body), issued->position);
+  auto res = WriteResponse(ctx, status, std::move(body), issued->position, issued->applied);
   if (status == http::status::created) res.set(http::field::location, "/v1/oauth/clients/" + issued->client.id);
   return res;
 }
@@ -89,7 +89,7 @@ HttpResponse DeleteClientHandler(ApiDeps& d, RequestContext& ctx, const Principa
   if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
   const ClientState* c = out->state.FindClient(ctx.params[0]);
   if (!c) return ProblemFromStatus(ctx.req, Status::NotFound("no such client in this account"));
-  return WriteResponse(ctx, http::status::ok, ClientToJson(*c), out->position);
+  return WriteResponse(ctx, http::status::ok, ClientToJson(*c), out->position, out->applied);
 }
 
 }  // namespace

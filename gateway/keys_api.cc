@@ -31,7 +31,7 @@ HttpResponse IssuedResponse(ApiDeps& d, const RequestContext& ctx, const Result<
   if (!issued.ok()) return ProblemFromStatus(ctx.req, issued.status());
   json body = KeyToJson(issued->key, d.commands.config().brand, d.clock.Now());
   body["key"] = issued->full_key;  // the only time the full key leaves the server
-  auto res = WriteResponse(ctx, http::status::created, std::move(body), issued->position);
+  auto res = WriteResponse(ctx, http::status::created, std::move(body), issued->position, issued->applied);
   res.set(http::field::location, "/v1/keys/" + issued->key.id);
   return res;
 }
@@ -85,7 +85,7 @@ HttpResponse KeyAfterWrite(ApiDeps& d, RequestContext& ctx, const Principal&, co
   const KeyState* k = out->state.FindKey(ctx.params[0]);
   if (!k) return ProblemFromStatus(ctx.req, Status::NotFound("no such key in this account"));
   return WriteResponse(ctx, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()),
-                       out->position);
+                       out->position, out->applied);
 }
 
 HttpResponse GrantScopesHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {

@@ -61,6 +61,14 @@ HttpResponse ProblemFromStatus(const HttpRequest& req, const Status& s) {
       res.set(http::field::retry_after, "1");
       return res;
     }
+    case C::kOutcomeUnknown: {
+      // Still 503 + Retry-After (the write did not complete; repeating a revoke or a scope
+      // change is safe), but its own problem type: the client can tell, without reading
+      // the detail, that the write may have happened and a create must be looked up first.
+      auto res = Problem(req, http::status::service_unavailable, "outcome-unknown", "Outcome unknown", s.message());
+      res.set(http::field::retry_after, "1");
+      return res;
+    }
     default:
       // Path only (a query string could carry anything); Status messages never carry secrets.
       spdlog::error("{} {}: {}", std::string(req.method_string()),

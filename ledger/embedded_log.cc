@@ -208,6 +208,7 @@ Status FindValidRecord(int fd, std::uint64_t from, std::uint64_t end, std::uint6
 
 struct EmbeddedLog::Writer {
   AppendBatch* batch = nullptr;
+  std::vector<std::string_view> events;  // the batch's envelopes
   std::size_t size = 0;  // encoded record size
   bool done = false;     // guarded by queue_mu_
   Status status = Status::Internal("ledger append was not attempted");
@@ -432,7 +433,11 @@ void EmbeddedLog::AddIndexEntryLocked(Position first, std::uint32_t segment, std
 Result<Position> EmbeddedLog::Append(AppendBatch batch) {
   Writer w;
   w.batch = &batch;
-  Status s = lf::CheckRecord(batch.account_id, batch.events, &w.size);
+  w.events.reserve(batch.events.size());
+  for (const AppendEvent& e : batch.events) w.events.push_back(e.bytes);
+  Status s = lf::CheckRecord(batch.account_id, w.events, &w.size);
+  if (!s.ok()) return s;
+  s = CheckBatchAttributes(batch);
   if (!s.ok()) return s;
   if (batch.expected_seq > std::numeric_limits<std::uint64_t>::max() - batch.events.size()) {
     return Status::InvalidArgument("ledger batch expected_seq is out of range");
@@ -501,7 +506,7 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
         continue;
       }
       Pending p{w, next, cur + b.events.size(), buf.size(), 0};
-      Status s = lf::EncodeRecord(next, cur + 1, b.account_id, b.events, &buf);
+      Status s = lf::EncodeRecord(next, cur + 1, b.account_id, w->events, &buf);
       if (!s.ok()) {
         buf.resize(p.buf_off);
         w->status = s;
@@ -514,9 +519,16 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
     }
   }
 
-  auto fail_from = [&](std::size_t i, const Status& s) {
+  // Records [i, recs.size()) fail; those in [i, unknown_end) were written but could not
+  // be taken back, so they may be stored (reopening the log would find them).
+  auto fail_from = [&](std::size_t i, std::size_t unknown_end, const Status& s) {
     failed_ = Status::IOError(s.message() + "; the ledger refuses appends until it is reopened");
-    for (std::size_t k = i; k < recs.size(); ++k) recs[k].w->status = failed_;
+    for (std::size_t k = i; k < recs.size(); ++k) {
+      recs[k].w->status = k < unknown_end ? Status::OutcomeUnknown(s.message() + "; the batch could not be taken "
+                                                                   "back and may be stored: reopen the ledger "
+                                                                   "to see")
+                                          : failed_;
+    }
   };
 
   // Write in chunks that fit the active segment, rolling between them.
@@ -528,7 +540,7 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
       // opts_.sync: on open, damage in a segment that is not the last is corruption.
       Status s = opts_.sync ? Status::Ok() : SyncData(segments_.back().fd);
       if (s.ok()) s = CreateSegment(segments_.back().number + 1);
-      if (!s.ok()) return fail_from(i, s);
+      if (!s.ok()) return fail_from(i, i, s);
     }
     std::size_t j = i;
     std::uint64_t bytes = 0;
@@ -542,10 +554,11 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
     Status s = PwriteAll(seg.fd, std::string_view(buf).substr(recs[i].buf_off, bytes), active_size_);
     if (s.ok() && opts_.sync) s = SyncData(seg.fd);
     if (!s.ok()) {
-      // Best effort: take back what may have reached the file. Never past durable data.
-      if (::ftruncate(seg.fd, static_cast<off_t>(active_size_)) == 0) (void)SyncData(seg.fd);
-      return fail_from(i, Status::IOError("ledger segment " + SegmentPath(seg.number) + ": " +
-                                          s.message()));
+      // Take back what may have reached the file (never past durable data). Only once
+      // the shorter size is itself durable is it certain that none of it is stored.
+      const bool taken_back = ::ftruncate(seg.fd, static_cast<off_t>(active_size_)) == 0 && SyncData(seg.fd).ok();
+      return fail_from(i, taken_back ? i : j,
+                       Status::IOError("ledger segment " + SegmentPath(seg.number) + ": " + s.message()));
     }
     active_size_ += bytes;
     Publish(recs, i, j, active_size_);

@@ -10,8 +10,10 @@
 //    changes bytes already written.
 //  - Append returns after the batch is fdatasync'd (options.sync) and visible to Read,
 //    Head, AccountSeq and WaitForAppend. Concurrent Appends are group-committed: one
-//    write and one fdatasync per group. After an I/O error every later Append fails
-//    with IOError until the log is reopened.
+//    write and one fdatasync per group. A batch whose write failed fails with IOError
+//    once its bytes are taken back (truncated, durably), else with OutcomeUnknown
+//    (reopening may find it stored). After an I/O error every later Append fails with
+//    IOError until the log is reopened.
 //  - All methods are thread-safe. Destroy the log only once no call is in flight
 //    (call WakeAll first to release WaitForAppend callers).
 #pragma once

@@ -8,6 +8,12 @@
 //    account's partition. It returns only once the batch is durable (embedded:
 //    fsync'd; Kafka: every event's delivery report is in), with the Position of
 //    its last event. On failure nothing of the batch is acknowledged.
+//  - Each event of a batch comes with its envelope's attributes (AppendEvent);
+//    a backend uses them instead of parsing the bytes. Every event's
+//    partitionkey must be the batch's account and its accountseq must be
+//    expected_seq+1, +2, ... (CheckBatchAttributes), else Append fails with
+//    InvalidArgument and writes nothing. A backend may require more of them
+//    (KafkaLog: every attribute, as they become message headers).
 //  - Optimistic concurrency: a batch names the account sequence its caller last
 //    saw; if the log knows a later event of that account, Append fails with
 //    Status::Conflict and writes nothing.
@@ -17,9 +23,10 @@
 //  - Nothing is ever rewritten. Read() returns each partition's events in order
 //    with contiguous offsets.
 //  - A backend that cannot reach its storage fails Append fast with
-//    Status::Unavailable and recovers by itself once storage is back. When a
-//    failed batch may nevertheless be (partly) stored, the message contains
-//    kPossiblyPersisted; otherwise nothing of it was written.
+//    Status::Unavailable, and then nothing of the batch was written; it recovers
+//    by itself once storage is back. When a failed batch may nevertheless be
+//    (partly) stored, Append fails with Status::OutcomeUnknown instead: the caller
+//    must find out (read the log) before it repeats the batch's effect.
 //  - Thread-safe.
 #pragma once
 
@@ -27,15 +34,27 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "domain/envelope.h"
 #include "domain/status.h"
 #include "ledger/position.h"
 
 namespace authledger {
 
-inline constexpr std::string_view kPossiblyPersisted = "possibly persisted";
+// One event of a batch: its envelope's exact bytes, and that envelope's own
+// attributes (so no backend has to parse the bytes to learn them).
+struct AppendEvent {
+  std::string bytes;
+  EnvelopeAttributes attributes;
+};
+
+// `e` encoded (EncodeEvent), with its attributes (AttributesOf): how commands,
+// tools and tests build a batch from Events.
+AppendEvent AppendEventOf(const Event& e);
+// Envelope bytes with the attributes read back from them (ReadEnvelopeAttributes),
+// for tools and tests that only have bytes; InvalidArgument if they lack any.
+Result<AppendEvent> AppendEventFromBytes(std::string envelope);
 
 struct AppendBatch {
   std::string account_id;
@@ -44,8 +63,12 @@ struct AppendBatch {
   std::uint64_t expected_seq = 0;
   // If set: Conflict unless the last event of the account's partition is exactly here.
   std::optional<Position> expected_head;
-  std::vector<std::string> events;  // serialized envelopes, in order; non-empty
+  std::vector<AppendEvent> events;  // in order; non-empty
 };
+
+// InvalidArgument (naming the event) unless every event's partitionkey is
+// batch.account_id and its accountseq is expected_seq+1, +2, ... in order.
+Status CheckBatchAttributes(const AppendBatch& batch);
 
 struct StoredEvent {
   Position position = 0;

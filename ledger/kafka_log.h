@@ -3,17 +3,25 @@
 // Every message is keyed by account id, its value is the envelope's bytes, and it
 // carries the headers content-type (application/cloudevents+json) and ce_specversion,
 // ce_id, ce_source, ce_type, ce_subject, ce_time, ce_partitionkey, ce_accountseq from
-// the envelope — never its data.
+// the event's attributes (AppendEvent: the envelope's own) — never its data.
+//
+// This class is a facade; the parts are internal to ledger/: kafka_topic_state.h
+// (what the log knows of the topic, the conflict table), kafka_readers.h (the reader
+// pool: Read, WaitForAppend), kafka_producer.h (Append), kafka_headers.h (the
+// headers), kafka_client.h (librdkafka configuration).
 //
 // Contract, in addition to EventLog's:
 //  - Open reads the topic's metadata and watermarks within open_timeout: Unavailable if
 //    no broker answers, NotFound if the topic is missing (auto-creation is never asked
-//    for; librdkafka 2.0.2's mock cluster creates it anyway), InvalidArgument if it has more than kMaxPartitions partitions or not `partitions`.
+//    for; librdkafka 2.0.2's mock cluster creates it anyway), InvalidArgument if it has
+//    more than kMaxPartitions partitions or not `partitions`.
 //  - Append (producer only, else FailedPrecondition) uses an idempotent producer with
-//    acks=all and returns once every event's delivery report succeeded; any failure is
-//    Unavailable. Each envelope must carry the CloudEvents attributes above, with
-//    partitionkey == account_id and accountseq == expected_seq+1, +2, ... (else
-//    InvalidArgument, nothing produced).
+//    acks=all and returns once every event's delivery report succeeded. A failure is
+//    Unavailable when nothing of the batch was stored, OutcomeUnknown when a failed
+//    delivery may have been persisted or part of the batch was delivered. Every
+//    attribute of every event must be set, with partitionkey == account_id and
+//    accountseq == expected_seq+1, +2, ... (else InvalidArgument, nothing produced);
+//    the bytes are never parsed.
 //  - Conflict detection knows this instance's own appends and everything it has read;
 //    an Append while another of the same account is in flight is a Conflict.
 //    Before the first Append to a partition that already held events, and after a

@@ -91,7 +91,7 @@ Status DecodeSegmentHeader(std::string_view in) {
   return Status::Ok();
 }
 
-Status CheckRecord(std::string_view account_id, const std::vector<std::string>& events,
+Status CheckRecord(std::string_view account_id, const std::vector<std::string_view>& events,
                    std::size_t* record_size) {
   if (account_id.empty()) return Status::InvalidArgument("ledger batch has an empty account id");
   if (account_id.size() > kMaxAccountIdSize) {
@@ -121,7 +121,7 @@ Status CheckRecord(std::string_view account_id, const std::vector<std::string>& 
 }
 
 Status EncodeRecord(std::uint64_t first_position, std::uint64_t account_seq_first,
-                    std::string_view account_id, const std::vector<std::string>& events,
+                    std::string_view account_id, const std::vector<std::string_view>& events,
                     std::string* dst) {
   std::size_t size = 0;
   Status s = CheckRecord(account_id, events, &size);
@@ -143,7 +143,7 @@ Status EncodeRecord(std::uint64_t first_position, std::uint64_t account_seq_firs
   PutU16(dst, static_cast<std::uint16_t>(account_id.size()));
   dst->append(account_id);
   PutU32(dst, static_cast<std::uint32_t>(events.size()));
-  for (const std::string& e : events) {
+  for (std::string_view e : events) {
     PutU32(dst, static_cast<std::uint32_t>(e.size()));
     dst->append(e);
   }

@@ -48,7 +48,7 @@ wreq() {
   while :; do
     code=$(req "$@")
     [ "$code" = 503 ] && [ $SECONDS -lt $deadline ] || break
-    grep -q '"possibly persisted' "$TMP/r/$1.json" && break  # not safe to repeat blindly
+    grep -q '"/problems/outcome-unknown"' "$TMP/r/$1.json" && break  # not safe to repeat blindly
     RETRIES=$((RETRIES + 1))
     wait=$(hdr "$1" Retry-After)
     [[ "$wait" =~ ^[0-9]+$ ]] || kdie "503 without a numeric Retry-After: $(body "$1")"
@@ -192,7 +192,7 @@ while :; do
   code=$(curl -sS --max-time 30 --location-trusted -o "$TMP/r/follow.json" -D "$TMP/r/follow.h" -w '%{http_code}' \
     "$R/v1/keys" -H "$A3" -H "$J" -d '{"name":"via-replica","scopes":["incidents:read"]}' 2>>"$TMP/curl.err") || code=000
   echo "follow POST ${R#http://}/v1/keys (307 followed) -> $code" >>"$TMP/requests.log"
-  [ "$code" = 503 ] && [ $SECONDS -lt $deadline ] && ! grep -q '"possibly persisted' "$TMP/r/follow.json" || break
+  [ "$code" = 503 ] && [ $SECONDS -lt $deadline ] && ! grep -q '"/problems/outcome-unknown"' "$TMP/r/follow.json" || break
   RETRIES=$((RETRIES + 1))
   sleep 1
 done

@@ -6,10 +6,10 @@
 #   3. injected Produce errors (NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS,
 #      _TRANSPORT) during bursts of concurrent writes on two accounts: every acknowledged write
 #      (201) is in the topic exactly once, at the position its X-Ledger-Position names; a 503 is
-#      in the topic only if it said "possibly persisted" (then at most once); per account the
+#      in the topic only if its problem type was /problems/outcome-unknown (then at most once); per account the
 #      accountseq runs 1, 2, 3, ... in offset order in one partition, nothing duplicated or
 #      skipped, no event twice;
-#   3b. every broker slower than the delivery timeout: writes answer 503 "possibly persisted";
+#   3b. every broker slower than the delivery timeout: writes answer 503 /problems/outcome-unknown;
 #      once fast again, writes succeed and the ledger stays consistent (same checks as 3);
 #   4. the writer restarted (SIGTERM, same data dir) resumes: /readyz applied == ledger_head, and
 #      every key acknowledged before verifies;
@@ -284,7 +284,9 @@ for line in open(f"{tmp}/writes.txt"):
             errors.append(f"{name}: position {pos} = partition {p} offset {off}, but the event is at partition {e[0]} Kafka offset {e[1]}")
     elif code == "503":
         unavailable += 1
-        maybe = "possibly persisted" in body.get("detail", "")
+        maybe = body.get("type") == "/problems/outcome-unknown"  # "… possibly persisted …"
+        if maybe != ("possibly persisted" in body.get("detail", "")):
+            errors.append(f"{name}: 503 of type {body.get('type')} with detail {body.get('detail')!r}")
         if len(found) > 1 or (found and not maybe):
             errors.append(f"{name} ({phase}): 503 ({body.get('detail')}) yet {len(found)} key.created in the topic")
         persisted_503 += len(found)

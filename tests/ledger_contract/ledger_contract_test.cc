@@ -79,7 +79,7 @@ TEST_P(LedgerContractTest, AppendedBatchReadsBackExactly) {
   EXPECT_EQ(log->Heads(), Cursor(parts));
   const std::string acct = TestAccount(7);
   AppendBatch batch = MakeBatch(acct, 0, 3, "one");
-  const std::vector<std::string> bytes = batch.events;
+  const std::vector<std::string> bytes = BytesOf(batch);
 
   auto pos = log->Append(batch);
   ASSERT_TRUE(pos.ok()) << pos.status().ToString();
@@ -115,7 +115,7 @@ TEST_P(LedgerContractTest, ManyAccountsOverPartitionsKeepOrderExactlyOnce) {
       const std::string& a = accounts[i];
       const std::size_t n = 1 + (i + static_cast<std::size_t>(round)) % 2;
       AppendBatch b = MakeBatch(a, sent[a].size(), n, "r" + std::to_string(round));
-      sent[a].insert(sent[a].end(), b.events.begin(), b.events.end());
+      for (std::string& bytes : BytesOf(b)) sent[a].push_back(std::move(bytes));
       auto pos = log->Append(std::move(b));
       ASSERT_TRUE(pos.ok()) << pos.status().ToString();
       used.insert(PartitionOf(*pos));
@@ -175,6 +175,34 @@ TEST_P(LedgerContractTest, StaleExpectedSeqConflictsAndWritesNothing) {
   EXPECT_TRUE(ContiguousPerAccount(all));
 }
 
+// Each event's attributes must be its batch's account and the next sequences.
+TEST_P(LedgerContractTest, AttributesThatDoNotFitTheBatchAreRefused) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(5);
+  ASSERT_TRUE(log->Append(MakeBatch(acct, 0, 1, "first")).ok());
+  const Cursor before = log->Heads();
+
+  AppendBatch other_account = MakeBatch(TestAccount(6), 1, 1, "other");
+  other_account.account_id = acct;  // an event of another account in acct's batch
+  AppendBatch gap = MakeBatch(acct, 1, 2, "gap");
+  gap.events[1].attributes.accountseq = 4;  // 2, 4
+  AppendBatch shifted = MakeBatch(acct, 2, 1, "shifted");
+  shifted.expected_seq = 1;  // the event says 3, the batch continues after 1
+  for (AppendBatch* b : {&other_account, &gap, &shifted}) {
+    auto r = log->Append(*b);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+  }
+  EXPECT_EQ(log->Heads(), before);
+  EXPECT_EQ(log->AccountSeq(acct), 1u);
+  EXPECT_EQ(log->AccountSeq(TestAccount(6)), 0u);
+  std::vector<StoredEvent> more;
+  ASSERT_TRUE(log->Read(before, 100, &more).ok());
+  EXPECT_TRUE(more.empty());
+  EXPECT_TRUE(log->Append(MakeBatch(acct, 1, 2, "fits")).ok());
+}
+
 TEST_P(LedgerContractTest, ExpectedHeadMustMatchThePartitionsLastEvent) {
   auto log = OpenLog();
   ASSERT_TRUE(log);
@@ -218,7 +246,7 @@ TEST_P(LedgerContractTest, AnotherInstanceSeesEverything) {
   for (int round = 0; round < 2; ++round) {
     for (const auto& a : accounts) {
       AppendBatch b = MakeBatch(a, seqs[a], 2, "inst");
-      sent.insert(sent.end(), b.events.begin(), b.events.end());
+      for (std::string& bytes : BytesOf(b)) sent.push_back(std::move(bytes));
       ASSERT_TRUE(log->Append(std::move(b)).ok());
       seqs[a] += 2;
     }
@@ -348,7 +376,7 @@ TEST_P(LedgerContractTest, ConcurrentAppendsGetDistinctPositions) {
       for (int i = 0; i < kAppends; ++i) {
         const std::string acct = TestAccount(1000 + t * 10 + i % 3);  // 3 accounts per thread
         AppendBatch b = MakeBatch(acct, seqs[acct], 1, "c" + std::to_string(t));
-        std::string bytes = b.events.front();
+        std::string bytes = b.events.front().bytes;
         auto pos = log->Append(std::move(b));
         if (!pos.ok()) {
           errors[t] = pos.status().ToString();

@@ -44,7 +44,7 @@ std::string AccountInPartition(std::uint32_t partition, std::uint32_t partitions
   }
 }
 
-std::string Envelope(const std::string& account, std::uint64_t seq, const std::string& tag) {
+Event TestEvent(const std::string& account, std::uint64_t seq, const std::string& tag) {
   const TimeMs t = 1767225600000 + static_cast<TimeMs>(seq);
   Event e;
   e.id = NewUuidV7(t);
@@ -60,15 +60,21 @@ std::string Envelope(const std::string& account, std::uint64_t seq, const std::s
   k.environment = "test";
   k.secret_hash = std::string(64, 'f');  // stands for a secret's HMAC: must never reach a header
   e.data = k;
-  return EncodeEvent(e);
+  return e;
 }
 
 AppendBatch MakeBatch(const std::string& account, std::uint64_t expected, std::size_t n, const std::string& tag) {
   AppendBatch b;
   b.account_id = account;
   b.expected_seq = expected;
-  for (std::size_t i = 1; i <= n; ++i) b.events.push_back(Envelope(account, expected + i, tag));
+  for (std::size_t i = 1; i <= n; ++i) b.events.push_back(AppendEventOf(TestEvent(account, expected + i, tag)));
   return b;
+}
+
+std::vector<std::string> BytesOf(const AppendBatch& batch) {
+  std::vector<std::string> out;
+  for (const AppendEvent& e : batch.events) out.push_back(e.bytes);
+  return out;
 }
 
 EventInfo Info(const std::string& bytes) {

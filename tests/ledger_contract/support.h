@@ -33,10 +33,12 @@ std::vector<std::string> SpreadAccounts(std::uint32_t partitions, std::size_t pe
 // The first account after `skip` that lives in `partition`.
 std::string AccountInPartition(std::uint32_t partition, std::uint32_t partitions, int skip = 0);
 
-// A real envelope (domain/envelope.h): key.created whose data holds a secret hash.
-std::string Envelope(const std::string& account, std::uint64_t seq, const std::string& tag);
-// Events expected+1 .. expected+n of `account`.
+// A real event (domain/envelope.h): key.created whose data holds a secret hash.
+Event TestEvent(const std::string& account, std::uint64_t seq, const std::string& tag);
+// Events expected+1 .. expected+n of `account`, built as commands build them (AppendEventOf).
 AppendBatch MakeBatch(const std::string& account, std::uint64_t expected, std::size_t n, const std::string& tag);
+// The envelopes of a batch's events, in order.
+std::vector<std::string> BytesOf(const AppendBatch& batch);
 
 struct EventInfo {
   std::string account;

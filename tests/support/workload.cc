@@ -191,9 +191,9 @@ struct Run {
 
 // The envelopes of `data`, account a's next events: numbered from a.seq+1, chained from
 // a.head, stamped with the synthetic times of workload events first, first+1, ...
-std::vector<std::string> Encode(const Run& run, Generator& gen, const Account& a, std::vector<EventData>& data,
+std::vector<AppendEvent> Encode(const Run& run, Generator& gen, const Account& a, std::vector<EventData>& data,
                                 const Actor& actor, std::uint64_t first) {
-  std::vector<std::string> out;
+  std::vector<AppendEvent> out;
   out.reserve(data.size());
   std::string head = a.head;
   for (std::size_t i = 0; i < data.size(); ++i) {
@@ -206,15 +206,15 @@ std::vector<std::string> Encode(const Run& run, Generator& gen, const Account& a
     e.actor = actor;
     if (auto* u = std::get_if<KeyUsed>(&data[i])) u->last_used_at = e.time - static_cast<TimeMs>(gen.Below(60'000));
     e.data = std::move(data[i]);
-    out.push_back(EncodeEvent(e));
-    head = EventHash(out.back());
+    out.push_back(AppendEventOf(e));
+    head = EventHash(out.back().bytes);
   }
   return out;
 }
 
 // Appends `envelopes` (a's next events) in Appends of at most o.max_batch_events each,
 // advancing a's sequence and head after each acknowledgement. False once one failed.
-bool AppendChunks(Run& run, Account& a, std::vector<std::string>& envelopes) {
+bool AppendChunks(Run& run, Account& a, std::vector<AppendEvent>& envelopes) {
   const std::size_t chunk = run.o.max_batch_events ? run.o.max_batch_events : envelopes.size();
   for (std::size_t i = 0; i < envelopes.size(); i += chunk) {
     const std::size_t n = std::min(chunk, envelopes.size() - i);
@@ -223,7 +223,7 @@ bool AppendChunks(Run& run, Account& a, std::vector<std::string>& envelopes) {
     batch.expected_seq = a.seq;
     batch.events.assign(std::make_move_iterator(envelopes.begin() + i),
                         std::make_move_iterator(envelopes.begin() + i + n));
-    std::string head = EventHash(batch.events.back());
+    std::string head = EventHash(batch.events.back().bytes);
     auto pos = run.log.Append(std::move(batch));
     const auto acknowledged = SteadyClock::now();
     if (!pos.ok()) {
@@ -252,7 +252,7 @@ void AppendThread(Run& run, unsigned t, std::vector<Account>& mine) {
     if (first >= run.o.events) return;
     if (data.size() > run.o.events - first) data.erase(data.begin() + static_cast<std::ptrdiff_t>(run.o.events - first), data.end());
     run.Pace(first);
-    std::vector<std::string> envelopes = Encode(run, gen, a, data, actor, first);
+    std::vector<AppendEvent> envelopes = Encode(run, gen, a, data, actor, first);
     if (!AppendChunks(run, a, envelopes)) return;
   }
 }

@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -26,12 +28,19 @@ namespace fs = std::filesystem;
 namespace lf = logformat;
 using namespace std::chrono_literals;
 
+// A batch of `events` (any bytes: the embedded log never parses them) with the
+// attributes the contract checks, partitionkey and accountseq, set.
 AppendBatch Batch(const std::string& account, std::uint64_t expected,
                   std::vector<std::string> events) {
   AppendBatch b;
   b.account_id = account;
   b.expected_seq = expected;
-  b.events = std::move(events);
+  for (std::string& bytes : events) {
+    AppendEvent& e = b.events.emplace_back();
+    e.bytes = std::move(bytes);
+    e.attributes.partitionkey = account;
+    e.attributes.accountseq = expected + b.events.size();
+  }
   return b;
 }
 
@@ -45,7 +54,7 @@ void Spit(const fs::path& p, const std::string& data) {
   out << data;
 }
 
-std::size_t RecordSize(const std::string& account, const std::vector<std::string>& events) {
+std::size_t RecordSize(const std::string& account, const std::vector<std::string_view>& events) {
   std::size_t n = 0;
   EXPECT_TRUE(lf::CheckRecord(account, events, &n).ok());
   return n;
@@ -649,6 +658,39 @@ TEST_F(EmbeddedLogTest, OversizeAndMalformedBatchesAreRejected) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r.value(), 10'000u);
   EXPECT_EQ(ReadAll(*log, 9'999).size(), 2u);
+}
+
+// A segment write that fails (here: at the file size limit, after a short write) and is
+// taken back durably stored nothing: IOError, not OutcomeUnknown, and a reopened log
+// holds only what was acknowledged.
+TEST_F(EmbeddedLogTest, FailedWriteTakenBackIsIOErrorAndStoresNothing) {
+  {
+    auto log = OpenOk();
+    ASSERT_TRUE(log);
+    ASSERT_TRUE(log->Append(Batch("a", 0, {"first"})).ok());
+    const std::uintmax_t size = fs::file_size(Segment(1));
+    rlimit old{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+    rlimit limited = old;
+    limited.rlim_cur = size + 10;  // room for 10 bytes of the next record
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+    auto r = log->Append(Batch("a", 1, {std::string(100, 'x')}));
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+    std::signal(SIGXFSZ, old_handler);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kIOError) << r.status().ToString();
+    EXPECT_EQ(fs::file_size(Segment(1)), size);
+    // Sticky until reopened.
+    EXPECT_EQ(log->Append(Batch("a", 1, {"later"})).status().code(), Status::Code::kIOError);
+    EXPECT_EQ(log->Head(), 1u);
+  }
+  auto log = OpenOk();
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->Head(), 1u);
+  EXPECT_EQ(log->AccountSeq("a"), 1u);
+  ASSERT_TRUE(log->Append(Batch("a", 1, {"second"})).ok());
+  EXPECT_EQ(ReadAll(*log).size(), 2u);
 }
 
 TEST_F(EmbeddedLogTest, WithoutSyncTheFormatIsTheSame) {
