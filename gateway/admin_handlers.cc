@@ -59,6 +59,5 @@ HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json 
   return res;
 }
 
-json TimeOrNull(const std::optional<TimeMs>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
 
 }  // namespace authledger

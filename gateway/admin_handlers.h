@@ -40,7 +40,5 @@ Status ReadReason(const RequestContext& ctx, std::string* reason);
 // yet) answers 202 Accepted instead of `status`, with "applied": false added.
 HttpResponse WriteResponse(const RequestContext& ctx, http::status status, nlohmann::json body, Position position,
                            bool applied);
-// RFC 3339 text, or null.
-nlohmann::json TimeOrNull(const std::optional<TimeMs>& t);
 
 }  // namespace authledger
