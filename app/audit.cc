@@ -95,8 +95,7 @@ Result<AuditVerification> VerifyExportFile(const std::string& path, const std::s
     while (std::getline(in, line)) {
       auto at = line.find(kChainKey);
       if (at == std::string::npos || at + kChainKey.size() + 3 > line.size()) continue;
-      if (auto p = LedgerChainPartition(line.substr(at + kChainKey.size() - 15, 17)))
-        needed = std::max(needed, *p + 1);
+      if (auto p = LedgerChainPartition(line.substr(at + kChainKey.size() - 15, 17))) needed = std::max(needed, *p + 1);
     }
     if (needed > partitions)
       return Status::InvalidArgument(path + " comes from a ledger with at least " + std::to_string(needed) +
@@ -117,7 +116,8 @@ Result<AuditVerification> VerifyExportFile(const std::string& path, const std::s
       auto e = DecodeEvent(line);
       if (e.ok()) partition = PartitionFor(e->account_id, partitions);
     }
-    if (!v.Add(MakePosition(partition, ++offsets[partition]), line).ok()) return AuditVerification{v.status(), v.report()};
+    if (!v.Add(MakePosition(partition, ++offsets[partition]), line).ok())
+      return AuditVerification{v.status(), v.report()};
   }
   if (in.bad()) return Status::IOError("error reading " + path);
   return AuditVerification{Status::Ok(), v.report()};

@@ -52,7 +52,7 @@ Result<TimeMs> ParseDuration(const std::string& text) {
   const std::size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
   if (digits == 0) return Status::InvalidArgument("duration '" + text + "' must start with a number, e.g. 72h");
   const std::string unit = text.substr(digits);
-  TimeMs scale = unit == "ms" ? 1
+  TimeMs scale = unit == "ms"  ? 1
                  : unit == "s" ? kSecondMs
                  : unit == "m" ? kMinuteMs
                  : unit == "h" ? kHourMs
@@ -61,8 +61,9 @@ Result<TimeMs> ParseDuration(const std::string& text) {
   if (scale == 0) return Status::InvalidArgument("duration '" + text + "' needs a unit: ms, s, m, h or d");
   const std::optional<std::uint64_t> value =
       ParseDecimal(std::string_view(text).substr(0, digits), static_cast<std::uint64_t>(kMaxDuration / scale));
-  if (!value) return Status::InvalidArgument("duration '" + text + "' is too large (the most is " +
-                                            std::to_string(kMaxDuration / kDayMs) + "d)");
+  if (!value)
+    return Status::InvalidArgument("duration '" + text + "' is too large (the most is " +
+                                   std::to_string(kMaxDuration / kDayMs) + "d)");
   return static_cast<TimeMs>(*value) * scale;
 }
 
@@ -89,13 +90,14 @@ Status Config::Validate() const {
   if (event_stream_keepalive < 10 || event_stream_keepalive > 300 * kSecondMs)
     return Status::InvalidArgument("server.event_stream_keepalive must be between 10ms and 300s");
   if (data_dir.empty()) return Status::InvalidArgument("ledger.data_dir must not be empty");
-  if (!IsValidBrand(brand)) return Status::InvalidArgument("keys.brand must be 2-10 of [a-z0-9], starting with a letter");
+  if (!IsValidBrand(brand))
+    return Status::InvalidArgument("keys.brand must be 2-10 of [a-z0-9], starting with a letter");
   if (rotation_grace < 0 || rotation_grace > 30 * kDayMs)
     return Status::InvalidArgument("keys.rotation_grace must be between 0 and 30d");
-  for (Status s : {CheckRange(kMaxLiveKeys, max_live_keys), CheckRange(kMaxOauthClients, max_oauth_clients),
-                   CheckRange(kFailedAuthPerMinute, failed_auth_per_minute),
-                   CheckRange(kKeyReadsPerMinute, key_reads_per_minute),
-                   CheckRange(kKeyWritesPerMinute, key_writes_per_minute)})
+  for (Status s :
+       {CheckRange(kMaxLiveKeys, max_live_keys), CheckRange(kMaxOauthClients, max_oauth_clients),
+        CheckRange(kFailedAuthPerMinute, failed_auth_per_minute), CheckRange(kKeyReadsPerMinute, key_reads_per_minute),
+        CheckRange(kKeyWritesPerMinute, key_writes_per_minute)})
     if (!s.ok()) return s;
   if (auto c = ScopeCatalogue::FromList(scope_catalogue); !c.ok()) return c.status();
   if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
@@ -142,7 +144,8 @@ Status ReadDuration(const toml::table& t, const char* section, const char* key, 
   std::string text;
   if (Status s = Read(t, section, key, &text); !s.ok() || text.empty()) return s;
   auto d = ParseDuration(text);
-  if (!d.ok()) return Status::InvalidArgument(std::string("config: ") + section + "." + key + ": " + d.status().message());
+  if (!d.ok())
+    return Status::InvalidArgument(std::string("config: ") + section + "." + key + ": " + d.status().message());
   *out = *d;
   return Status::Ok();
 }
@@ -161,17 +164,23 @@ Result<Config> LoadConfigFile(const std::string& path) {
   }
   for (Status s : {ReadInt(t, kKeyReadsPerMinute, &c.key_reads_per_minute),
                    ReadInt(t, kKeyWritesPerMinute, &c.key_writes_per_minute),
-                   Read(t, "server", "listen", &c.listen), ReadInt(t, kThreads, &c.threads),
-                   Read(t, "server", "role", &c.role), Read(t, "server", "writer_url", &c.writer_url),
-                   Read(t, "kafka", "brokers", &c.kafka_brokers), Read(t, "kafka", "topic", &c.kafka_topic),
+                   Read(t, "server", "listen", &c.listen),
+                   ReadInt(t, kThreads, &c.threads),
+                   Read(t, "server", "role", &c.role),
+                   Read(t, "server", "writer_url", &c.writer_url),
+                   Read(t, "kafka", "brokers", &c.kafka_brokers),
+                   Read(t, "kafka", "topic", &c.kafka_topic),
                    ReadInt(t, kKafkaPartitions, &c.kafka_partitions),
                    ReadDuration(t, "kafka", "delivery_timeout", &c.kafka_delivery_timeout),
-                   ReadInt(t, kMaxBodyBytes, &c.max_body_bytes), ReadInt(t, kRequestTimeoutMs, &c.request_timeout_ms),
+                   ReadInt(t, kMaxBodyBytes, &c.max_body_bytes),
+                   ReadInt(t, kRequestTimeoutMs, &c.request_timeout_ms),
                    ReadInt(t, kMaxEventStreams, &c.max_event_streams),
                    ReadDuration(t, "server", "event_stream_keepalive", &c.event_stream_keepalive),
-                   Read(t, "ledger", "data_dir", &c.data_dir), Read(t, "keys", "brand", &c.brand),
+                   Read(t, "ledger", "data_dir", &c.data_dir),
+                   Read(t, "keys", "brand", &c.brand),
                    ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
-                   ReadInt(t, kMaxLiveKeys, &c.max_live_keys), ReadInt(t, kMaxOauthClients, &c.max_oauth_clients),
+                   ReadInt(t, kMaxLiveKeys, &c.max_live_keys),
+                   ReadInt(t, kMaxOauthClients, &c.max_oauth_clients),
                    Read(t, "security", "pepper_file", &c.pepper_file),
                    ReadInt(t, kFailedAuthPerMinute, &c.failed_auth_per_minute),
                    ReadDuration(t, "usage", "resolution", &c.usage_resolution),
@@ -194,7 +203,9 @@ Result<Config> LoadConfigFile(const std::string& path) {
       if (auto str = v.value<std::string>()) value = *str;
       else if (auto num = v.value<std::int64_t>()) value = std::to_string(*num);
       else if (auto b = v.value<bool>()) value = *b ? "true" : "false";
-      else return Status::InvalidArgument("config: kafka.properties." + std::string(k.str()) + " must be a string, integer or boolean");
+      else
+        return Status::InvalidArgument("config: kafka.properties." + std::string(k.str()) +
+                                       " must be a string, integer or boolean");
       c.kafka_properties.emplace_back(std::string(k.str()), value);
     }
   }

@@ -31,10 +31,10 @@ struct Config {
   // [ledger]
   std::string data_dir = "./data";
   // [kafka] — brokers empty: the embedded ledger in <data_dir>/ledger.
-  std::string kafka_brokers;                     // "host:port,..."
+  std::string kafka_brokers;  // "host:port,..."
   std::string kafka_topic = "authledger.events";
-  std::uint32_t kafka_partitions = 0;            // 0: the topic's count; else it must match
-  TimeMs kafka_delivery_timeout = 5 * kSecondMs; // a write fails (503) if Kafka has not acknowledged it by then
+  std::uint32_t kafka_partitions = 0;             // 0: the topic's count; else it must match
+  TimeMs kafka_delivery_timeout = 5 * kSecondMs;  // a write fails (503) if Kafka has not acknowledged it by then
   std::vector<std::pair<std::string, std::string>> kafka_properties;  // [kafka.properties]: librdkafka settings
   // [keys]
   std::string brand = "al";
@@ -51,7 +51,7 @@ struct Config {
   // [scopes]
   std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
                                               "metrics:read",  "incidents:read", "teams:admin", "billing:read",
-                                              "keys:admin",    "clients:admin",  "events:read",    "admin:*"};
+                                              "keys:admin",    "clients:admin",  "events:read", "admin:*"};
   // [audit]
   std::string signing_key_file;  // "" = <data_dir>/checkpoint.key
   TimeMs checkpoint_interval = 1 * kHourMs;
@@ -61,7 +61,9 @@ struct Config {
   TimeMs usage_flush_interval = 1 * kSecondMs;
 
   std::string PepperPath() const { return pepper_file.empty() ? data_dir + "/pepper" : pepper_file; }
-  std::string SigningKeyPath() const { return signing_key_file.empty() ? data_dir + "/checkpoint.key" : signing_key_file; }
+  std::string SigningKeyPath() const {
+    return signing_key_file.empty() ? data_dir + "/checkpoint.key" : signing_key_file;
+  }
   std::string LedgerDir() const { return data_dir + "/ledger"; }
   std::string ProjectionsDir() const { return data_dir + "/projections"; }
   bool is_replica() const { return role == "replica"; }

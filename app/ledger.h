@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "app/config.h"
-#include "ledger/event_log.h"
 #include "ledger/embedded_log.h"
+#include "ledger/event_log.h"
 
 namespace authledger {
 

@@ -17,14 +17,14 @@
 #include <cstdio>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "app/audit.h"
+#include "app/node.h"
 #include "app/replay.h"
 #include "domain/crypto.h"
-#include "app/node.h"
 
 namespace {
 
@@ -129,8 +129,9 @@ int BootstrapCmd(const CommonFlags& f, const std::string& account, bool allow_ex
   std::cerr << "\nThis admin key (scope admin:*) is shown once and never stored; keep it in a secret manager.\n"
                "Start the server with `authledger serve --data "
             << config->data_dir
-            << (config->kafka_brokers.empty() ? "" : " --kafka-brokers " + config->kafka_brokers +
-                                                         " --kafka-topic " + config->kafka_topic)
+            << (config->kafka_brokers.empty()
+                    ? ""
+                    : " --kafka-brokers " + config->kafka_brokers + " --kafka-topic " + config->kafka_topic)
             << "` and create narrower keys with POST /v1/keys.\n";
   SecureWipe(r->full_key);
   return 0;
@@ -288,13 +289,15 @@ int main(int argc, char** argv) {
   int threads = -1;
   bool allow_existing = false;
 
-  auto* serve = app.add_subcommand("serve", "Run the HTTP gateway on the ledger (embedded, or Kafka with --kafka-brokers)");
+  auto* serve =
+      app.add_subcommand("serve", "Run the HTTP gateway on the ledger (embedded, or Kafka with --kafka-brokers)");
   AddCommon(serve, &serve_flags);
   serve->add_option("--listen", listen, "HOST:PORT to listen on (env AUTHLEDGER_LISTEN; default 127.0.0.1:8080)");
   serve->add_option("--threads", threads, "I/O threads; 0 = one per core")->check(CLI::Range(0, 256));
-  serve->add_option("--role", role,
-                    "writer (default: reads and writes) or replica (Kafka only: consumes the topic into its own "
-                    "projections, serves verify/list/audit, redirects writes)")
+  serve
+      ->add_option("--role", role,
+                   "writer (default: reads and writes) or replica (Kafka only: consumes the topic into its own "
+                   "projections, serves verify/list/audit, redirects writes)")
       ->check(CLI::IsMember({"writer", "replica"}));
   serve->add_option("--writer-url", writer_url,
                     "replica: base URL of the writer that write calls are redirected to (307), e.g. "
@@ -317,7 +320,8 @@ int main(int argc, char** argv) {
   std::string audit_file, audit_out, audit_public_key;
   bool audit_strict = false;
   std::uint32_t audit_partitions = 1;
-  auto* audit = app.add_subcommand("audit", "Auditors' tools: verify the ledger's hash chains and checkpoints, export it");
+  auto* audit =
+      app.add_subcommand("audit", "Auditors' tools: verify the ledger's hash chains and checkpoints, export it");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand(
       "verify", "Verify every account's hash chain and every signed checkpoint in a ledger or an exported file");
@@ -325,8 +329,9 @@ int main(int argc, char** argv) {
   verify->add_option("--file", audit_file, "verify an exported JSON Lines file instead of a data directory");
   verify->add_option("--public-key", audit_public_key,
                      "hex Ed25519 public key that must have signed every checkpoint (GET /v1/audit/public-key)");
-  verify->add_option("--partitions", audit_partitions,
-                     "with --file: partitions of the ledger it was exported from (a Kafka topic's count; default 1)")
+  verify
+      ->add_option("--partitions", audit_partitions,
+                   "with --file: partitions of the ledger it was exported from (a Kafka topic's count; default 1)")
       ->check(CLI::Range(1, 32));
   verify->add_flag("--strict", audit_strict,
                    "also fail if events follow the last signed checkpoint (detects a truncated tail)");
@@ -334,7 +339,9 @@ int main(int argc, char** argv) {
                  "With --data, run while the server is stopped (the ledger admits one process at a time).");
   auto* exp = audit->add_subcommand("export", "Write the ledger as JSON Lines, one event per line as stored");
   AddCommon(exp, &audit_flags);
-  exp->add_option("--out", audit_out, "file to write (one event per line as stored; with one partition line N = position N)")->required();
+  exp->add_option("--out", audit_out,
+                  "file to write (one event per line as stored; with one partition line N = position N)")
+      ->required();
   exp->footer("The file is self-contained: `authledger audit verify --file FILE` checks it offline.");
 
   CommonFlags replay_flags;
@@ -352,16 +359,18 @@ int main(int argc, char** argv) {
   replay->add_flag("--force", replay_force, "replace the replay in a non-empty --out directory");
   auto* keys_opt = replay->add_option("--keys", replay_account,
                                       "ACCOUNT_ID: print that account's keys as they stood at the replay point");
-  replay->add_option("--clients", replay_clients,
-                     "ACCOUNT_ID: print that account's OAuth clients as they stood at the replay point")
+  replay
+      ->add_option("--clients", replay_clients,
+                   "ACCOUNT_ID: print that account's OAuth clients as they stood at the replay point")
       ->excludes(keys_opt);
   replay->add_flag("--valid-only", replay_valid_only,
                    "with --keys: only keys active or rotating at that time; with --clients: only clients not deleted");
   replay->add_option("--format", replay_format, "output of --keys/--clients: table or jsonl (default table)")
       ->check(CLI::IsMember({"table", "jsonl"}));
-  replay->footer("With --until, run while the server is stopped (the ledger admits one process at a time); the data\n"
-                 "directory is only read. Without --until, --keys/--clients read an existing replay. Statuses are computed at\n"
-                 "the replay time (TIME, or the time of the event at POSITION). See docs/replay.md.");
+  replay->footer(
+      "With --until, run while the server is stopped (the ledger admits one process at a time); the data\n"
+      "directory is only read. Without --until, --keys/--clients read an existing replay. Statuses are computed at\n"
+      "the replay time (TIME, or the time of the event at POSITION). See docs/replay.md.");
 
   CLI11_PARSE(app, argc, argv);
   if (*verify) return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict, audit_partitions);

@@ -8,21 +8,22 @@
 #include <cstring>
 #include <filesystem>
 
+#include "app/ledger.h"
 #include "commands/handlers.h"
 #include "domain/crypto.h"
-#include "app/ledger.h"
 
 namespace authledger {
 
 namespace fs = std::filesystem;
 
 Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create, const std::string& why_needed) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (!may_create)
       return Status::FailedPrecondition("secret file " + path +
                                         " is missing but the ledger already has events: restore it from backup or "
-                                        "copy it from the writer (" + why_needed + ")");
+                                        "copy it from the writer (" +
+                                        why_needed + ")");
     // Written to a temporary file, fsync'd, renamed into place, and the directory
     // fsync'd: after a crash the pepper is either fully there or not at all.
     std::string hex = ToHex(Sha256(RandomBytes(64)));  // 32 bytes of CSPRNG output, hex
@@ -45,7 +46,7 @@ Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create,
     return Status::FailedPrecondition("pepper file " + path + " is accessible by group or others; chmod 600 it");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return Status::IOError("cannot read pepper file " + path + ": " + std::strerror(errno));
-  struct stat opened{};
+  struct stat opened {};
   if (::fstat(fd, &opened) != 0 || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev) {
     ::close(fd);
     return Status::FailedPrecondition("pepper file " + path + " changed while being opened");
@@ -106,7 +107,8 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
     if (!signing.ok()) return signing.status();
     std::string signing_raw;
     if (!FromHex(*signing, &signing_raw) || Ed25519PublicKey(signing_raw).empty())
-      return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() + " does not hold a 32-byte hex key");
+      return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() +
+                                        " does not hold a 32-byte hex key");
     n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
   }
   n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs);
@@ -132,11 +134,10 @@ Status Node::Serve() {
     usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
     checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
   }
-  deps_ = std::unique_ptr<ApiDeps>(new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_,
-                                               clock_, AUTHLEDGER_VERSION, config_.audit_retention,
-                                               checkpointer_ ? checkpointer_->public_key_hex() : "",
-                                               config_.is_replica(), config_.writer_url, *stream_log,
-                                               std::chrono::milliseconds(config_.event_stream_keepalive)});
+  deps_ = std::unique_ptr<ApiDeps>(
+      new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_, clock_, AUTHLEDGER_VERSION,
+                  config_.audit_retention, checkpointer_ ? checkpointer_->public_key_hex() : "", config_.is_replica(),
+                  config_.writer_url, *stream_log, std::chrono::milliseconds(config_.event_stream_keepalive)});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);
@@ -180,8 +181,9 @@ Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, cons
   Node& n = **node;
   if (config.is_replica()) return Status::InvalidArgument("bootstrap writes to the ledger: run it with role = writer");
   if (n.log().Heads().Total() != 0 && !allow_existing)
-    return Status::AlreadyExists("the ledger in " + config.data_dir +
-                                 " already has events; bootstrap runs once (use --allow-existing to add another account)");
+    return Status::AlreadyExists(
+        "the ledger in " + config.data_dir +
+        " already has events; bootstrap runs once (use --allow-existing to add another account)");
   n.projector().Start();
   Actor actor = Actor::Cli(operator_name, "authledger bootstrap");
   auto account = CreateAccount(n.commands(), account_name, actor);

@@ -20,8 +20,8 @@
 #include "ledger/event_log.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
-#include "projections/verifier.h"
 #include "projections/store.h"
+#include "projections/verifier.h"
 
 namespace authledger {
 

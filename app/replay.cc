@@ -35,7 +35,6 @@ constexpr std::size_t kReadBatch = Projector::kBatchEvents;
 std::string StoreDir(const std::string& out_dir) { return out_dir + "/projections"; }
 std::string InfoPath(const std::string& out_dir) { return out_dir + "/" + kReplayFile; }
 
-
 // True if `inner` is `outer` or lies inside it (both made absolute and normal).
 bool Within(const fs::path& inner, const fs::path& outer) {
   auto i = inner.begin();
@@ -66,7 +65,8 @@ Status PrepareOutDir(const Config& config, const std::string& out_dir, bool forc
       return Status::IOError("cannot create " + out_dir + ": " + ec.message());
     return Status::Ok();
   }
-  if (!fs::is_directory(out_dir, ec)) return Status::InvalidArgument("--out " + out_dir + " exists and is not a directory");
+  if (!fs::is_directory(out_dir, ec))
+    return Status::InvalidArgument("--out " + out_dir + " exists and is not a directory");
   if (fs::is_empty(out_dir, ec)) return Status::Ok();
   if (!force)
     return Status::AlreadyExists("--out " + out_dir + " is not empty; choose a new directory, or pass --force to " +
@@ -75,7 +75,8 @@ Status PrepareOutDir(const Config& config, const std::string& out_dir, bool forc
     return Status::InvalidArgument("--out " + out_dir + " looks like a data directory (it has a ledger or a pepper); " +
                                    "--force only replaces a previous replay");
   // The REPLAY file goes first: an interrupted replay must not look complete.
-  if (fs::remove(InfoPath(out_dir), ec); ec) return Status::IOError("cannot remove " + InfoPath(out_dir) + ": " + ec.message());
+  if (fs::remove(InfoPath(out_dir), ec); ec)
+    return Status::IOError("cannot remove " + InfoPath(out_dir) + ": " + ec.message());
   return ProjectionStore::Destroy(StoreDir(out_dir));
 }
 
@@ -147,9 +148,7 @@ Result<ReplayInfo> InfoFromJson(const json& j, const std::string& path) {
   return i;
 }
 
-std::string Describe(const ReplayInfo& i) {
-  return "position " + i.cursor + ", as of " + FormatRfc3339(i.as_of);
-}
+std::string Describe(const ReplayInfo& i) { return "position " + i.cursor + ", as of " + FormatRfc3339(i.as_of); }
 
 }  // namespace
 
@@ -217,7 +216,8 @@ Result<ReplayInfo> Replay(const Config& config, const ReplayUntil& until, const 
         scan.Advance(e.position);
         if (!heads.Covers(e.position)) continue;
         auto ev = DecodeEvent(e.bytes);
-        if (!ev.ok()) return Status::Corruption("position " + PositionToString(e.position) + ": " + ev.status().message());
+        if (!ev.ok())
+          return Status::Corruption("position " + PositionToString(e.position) + ": " + ev.status().message());
         if (first_time == 0 || ev->time < first_time) first_time = ev->time;
         if (ev->time > *until.time) {
           done[p] = true;
@@ -244,9 +244,10 @@ Result<ReplayInfo> Replay(const Config& config, const ReplayUntil& until, const 
   Projector projector(log, **store);
   if (Status s = projector.Init(); !s.ok()) return s;
   const std::uint64_t total = target.Total();
-  if (Status s = projector.CatchUpTo(target, [&](const Cursor& applied) {
-        if (progress) progress(applied.Total(), total);
-      });
+  if (Status s = projector.CatchUpTo(target,
+                                     [&](const Cursor& applied) {
+                                       if (progress) progress(applied.Total(), total);
+                                     });
       !s.ok())
     return s;
 
@@ -363,8 +364,7 @@ void PrintReplayedKeys(std::ostream& out, const ReplayInfo& info, const std::str
   }
   out << "# " << (valid_only ? "valid keys" : "keys") << " of account " << account_id << " as of "
       << FormatRfc3339(info.as_of) << " (ledger position " << info.cursor << ")\n";
-  std::vector<std::vector<std::string>> rows = {
-      {"ID", "NAME", "STATUS", "ENV", "SCOPES", "CREATED", "EXPIRES/GRACE"}};
+  std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "STATUS", "ENV", "SCOPES", "CREATED", "EXPIRES/GRACE"}};
   for (const ReplayedKey& r : keys) {
     const KeyState& k = r.key;
     std::string ends;
@@ -402,8 +402,8 @@ void PrintReplayedClients(std::ostream& out, const ReplayInfo& info, const std::
     out.flush();
     return;
   }
-  out << "# " << (active_only ? "active OAuth clients" : "OAuth clients") << " of account " << account_id
-      << " as of " << FormatRfc3339(info.as_of) << " (ledger position " << info.cursor << ")\n";
+  out << "# " << (active_only ? "active OAuth clients" : "OAuth clients") << " of account " << account_id << " as of "
+      << FormatRfc3339(info.as_of) << " (ledger position " << info.cursor << ")\n";
   std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "STATUS", "SCOPES", "GRANTS", "CREATED", "DELETED"}};
   for (const ClientState& c : clients)
     rows.push_back({c.id, c.name, c.deleted() ? "deleted" : "active", Joined(c.scopes), Joined(c.grant_types),

@@ -34,18 +34,18 @@ Result<ReplayUntil> ParseReplayUntil(std::string_view text);
 
 // The contents of OUTDIR/REPLAY.
 struct ReplayInfo {
-  std::string until;             // --until as given
-  Position position = 0;         // last applied ledger position (one-partition ledgers; else 0)
-  std::string cursor;            // what was applied, per partition (Cursor::ToString)
-  TimeMs last_event_time = 0;    // envelope time of the event at `position`
-  TimeMs as_of = 0;              // the time statuses are computed at: TIME, or last_event_time
-  std::uint64_t events = 0;      // events applied
-  std::uint64_t ledger_head = 0; // events in the ledger when replayed
+  std::string until;              // --until as given
+  Position position = 0;          // last applied ledger position (one-partition ledgers; else 0)
+  std::string cursor;             // what was applied, per partition (Cursor::ToString)
+  TimeMs last_event_time = 0;     // envelope time of the event at `position`
+  TimeMs as_of = 0;               // the time statuses are computed at: TIME, or last_event_time
+  std::uint64_t events = 0;       // events applied
+  std::uint64_t ledger_head = 0;  // events in the ledger when replayed
   // Time mode: the first event not applied because its time is after TIME (0: none).
   Position stopped_before = 0;
   TimeMs stopped_before_time = 0;
-  std::string source;            // the data directory replayed
-  TimeMs replayed_at = 0;        // wall clock of the replay
+  std::string source;      // the data directory replayed
+  TimeMs replayed_at = 0;  // wall clock of the replay
 };
 
 // Replays the configured ledger up to `until` into `out_dir` (a POSITION only

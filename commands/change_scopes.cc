@@ -11,8 +11,9 @@ Result<CommandOutcome> GrantScopes(CommandContext& ctx, const std::string& accou
 
 Result<CommandOutcome> RevokeScope(CommandContext& ctx, const std::string& account_id, const std::string& key_id,
                                    const std::string& scope, const Caller& caller, const Actor& actor) {
-  return ctx.Execute(account_id, actor,
-                     [&](const AccountState& s, TimeMs now) { return DecideRevokeScope(s, key_id, scope, caller, now); });
+  return ctx.Execute(account_id, actor, [&](const AccountState& s, TimeMs now) {
+    return DecideRevokeScope(s, key_id, scope, caller, now);
+  });
 }
 
 }  // namespace authledger

@@ -104,8 +104,7 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
                                         "but it was possibly persisted; list before retrying a create");
         case Status::Code::kUnavailable:
           return Status::Unavailable("the ledger is unavailable: nothing was written; retry");
-        default:
-          return appended.status();
+        default: return appended.status();
       }
     }
     outcome.position = *appended;

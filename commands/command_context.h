@@ -33,7 +33,7 @@
 namespace authledger {
 
 struct CommandConfig {
-  std::string pepper;      // HMAC key for secrets; never logged
+  std::string pepper;  // HMAC key for secrets; never logged
   std::string brand = "al";
   KeyPolicy policy;
   // How long a write waits for the local projections to apply the state it decides
@@ -48,8 +48,8 @@ struct CommandConfig {
 struct CommandOutcome {
   Position position = 0;  // of the last appended event; 0 if the decision was empty
   std::vector<Event> events;
-  AccountState state;     // the aggregate after the events (as the projection will hold it)
-  bool applied = true;    // false: durable, but not yet visible in the local projections
+  AccountState state;   // the aggregate after the events (as the projection will hold it)
+  bool applied = true;  // false: durable, but not yet visible in the local projections
 };
 
 using DecideFn = std::function<Decision(const AccountState& state, TimeMs now)>;
@@ -70,8 +70,7 @@ class CommandContext {
   // Like Execute, but the append also requires the ledger head the decision was
   // made at; if anything was appended since, it decides again (a few times),
   // then gives up with Conflict.
-  Result<CommandOutcome> ExecuteAtHead(const std::string& account_id, const Actor& actor,
-                                       const DecideAtHeadFn& decide);
+  Result<CommandOutcome> ExecuteAtHead(const std::string& account_id, const Actor& actor, const DecideAtHeadFn& decide);
 
   const CommandConfig& config() const { return config_; }
   // The projection wait in force; SetProjectionWait changes it at any time (tests

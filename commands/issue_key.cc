@@ -2,8 +2,8 @@
 
 namespace authledger {
 
-Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env,
-                           const Actor& actor, const DecideWithKeyFn& decide) {
+Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env, const Actor& actor,
+                           const DecideWithKeyFn& decide) {
   NewKeyMaterial m = GenerateApiKey(ctx.config().brand, env, ctx.config().pepper);
   // Key ids index the hot path across all accounts: never reuse one (p ~ 2^-71).
   while (ctx.queries().KeyIdTaken(m.key_id)) {

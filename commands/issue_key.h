@@ -13,7 +13,7 @@ namespace authledger {
 
 using DecideWithKeyFn = std::function<Decision(const AccountState&, const NewKey&, TimeMs now)>;
 
-Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env,
-                           const Actor& actor, const DecideWithKeyFn& decide);
+Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env, const Actor& actor,
+                           const DecideWithKeyFn& decide);
 
 }  // namespace authledger

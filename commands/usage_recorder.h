@@ -69,8 +69,8 @@ class UsageRecorder {
   const std::uint64_t instance_;  // tells this recorder's thread buffers from an earlier one's
   std::mutex registry_mu_;
   std::vector<std::shared_ptr<ThreadBuffer>> buffers_;  // guarded by registry_mu_
-  std::mutex flush_mu_;  // one Flush at a time; guards carry_
-  PendingMap carry_;     // uses not yet due, kept for a later flush
+  std::mutex flush_mu_;                                 // one Flush at a time; guards carry_
+  PendingMap carry_;                                    // uses not yet due, kept for a later flush
   PeriodicTask task_;
 };
 

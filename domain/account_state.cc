@@ -72,33 +72,32 @@ void SortedUnion(std::vector<std::string>* into, const std::vector<std::string>&
 }  // namespace
 
 Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
-  if (s->exists() && e.account_id != s->id)
-    return Status::Corruption("event " + e.id + " belongs to another account");
+  if (s->exists() && e.account_id != s->id) return Status::Corruption("event " + e.id + " belongs to another account");
   if (e.seq != s->seq + 1)
-    return Status::Corruption("account " + e.account_id + ": expected seq " + std::to_string(s->seq + 1) +
-                              ", got " + std::to_string(e.seq));
+    return Status::Corruption("account " + e.account_id + ": expected seq " + std::to_string(s->seq + 1) + ", got " +
+                              std::to_string(e.seq));
   if (e.prev_hash != s->head_hash)
     return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
                               ": prevhash does not match the previous event");
   bool ledger_chain = LedgerChainPartition(e.account_id).has_value();
   if (ledger_chain != std::holds_alternative<LedgerCheckpoint>(e.data))
-    return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
-                              (ledger_chain ? ": only checkpoints belong to the ledger chain"
-                                            : ": a checkpoint outside the ledger chain"));
+    return Status::Corruption(
+        "account " + e.account_id + " seq " + std::to_string(e.seq) +
+        (ledger_chain ? ": only checkpoints belong to the ledger chain" : ": a checkpoint outside the ledger chain"));
   if (!s->exists() && !ledger_chain && !std::holds_alternative<AccountCreated>(e.data))
     return Status::Corruption("account " + e.account_id + ": first event is not account.created");
 
   // Every event about an existing key or client must name one this account has
   // (an empty or unknown id is damage, never a null pointer below).
-  const bool about_key = std::visit([](const auto& d) { return requires { d.key_id; }; }, e.data);
-  const bool about_client = std::visit([](const auto& d) { return requires { d.client_id; }; }, e.data);
+  const bool about_key = std::visit([](const auto& d) { return AboutKey<decltype(d)>; }, e.data);
+  const bool about_client = std::visit([](const auto& d) { return AboutClient<decltype(d)>; }, e.data);
   KeyState* key = nullptr;
   std::string_view key_id = EventKeyId(e.data);
   if (about_key && !std::holds_alternative<KeyCreated>(e.data)) {
     auto it = s->keys.find(std::string(key_id));
     if (it == s->keys.end())
-      return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) +
-                                ": unknown key " + std::string(key_id));
+      return Status::Corruption("account " + e.account_id + " seq " + std::to_string(e.seq) + ": unknown key " +
+                                std::string(key_id));
     key = &it->second;
   }
   ClientState* client = nullptr;
@@ -114,105 +113,108 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
     client = &it->second;
   }
 
-  Status st = std::visit(
-      Overloaded{
-          [&](const AccountCreated& d) -> Status {
-            if (s->exists()) return Status::Corruption("account created twice: " + e.account_id);
-            s->id = e.account_id;
-            s->name = d.name;
-            s->created_at = e.time;
-            return Status::Ok();
-          },
-          [&](const KeyCreated& d) -> Status {
-            if (s->keys.count(d.key_id)) return Status::Corruption("key created twice: " + d.key_id);
-            if (d.rotated_from && !s->keys.count(*d.rotated_from))
-              return Status::Corruption("key " + d.key_id + " rotated from unknown key " + *d.rotated_from);
-            KeyState k;
-            k.id = d.key_id;
-            k.name = d.name;
-            k.environment = d.environment;
-            k.scopes = d.scopes;
-            k.secret_hash = d.secret_hash;
-            k.created_at = e.time;
-            k.created_by = e.actor.id;
-            k.expires_at = d.expires_at;
-            k.allowed_cidrs = d.allowed_cidrs;
-            k.rotated_from = d.rotated_from;
-            s->keys.emplace(d.key_id, std::move(k));
-            return Status::Ok();
-          },
-          [&](const KeyScopesGranted& d) -> Status {
-            SortedUnion(&key->scopes, d.scopes);
-            return Status::Ok();
-          },
-          [&](const KeyScopesRevoked& d) -> Status {
-            std::erase_if(key->scopes, [&](const std::string& x) {
-              return std::find(d.scopes.begin(), d.scopes.end(), x) != d.scopes.end();
-            });
-            return Status::Ok();
-          },
-          [&](const KeyRotated& d) -> Status {
-            if (!s->keys.count(d.replaced_by))
-              return Status::Corruption("key " + d.key_id + " rotated to unknown key " + d.replaced_by);
-            key->replaced_by = d.replaced_by;
-            key->grace_until = d.grace_until;
-            return Status::Ok();
-          },
-          [&](const KeyRevoked& d) -> Status {
-            key->revoked_at = e.time;
-            key->revoke_reason = d.reason;
-            return Status::Ok();
-          },
-          [&](const LedgerCheckpoint&) -> Status {
-            if (!s->exists()) {
-              s->id = e.account_id;
-              s->name = "ledger";
-              s->created_at = e.time;
-            }
-            return Status::Ok();
-          },
-          [&](const ClientRegistered& d) -> Status {
-            if (!IsClientId(d.client_id)) return Status::Corruption("a client registered with a malformed id");
-            if (s->clients.count(d.client_id)) return Status::Corruption("client registered twice: " + d.client_id);
-            ClientState c;
-            c.id = d.client_id;
-            c.name = d.name;
-            c.description = d.description;
-            c.redirect_uris = d.redirect_uris;
-            c.scopes = d.scopes;
-            c.grant_types = d.grant_types;
-            c.token_endpoint_auth_method = d.token_endpoint_auth_method;
-            c.secret_hash = d.secret_hash;
-            if (c.confidential() == c.secret_hash.empty())
-              return Status::Corruption("client " + d.client_id + ": a secret hash must come with a confidential "
-                                        "client and only with one");
-            c.created_at = e.time;
-            c.created_by = e.actor.id;
-            s->clients.emplace(d.client_id, std::move(c));
-            return Status::Ok();
-          },
-          [&](const ClientSecretRotated& d) -> Status {
-            if (!client->confidential())
-              return Status::Corruption("client " + d.client_id + " is public: it has no secret to rotate");
-            client->secret_hash = d.secret_hash;
-            client->secret_rotated_at = e.time;
-            return Status::Ok();
-          },
-          [&](const ClientDeleted& d) -> Status {
-            client->deleted_at = e.time;
-            client->delete_reason = d.reason;
-            return Status::Ok();
-          },
-          [&](const KeyUsed& d) -> Status {
-            if (!key->last_used_at || d.last_used_at >= *key->last_used_at) {
-              key->last_used_at = d.last_used_at;
-              key->last_used_ip = d.ip;
-            }
-            key->use_count += d.uses;
-            return Status::Ok();
-          },
-      },
-      e.data);
+  Status st =
+      std::visit(Overloaded{
+                     [&](const AccountCreated& d) -> Status {
+                       if (s->exists()) return Status::Corruption("account created twice: " + e.account_id);
+                       s->id = e.account_id;
+                       s->name = d.name;
+                       s->created_at = e.time;
+                       return Status::Ok();
+                     },
+                     [&](const KeyCreated& d) -> Status {
+                       if (s->keys.count(d.key_id)) return Status::Corruption("key created twice: " + d.key_id);
+                       if (d.rotated_from && !s->keys.count(*d.rotated_from))
+                         return Status::Corruption("key " + d.key_id + " rotated from unknown key " + *d.rotated_from);
+                       KeyState k;
+                       k.id = d.key_id;
+                       k.name = d.name;
+                       k.environment = d.environment;
+                       k.scopes = d.scopes;
+                       k.secret_hash = d.secret_hash;
+                       k.created_at = e.time;
+                       k.created_by = e.actor.id;
+                       k.expires_at = d.expires_at;
+                       k.allowed_cidrs = d.allowed_cidrs;
+                       k.rotated_from = d.rotated_from;
+                       s->keys.emplace(d.key_id, std::move(k));
+                       return Status::Ok();
+                     },
+                     [&](const KeyScopesGranted& d) -> Status {
+                       SortedUnion(&key->scopes, d.scopes);
+                       return Status::Ok();
+                     },
+                     [&](const KeyScopesRevoked& d) -> Status {
+                       std::erase_if(key->scopes, [&](const std::string& x) {
+                         return std::find(d.scopes.begin(), d.scopes.end(), x) != d.scopes.end();
+                       });
+                       return Status::Ok();
+                     },
+                     [&](const KeyRotated& d) -> Status {
+                       if (!s->keys.count(d.replaced_by))
+                         return Status::Corruption("key " + d.key_id + " rotated to unknown key " + d.replaced_by);
+                       key->replaced_by = d.replaced_by;
+                       key->grace_until = d.grace_until;
+                       return Status::Ok();
+                     },
+                     [&](const KeyRevoked& d) -> Status {
+                       key->revoked_at = e.time;
+                       key->revoke_reason = d.reason;
+                       return Status::Ok();
+                     },
+                     [&](const LedgerCheckpoint&) -> Status {
+                       if (!s->exists()) {
+                         s->id = e.account_id;
+                         s->name = "ledger";
+                         s->created_at = e.time;
+                       }
+                       return Status::Ok();
+                     },
+                     [&](const ClientRegistered& d) -> Status {
+                       if (!IsClientId(d.client_id))
+                         return Status::Corruption("a client registered with a malformed id");
+                       if (s->clients.count(d.client_id))
+                         return Status::Corruption("client registered twice: " + d.client_id);
+                       ClientState c;
+                       c.id = d.client_id;
+                       c.name = d.name;
+                       c.description = d.description;
+                       c.redirect_uris = d.redirect_uris;
+                       c.scopes = d.scopes;
+                       c.grant_types = d.grant_types;
+                       c.token_endpoint_auth_method = d.token_endpoint_auth_method;
+                       c.secret_hash = d.secret_hash;
+                       if (c.confidential() == c.secret_hash.empty())
+                         return Status::Corruption("client " + d.client_id +
+                                                   ": a secret hash must come with a confidential "
+                                                   "client and only with one");
+                       c.created_at = e.time;
+                       c.created_by = e.actor.id;
+                       s->clients.emplace(d.client_id, std::move(c));
+                       return Status::Ok();
+                     },
+                     [&](const ClientSecretRotated& d) -> Status {
+                       if (!client->confidential())
+                         return Status::Corruption("client " + d.client_id + " is public: it has no secret to rotate");
+                       client->secret_hash = d.secret_hash;
+                       client->secret_rotated_at = e.time;
+                       return Status::Ok();
+                     },
+                     [&](const ClientDeleted& d) -> Status {
+                       client->deleted_at = e.time;
+                       client->delete_reason = d.reason;
+                       return Status::Ok();
+                     },
+                     [&](const KeyUsed& d) -> Status {
+                       if (!key->last_used_at || d.last_used_at >= *key->last_used_at) {
+                         key->last_used_at = d.last_used_at;
+                         key->last_used_ip = d.ip;
+                       }
+                       key->use_count += d.uses;
+                       return Status::Ok();
+                     },
+                 },
+                 e.data);
   if (!st.ok()) return st;
   s->seq = e.seq;
   s->head_hash = stored_hash;

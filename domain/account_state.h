@@ -80,7 +80,7 @@ struct AccountState {
   std::string id;  // empty until AccountCreated is applied
   std::string name;
   TimeMs created_at = 0;
-  std::uint64_t seq = 0;                // last applied account sequence
+  std::uint64_t seq = 0;                 // last applied account sequence
   std::string head_hash = kGenesisHash;  // hash of the last applied event's bytes
   std::map<std::string, KeyState> keys;
   std::map<std::string, ClientState> clients;

@@ -19,8 +19,7 @@ bool IsValidBrand(std::string_view b) {
 
 bool IsKeyId(std::string_view s) { return s.size() == kKeyIdLength && IsBase62(s); }
 
-std::string FormatApiKey(std::string_view brand, KeyEnvironment env, std::string_view key_id,
-                         std::string_view secret) {
+std::string FormatApiKey(std::string_view brand, KeyEnvironment env, std::string_view key_id, std::string_view secret) {
   std::string key;
   key.reserve(brand.size() + 6 + key_id.size() + secret.size() + kChecksumLength);
   key.append(brand).append("_").append(EnvironmentName(env)).append("_").append(key_id).append(secret);

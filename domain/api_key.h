@@ -56,8 +56,7 @@ struct NewKeyMaterial {
 NewKeyMaterial GenerateApiKey(std::string_view brand, KeyEnvironment env, std::string_view pepper);
 
 // Assembles a key from parts (used by GenerateApiKey and by tests).
-std::string FormatApiKey(std::string_view brand, KeyEnvironment env, std::string_view key_id,
-                         std::string_view secret);
+std::string FormatApiKey(std::string_view brand, KeyEnvironment env, std::string_view key_id, std::string_view secret);
 
 // HMAC-SHA256(pepper, key_id ":" secret).
 Digest HashSecret(std::string_view pepper, std::string_view key_id, std::string_view secret);

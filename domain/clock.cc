@@ -57,19 +57,18 @@ std::string FormatRfc3339(TimeMs t) {
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
   char buf[64];  // room for any int64 year, so the output is never cut
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(rem / kHourMs),
-                static_cast<long long>(rem / kMinuteMs % 60), static_cast<long long>(rem / kSecondMs % 60),
-                static_cast<long long>(rem % 1000));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y), m, d,
+                static_cast<long long>(rem / kHourMs), static_cast<long long>(rem / kMinuteMs % 60),
+                static_cast<long long>(rem / kSecondMs % 60), static_cast<long long>(rem % 1000));
   return buf;
 }
 
 std::optional<TimeMs> ParseRfc3339(std::string_view s) {
   int y, mo, d, h, mi, se;
   if (s.size() < 20) return std::nullopt;
-  if (!Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, &h) ||
-      s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se))
+  if (!Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' || !Digits(s, 8, 2, &d) ||
+      (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) ||
+      s[16] != ':' || !Digits(s, 17, 2, &se))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
   static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -95,8 +94,8 @@ std::optional<TimeMs> ParseRfc3339(std::string_view s) {
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int oh, om;
-    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, &om) || oh > 23 || om > 59)
+    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
+        oh > 23 || om > 59)
       return std::nullopt;
     offset = (oh * kHourMs + om * kMinuteMs) * (s[pos] == '+' ? 1 : -1);
     pos += 6;
@@ -105,8 +104,8 @@ std::optional<TimeMs> ParseRfc3339(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   if (se == 60) se = 59;  // leap second: clamp
-  TimeMs t = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kDayMs +
-             h * kHourMs + mi * kMinuteMs + se * kSecondMs + frac;
+  TimeMs t = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kDayMs + h * kHourMs +
+             mi * kMinuteMs + se * kSecondMs + frac;
   return t - offset;
 }
 

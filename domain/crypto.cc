@@ -1,12 +1,12 @@
 #include "domain/crypto.h"
 
+#include <libdeflate.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
-#include <libdeflate.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -37,8 +37,8 @@ Digest Sha256(std::string_view data) {
 Digest HmacSha256(std::string_view key, std::string_view data) {
   Digest d{};
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(), &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), d.data(), &len);
   return d;
 }
 
@@ -47,9 +47,9 @@ HmacSha256Key::HmacSha256Key(std::string_view key) {
   keyed_ = EVP_MAC_CTX_new(mac);
   EVP_MAC_free(mac);
   char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-  if (!keyed_ ||
-      EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (!keyed_ || EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
     std::fputs("authledger: cannot initialise HMAC-SHA256\n", stderr);
     std::abort();
   }
@@ -154,9 +154,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool ConstantTimeEquals(const Digest& a, const Digest& b) {
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
+bool ConstantTimeEquals(const Digest& a, const Digest& b) { return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0; }
 
 std::string RandomBytes(std::size_t n) {
   std::string out(n, '\0');

@@ -43,7 +43,7 @@ std::uint32_t Crc32(std::string_view data, std::uint32_t seed = 0);
 
 // Ed25519 (RFC 8032) over raw 32-byte keys. Sign aborts on an OpenSSL failure
 // (a bad key is a programming error: keys come from Ed25519PublicKey's checks).
-std::string Ed25519PublicKey(std::string_view private_key32);  // 32 bytes, "" if invalid
+std::string Ed25519PublicKey(std::string_view private_key32);                       // 32 bytes, "" if invalid
 std::string Ed25519Sign(std::string_view private_key32, std::string_view message);  // 64 bytes
 bool Ed25519Verify(std::string_view public_key32, std::string_view message, std::string_view signature64);
 

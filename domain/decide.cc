@@ -215,7 +215,8 @@ Decision DecideRegisterClient(const AccountState& s, const RegisterClientInput& 
   if (auto st = CheckScopes(in.scopes, p, false); !st.ok()) return st;
   if (auto st = CheckCallerMayGrant(caller, in.scopes); !st.ok()) return st;
   if (!OneOf(in.token_endpoint_auth_method, kAuthMethods))
-    return Status::InvalidArgument("token_endpoint_auth_method must be client_secret_basic, client_secret_post or none");
+    return Status::InvalidArgument(
+        "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none");
   const bool confidential = in.token_endpoint_auth_method != "none";
   if (confidential == client.secret_hash_hex.empty())
     return Status::Internal("a client secret must be generated for a confidential client and only for one");
@@ -260,7 +261,8 @@ Decision DecideRotateClientSecret(const AccountState& s, const std::string& clie
   auto c = ActiveClient(s, client_id);
   if (!c.ok()) return c.status();
   if (!(*c)->confidential())
-    return Status::Conflict("client '" + client_id + "' is a public client (token_endpoint_auth_method none): "
+    return Status::Conflict("client '" + client_id +
+                            "' is a public client (token_endpoint_auth_method none): "
                             "it has no secret");
   if (auto st = CheckCallerHoldsAll(caller, (*c)->scopes, "rotate the secret of a client"); !st.ok()) return st;
   if (secret_hash_hex.size() != 64) return Status::Internal("a rotated client secret needs a fresh hash");

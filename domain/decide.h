@@ -14,10 +14,10 @@ namespace authledger {
 
 struct KeyPolicy {
   ScopeCatalogue catalogue = ScopeCatalogue::Default();
-  TimeMs default_grace = 72 * kHourMs;   // old key keeps working this long after rotation
+  TimeMs default_grace = 72 * kHourMs;  // old key keeps working this long after rotation
   TimeMs max_grace = 30 * kDayMs;
-  std::size_t max_live_keys = 25;        // active + rotating keys per account
-  std::size_t max_clients = 25;          // OAuth clients per account, deleted ones not counted
+  std::size_t max_live_keys = 25;  // active + rotating keys per account
+  std::size_t max_clients = 25;    // OAuth clients per account, deleted ones not counted
 };
 
 // Who is asking. `scopes` == nullopt means unrestricted (the CLI / the system);

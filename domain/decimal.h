@@ -14,7 +14,8 @@
 namespace authledger {
 
 inline std::optional<std::uint64_t> ParseDecimal(std::string_view text, std::uint64_t max = UINT64_MAX) {
-  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;  // from_chars takes no sign, but be explicit
+  if (text.empty() || text.front() < '0' || text.front() > '9')
+    return std::nullopt;  // from_chars takes no sign, but be explicit
   std::uint64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 10);
   if (ec != std::errc() || end != text.data() + text.size() || v > max) return std::nullopt;

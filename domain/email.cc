@@ -24,7 +24,8 @@ Result<std::string> NormalizeEmail(std::string_view address) {
   char prev = '.';
   for (char c : local) {
     if (c == '.' ? prev == '.' : !IsAtext(c))
-      return Bad("has a character its local part may not hold (letters, digits, !#$%&'*+/=?^_`{|}~- and single inner dots)");
+      return Bad(
+          "has a character its local part may not hold (letters, digits, !#$%&'*+/=?^_`{|}~- and single inner dots)");
     prev = c;
   }
   if (prev == '.') return Bad("has a local part ending with '.'");

@@ -57,10 +57,13 @@ Result<EnvelopeAttributes> ReadEnvelopeAttributes(std::string_view bytes) {
   json j = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("envelope: not a JSON object");
   EnvelopeAttributes a;
-  std::pair<const char*, std::string*> strings[] = {
-      {"specversion", &a.specversion}, {"id", &a.id},     {"source", &a.source},
-      {"type", &a.type},               {"subject", &a.subject}, {"time", &a.time},
-      {"partitionkey", &a.partitionkey}};
+  std::pair<const char*, std::string*> strings[] = {{"specversion", &a.specversion},
+                                                    {"id", &a.id},
+                                                    {"source", &a.source},
+                                                    {"type", &a.type},
+                                                    {"subject", &a.subject},
+                                                    {"time", &a.time},
+                                                    {"partitionkey", &a.partitionkey}};
   for (auto& [name, out] : strings) {
     auto it = j.find(name);
     if (it == j.end() || !it->is_string())
@@ -105,8 +108,7 @@ bool ReadObject(CanonicalJsonReader& r, std::span<const Member> members, ReadVal
   std::size_t next = 0;
   for (;;) {
     switch (r.NextMember()) {
-      case Step::kError:
-        return false;
+      case Step::kError: return false;
       case Step::kEnd:
         for (; next < members.size(); ++next) {
           if (members[next].required) return false;
@@ -232,14 +234,28 @@ Result<Event> DecodeEventWithDom(std::string_view bytes) {
 std::optional<Event> DecodeCanonicalEvent(std::string_view bytes) {
   // EncodeEvent's keys, sorted. DecodeEventWithDom ignores datacontenttype and subject.
   enum : std::size_t {
-    kAccountSeq, kActorEmail, kActorEndpoint, kActorId, kActorIp, kActorType, kData, kDataContentType, kId,
-    kPartitionKey, kPrevHash, kSource, kSpecVersion, kSubject, kTime, kType,
+    kAccountSeq,
+    kActorEmail,
+    kActorEndpoint,
+    kActorId,
+    kActorIp,
+    kActorType,
+    kData,
+    kDataContentType,
+    kId,
+    kPartitionKey,
+    kPrevHash,
+    kSource,
+    kSpecVersion,
+    kSubject,
+    kTime,
+    kType,
   };
   static constexpr Member kMembers[] = {
-      {"accountseq", true},   {"actoremail", false}, {"actorendpoint", false},   {"actorid", true},
-      {"actorip", false},     {"actortype", true},   {"data", true},             {"datacontenttype", false},
-      {"id", true},           {"partitionkey", true}, {"prevhash", true},        {"source", true},
-      {"specversion", true},  {"subject", false},    {"time", true},             {"type", true}};
+      {"accountseq", true},  {"actoremail", false},  {"actorendpoint", false}, {"actorid", true},
+      {"actorip", false},    {"actortype", true},    {"data", true},           {"datacontenttype", false},
+      {"id", true},          {"partitionkey", true}, {"prevhash", true},       {"source", true},
+      {"specversion", true}, {"subject", false},     {"time", true},           {"type", true}};
   Event e;
   std::string_view data, source, spec, time, type;
   CanonicalJsonReader r(bytes);
@@ -251,7 +267,7 @@ std::optional<Event> DecodeCanonicalEvent(std::string_view bytes) {
       case kActorId: return r.ReadString(&e.actor.id);
       case kActorIp: return r.ReadString(&e.actor.ip);
       case kActorType: return r.ReadString(&e.actor.type);
-      case kData: return r.SkipValue(&data);  // decoded below, once the type is known
+      case kData: return r.SkipValue(&data);        // decoded below, once the type is known
       case kDataContentType: return r.SkipValue();  // any value: the DOM path ignores it
       case kId: return r.ReadString(&e.id);
       case kPartitionKey: return r.ReadString(&e.account_id);

@@ -60,9 +60,9 @@ struct Event {
 // datacontenttype, prevhash, the actor and data): what a transport may carry next
 // to the bytes, e.g. the ledger's Kafka message headers. Never anything of data.
 struct EnvelopeAttributes {
-  std::string specversion;   // "1.0"
+  std::string specversion;  // "1.0"
   std::string id;
-  std::string source;        // "/accounts/<account id>"
+  std::string source;  // "/accounts/<account id>"
   std::string type;
   std::string subject;
   std::string time;          // RFC 3339 text, exactly as in the envelope

@@ -136,7 +136,7 @@ std::string CheckpointMessage(std::uint64_t covers_position, const std::vector<C
 std::string_view EventKeyId(const EventData& d) {
   return std::visit(
       [](const auto& e) -> std::string_view {
-        if constexpr (requires { e.key_id; }) return e.key_id;
+        if constexpr (AboutKey<decltype(e)>) return e.key_id;
         else return {};
       },
       d);
@@ -145,7 +145,7 @@ std::string_view EventKeyId(const EventData& d) {
 std::string_view EventClientId(const EventData& d) {
   return std::visit(
       [](const auto& e) -> std::string_view {
-        if constexpr (requires { e.client_id; }) return e.client_id;
+        if constexpr (AboutClient<decltype(e)>) return e.client_id;
         else return {};
       },
       d);

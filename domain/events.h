@@ -41,7 +41,7 @@ struct KeyCreated {
   std::string environment;          // "live" | "test"
   std::string secret_hash;          // hex HMAC-SHA256(pepper, id:secret)
   std::optional<TimeMs> expires_at;
-  std::vector<std::string> allowed_cidrs;  // canonical CIDR text; empty = any IP
+  std::vector<std::string> allowed_cidrs;   // canonical CIDR text; empty = any IP
   std::optional<std::string> rotated_from;  // key id this one replaces
   static constexpr auto Fields() {
     using T = KeyCreated;
@@ -136,7 +136,7 @@ struct KeyUsed {
   static constexpr std::string_view kType = "io.authledger.key.used.v1";
   std::string key_id;
   TimeMs last_used_at = 0;
-  std::string ip;  // source IP of that use, "" if unknown
+  std::string ip;          // source IP of that use, "" if unknown
   std::uint64_t uses = 0;  // uses observed since the previous KeyUsed event
   static constexpr auto Fields() {
     return std::tuple{Field("key_id", &KeyUsed::key_id), Field("last_used_at", &KeyUsed::last_used_at),
@@ -194,12 +194,23 @@ struct ClientDeleted {  // terminal
 using EventData = std::variant<AccountCreated, KeyCreated, KeyScopesGranted, KeyScopesRevoked, KeyRotated, KeyRevoked,
                                KeyUsed, LedgerCheckpoint, ClientRegistered, ClientSecretRotated, ClientDeleted>;
 
+// Event data about one API key (it has a key_id) / one OAuth client (a client_id).
+template <typename T>
+concept AboutKey = requires(const T& t) {
+  t.key_id;
+};
+template <typename T>
+concept AboutClient = requires(const T& t) {
+  t.client_id;
+};
+
 // Calls f(std::type_identity<T>{}) for every type T in EventData, in order.
 template <typename F>
 constexpr void ForEachEventType(F&& f) {
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (f(std::type_identity<std::variant_alternative_t<I, EventData>>{}), ...);
-  }(std::make_index_sequence<std::variant_size_v<EventData>>{});
+  }
+  (std::make_index_sequence<std::variant_size_v<EventData>>{});
 }
 
 static_assert(

@@ -87,14 +87,15 @@ struct IsVector<std::vector<T>> : std::true_type {
 
 // True for a struct with a field table.
 template <typename T>
-concept HasFields = requires { T::Fields(); };
+concept HasFields = requires {
+  T::Fields();
+};
 
 template <typename M>
-concept FieldType =
-    std::is_same_v<M, std::string> || std::is_same_v<M, std::vector<std::string>> ||
-    std::is_same_v<M, std::int64_t> || std::is_same_v<M, std::uint64_t> ||
-    (field_internal::IsVector<M>::value && HasFields<typename field_internal::IsVector<M>::Element>) ||
-    field_internal::IsOptional<M>::value;
+concept FieldType = std::is_same_v<M, std::string> || std::is_same_v<M, std::vector<std::string>> ||
+                    std::is_same_v<M, std::int64_t> || std::is_same_v<M, std::uint64_t> ||
+                    (field_internal::IsVector<M>::value&& HasFields<typename field_internal::IsVector<M>::Element>) ||
+                    field_internal::IsOptional<M>::value;
 
 template <typename S, typename M>
 constexpr FieldDef<S, M> Field(std::string_view name, M S::*member, Presence presence = kRequired,
@@ -124,7 +125,8 @@ bool VisitField(std::size_t i, F&& f) {
     bool result = false;
     ((i == I ? (result = f(std::get<I>(T::Fields())), true) : false) || ...);
     return result;
-  }(std::make_index_sequence<kFieldCount<T>>{});
+  }
+  (std::make_index_sequence<kFieldCount<T>>{});
 }
 
 // T's field names in declaration order.

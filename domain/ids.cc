@@ -11,8 +11,8 @@ std::string NewUuidV7(TimeMs now) {
   b[6] = static_cast<char>((b[6] & 0x0F) | 0x70);  // version 7
   b[8] = static_cast<char>((b[8] & 0x3F) | 0x80);  // variant 10
   std::string hex = ToHex(reinterpret_cast<const unsigned char*>(b.data()), b.size());
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) +
-         "-" + hex.substr(20);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20);
 }
 
 bool IsUuid(std::string_view s) {
@@ -29,14 +29,10 @@ bool IsUuid(std::string_view s) {
 
 std::string NewAccountId() { return "acct_" + RandomBase62(12); }
 
-bool IsAccountId(std::string_view s) {
-  return s.size() == 17 && s.substr(0, 5) == "acct_" && IsBase62(s.substr(5));
-}
+bool IsAccountId(std::string_view s) { return s.size() == 17 && s.substr(0, 5) == "acct_" && IsBase62(s.substr(5)); }
 
 std::string NewClientId() { return "clnt_" + RandomBase62(12); }
 
-bool IsClientId(std::string_view s) {
-  return s.size() == 17 && s.substr(0, 5) == "clnt_" && IsBase62(s.substr(5));
-}
+bool IsClientId(std::string_view s) { return s.size() == 17 && s.substr(0, 5) == "clnt_" && IsBase62(s.substr(5)); }
 
 }  // namespace authledger

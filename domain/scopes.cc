@@ -8,8 +8,8 @@ bool IsWellFormedScope(std::string_view s) {
   if (colon == 0 || colon == std::string_view::npos || colon + 1 == s.size()) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
-              i == colon || (i > colon && c == '*');
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || i == colon ||
+              (i > colon && c == '*');
     if (!ok) return false;
   }
   return true;
@@ -17,8 +17,8 @@ bool IsWellFormedScope(std::string_view s) {
 
 ScopeCatalogue ScopeCatalogue::Default() {
   ScopeCatalogue c;
-  c.scopes_ = {"monitors:read",  "monitors:write", "alerts:read",  "alerts:write", "metrics:read", "incidents:read",
-               "teams:admin",    "billing:read",   "keys:admin",   "clients:admin", "events:read", "admin:*"};
+  c.scopes_ = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",  "metrics:read", "incidents:read",
+               "teams:admin",   "billing:read",   "keys:admin",  "clients:admin", "events:read",  "admin:*"};
   return c;
 }
 

@@ -17,7 +17,7 @@ using ScopeSet = std::set<std::string>;
 constexpr std::string_view kAdminWildcard = "admin:*";
 constexpr std::string_view kKeysAdminScope = "keys:admin";
 constexpr std::string_view kClientsAdminScope = "clients:admin";  // /v1/oauth/clients
-constexpr std::string_view kEventsReadScope = "events:read";  // GET /v1/events
+constexpr std::string_view kEventsReadScope = "events:read";      // GET /v1/events
 
 class ScopeCatalogue {
  public:

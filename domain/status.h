@@ -15,18 +15,18 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,    // bad input: 400
-    kNotFound,           // 404
-    kAlreadyExists,      // 409
-    kConflict,           // optimistic concurrency lost / state forbids it: 409
-    kFailedPrecondition, // 422-ish: well-formed but not allowed now
-    kPermissionDenied,   // 403
-    kUnauthenticated,    // 401
-    kResourceExhausted,  // 429 / limits
-    kUnavailable,        // 503: retry later (a write that says so did nothing)
-    kOutcomeUnknown,     // 503: a write failed, yet it may have taken effect: look before repeating it
-    kCorruption,         // stored bytes are damaged
-    kIOError,            // the OS said no
+    kInvalidArgument,     // bad input: 400
+    kNotFound,            // 404
+    kAlreadyExists,       // 409
+    kConflict,            // optimistic concurrency lost / state forbids it: 409
+    kFailedPrecondition,  // 422-ish: well-formed but not allowed now
+    kPermissionDenied,    // 403
+    kUnauthenticated,     // 401
+    kResourceExhausted,   // 429 / limits
+    kUnavailable,         // 503: retry later (a write that says so did nothing)
+    kOutcomeUnknown,      // 503: a write failed, yet it may have taken effect: look before repeating it
+    kCorruption,          // stored bytes are damaged
+    kIOError,             // the OS said no
     kInternal,
   };
 
@@ -88,8 +88,8 @@ inline std::string Status::ToString() const {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}           // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {}   // NOLINT: must be non-ok
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT: must be non-ok
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
   T& value() & { return *value_; }

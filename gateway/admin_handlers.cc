@@ -47,8 +47,7 @@ Status ReadReason(const RequestContext& ctx, std::string* reason) {
   return in->String("reason", reason, false, 2000);
 }
 
-HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json body, Position position,
-                           bool applied) {
+HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json body, Position position, bool applied) {
   body["position"] = position;
   if (!applied) {
     body["applied"] = false;
@@ -58,6 +57,5 @@ HttpResponse WriteResponse(const RequestContext& ctx, http::status status, json 
   if (position != 0) res.set(kPositionHeader, std::to_string(position));
   return res;
 }
-
 
 }  // namespace authledger

@@ -48,11 +48,11 @@ std::string Csv(const std::vector<json>& entries) {
       "changes\r\n";
   for (const auto& e : entries) {
     const json& a = e.contains("actor") ? e["actor"] : json::object();
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", e.value("position", 0ull), CsvField(e.value("time", "")),
-                       CsvField(e.value("type", "")), e.value("account_seq", 0ull), CsvField(e.value("subject", "")),
-                       CsvField(e.value("key_id", "")), CsvField(e.value("client_id", "")),
-                       CsvField(a.value("type", "")), CsvField(a.value("id", "")), CsvField(a.value("email", "")),
-                       CsvField(a.value("ip", "")), CsvField(a.value("endpoint", "")),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", e.value("position", 0ull),
+                       CsvField(e.value("time", "")), CsvField(e.value("type", "")), e.value("account_seq", 0ull),
+                       CsvField(e.value("subject", "")), CsvField(e.value("key_id", "")),
+                       CsvField(e.value("client_id", "")), CsvField(a.value("type", "")), CsvField(a.value("id", "")),
+                       CsvField(a.value("email", "")), CsvField(a.value("ip", "")), CsvField(a.value("endpoint", "")),
                        CsvField(e.contains("changes") ? e["changes"].dump() : ""));
   }
   return out;
@@ -101,7 +101,8 @@ Status ParseFilter(const RequestContext& ctx, TimeMs now, TimeMs retention, Audi
     f->key_id = v;
   }
   if (ctx.QueryParam("client_id", &v)) {
-    if (!IsClientId(v)) return Status::InvalidArgument("client_id must be an OAuth client id (clnt_ and 12 letters or digits)");
+    if (!IsClientId(v))
+      return Status::InvalidArgument("client_id must be an OAuth client id (clnt_ and 12 letters or digits)");
     f->client_id = v;
   }
   if (ctx.QueryParam("actor", &v)) {

@@ -23,7 +23,8 @@ namespace {
 json ClientToJson(const ClientState& c) { return ClientJson(c, JsonForm::kApi); }
 
 Status CheckClientIdParam(const std::string& id) {
-  if (!IsClientId(id)) return Status::NotFound("no such client in this account (client ids are clnt_ and 12 letters or digits)");
+  if (!IsClientId(id))
+    return Status::NotFound("no such client in this account (client ids are clnt_ and 12 letters or digits)");
   return Status::Ok();
 }
 
@@ -39,15 +40,16 @@ HttpResponse SecretResponse(RequestContext& ctx, http::status status, Result<Cli
 }
 
 HttpResponse RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  auto in = JsonInput::Parse(ctx.req, {"name", "description", "redirect_uris", "scopes", "grant_types",
-                                       "token_endpoint_auth_method"});
+  auto in = JsonInput::Parse(
+      ctx.req, {"name", "description", "redirect_uris", "scopes", "grant_types", "token_endpoint_auth_method"});
   if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
   RegisterClientInput input;
-  for (Status s : {in->String("name", &input.name, true, 400), in->String("description", &input.description, false, 2000),
-                   in->StringList("redirect_uris", &input.redirect_uris, false, 10, kMaxRedirectUriLength),
-                   in->StringList("scopes", &input.scopes, true, 64, 64),
-                   in->StringList("grant_types", &input.grant_types, false, 3, 32),
-                   in->String("token_endpoint_auth_method", &input.token_endpoint_auth_method, false, 32)})
+  for (Status s :
+       {in->String("name", &input.name, true, 400), in->String("description", &input.description, false, 2000),
+        in->StringList("redirect_uris", &input.redirect_uris, false, 10, kMaxRedirectUriLength),
+        in->StringList("scopes", &input.scopes, true, 64, 64),
+        in->StringList("grant_types", &input.grant_types, false, 3, 32),
+        in->String("token_endpoint_auth_method", &input.token_endpoint_auth_method, false, 32)})
     if (!s.ok()) return ProblemFromStatus(ctx.req, s);
   return SecretResponse(ctx, http::status::created,
                         RegisterClient(d.commands, p.account_id, input, CallerOf(p), ActorOf(ctx, p)));
@@ -76,7 +78,8 @@ HttpResponse GetClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 
 HttpResponse RotateSecretHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
   if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  if (auto in = JsonInput::Parse(ctx.req, {}, /*empty_ok=*/true); !in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  if (auto in = JsonInput::Parse(ctx.req, {}, /*empty_ok=*/true); !in.ok())
+    return ProblemFromStatus(ctx.req, in.status());
   return SecretResponse(ctx, http::status::ok,
                         RotateClientSecret(d.commands, p.account_id, ctx.params[0], CallerOf(p), ActorOf(ctx, p)));
 }

@@ -34,8 +34,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "domain/decimal.h"
 #include "domain/events.h"
@@ -50,10 +50,10 @@ namespace {
 using json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::size_t kBatch = 256;                 // events per Read, and at most per chunk
-constexpr std::chrono::milliseconds kPoll{200};    // longest wait before re-checking the stream
-constexpr std::size_t kMaxCursorText = 1024;       // 32 partitions of "pp:ooooooooooooooo," fit
-constexpr std::chrono::seconds kRecheck{1};         // how often a stream verifies its key again
+constexpr std::size_t kBatch = 256;                   // events per Read, and at most per chunk
+constexpr std::chrono::milliseconds kPoll{200};       // longest wait before re-checking the stream
+constexpr std::size_t kMaxCursorText = 1024;          // 32 partitions of "pp:ooooooooooooooo," fit
+constexpr std::chrono::seconds kRecheck{1};           // how often a stream verifies its key again
 constexpr std::chrono::seconds kCatchUpForCursor{2};  // replica: wait for a cursor beyond its heads
 
 // A decimal number below 2^48 (an offset of a Position, or a partition).
@@ -69,13 +69,14 @@ bool ParseOffset(std::string_view s, std::uint64_t* out) {
 Status ParseStreamPosition(std::string_view text, std::string_view what, std::uint32_t partitions, Cursor* out) {
   const std::string form = partitions == 1 ? "an event id from this stream, e.g. 42 (0 = from the beginning)"
                                            : "an event id from this stream, e.g. 0:42,1:7 (0 = from the beginning)";
-  if (text.size() > kMaxCursorText) return Status::InvalidArgument(std::string(what) + " is too long; it must be " + form);
+  if (text.size() > kMaxCursorText)
+    return Status::InvalidArgument(std::string(what) + " is too long; it must be " + form);
   Cursor c(partitions);
   std::uint64_t plain = 0;
   if (ParseOffset(text, &plain)) {
     if (plain != 0 && partitions != 1)
-      return Status::InvalidArgument("this ledger has " + std::to_string(partitions) + " partitions: " +
-                                     std::string(what) + " must be " + form);
+      return Status::InvalidArgument("this ledger has " + std::to_string(partitions) +
+                                     " partitions: " + std::string(what) + " must be " + form);
     c.Advance(MakePosition(0, plain));
   } else {
     std::vector<bool> seen(partitions, false);
@@ -199,11 +200,18 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
       auto type = VisibleType(e.bytes, needle, account);
       if (!type) continue;
       if (e.bytes.find_first_of("\r\n") != std::string::npos) {  // canonical JSON never has one
-        spdlog::error("GET /v1/events: the event at {} holds a line break; ending the stream", PositionToString(e.position));
+        spdlog::error("GET /v1/events: the event at {} holds a line break; ending the stream",
+                      PositionToString(e.position));
         return std::nullopt;
       }
       sent_id = cursor.ToString();
-      chunk.append("id: ").append(sent_id).append("\nevent: ").append(*type).append("\ndata: ").append(e.bytes).append("\n\n");
+      chunk.append("id: ")
+          .append(sent_id)
+          .append("\nevent: ")
+          .append(*type)
+          .append("\ndata: ")
+          .append(e.bytes)
+          .append("\n\n");
     }
     if (chunk.empty() && SteadyClock::now() - last_write >= keepalive) {
       chunk = ": keep-alive\n";

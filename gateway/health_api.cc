@@ -22,8 +22,10 @@ void AddHealthApi(Router& r, ApiDeps& d) {
       return Problem(c.req, http::status::service_unavailable, "projector-stopped", "Not ready",
                      "the projector stopped: " + h.message());
     return JsonResponse(c.req, http::status::ok,
-                        json{{"status", "ready"}, {"ledger_head", d.projector.ledger_heads().Total()},
-                             {"applied", d.projector.applied().Total()}, {"partitions", d.projector.partitions()}}
+                        json{{"status", "ready"},
+                             {"ledger_head", d.projector.ledger_heads().Total()},
+                             {"applied", d.projector.applied().Total()},
+                             {"partitions", d.projector.partitions()}}
                             .dump());
   });
   r.Add(http::verb::get, "/metrics", HandlerKind::kInline, [&d](RequestContext& c) {
@@ -32,16 +34,24 @@ void AddHealthApi(Router& r, ApiDeps& d) {
     std::string body =
         "# HELP authledger_ledger_head_position Events in the ledger (last durable offsets, summed over partitions).\n"
         "# TYPE authledger_ledger_head_position gauge\n"
-        "authledger_ledger_head_position " + std::to_string(head) + "\n"
-        "# HELP authledger_projection_applied_position Events the local read models have applied (summed over partitions).\n"
+        "authledger_ledger_head_position " +
+        std::to_string(head) +
+        "\n"
+        "# HELP authledger_projection_applied_position Events the local read models have applied (summed over "
+        "partitions).\n"
         "# TYPE authledger_projection_applied_position gauge\n"
-        "authledger_projection_applied_position " + std::to_string(applied) + "\n"
+        "authledger_projection_applied_position " +
+        std::to_string(applied) +
+        "\n"
         "# HELP authledger_projection_lag_events Events in the ledger not yet applied locally.\n"
         "# TYPE authledger_projection_lag_events gauge\n"
-        "authledger_projection_lag_events " + std::to_string(head > applied ? head - applied : 0) + "\n"
+        "authledger_projection_lag_events " +
+        std::to_string(head > applied ? head - applied : 0) +
+        "\n"
         "# HELP authledger_projector_up 1 if the projector is running without error.\n"
         "# TYPE authledger_projector_up gauge\n"
-        "authledger_projector_up " + std::string(d.projector.health().ok() ? "1" : "0") + "\n";
+        "authledger_projector_up " +
+        std::string(d.projector.health().ok() ? "1" : "0") + "\n";
     HttpResponse res{http::status::ok, c.req.version()};
     res.set(http::field::content_type, "text/plain; version=0.0.4");
     res.body() = std::move(body);

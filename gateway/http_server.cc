@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -20,7 +21,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
-#include <spdlog/spdlog.h>
 
 #include "gateway/responses.h"
 
@@ -172,8 +172,7 @@ struct HttpServer::Impl {
     }
     // Hop to the command pool and back: the I/O thread stays free meanwhile.
     HttpResponse res = co_await asio::co_spawn(
-        command_pool->get_executor(), [&]() -> asio::awaitable<HttpResponse> { co_return run(); },
-        asio::use_awaitable);
+        command_pool->get_executor(), [&]() -> asio::awaitable<HttpResponse> { co_return run(); }, asio::use_awaitable);
     blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
     co_return res;
   }
@@ -317,11 +316,10 @@ struct HttpServer::Impl {
             ec == http::error::body_limit
                 ? Problem(dummy, http::status::payload_too_large, "body-too-large", "Request body too large",
                           "request bodies are limited to " + std::to_string(options.max_body_bytes) + " bytes")
-                : ec == http::error::header_limit
-                      ? Problem(dummy, http::status::request_header_fields_too_large, "headers-too-large",
-                                "Request headers too large", "request headers exceed the limit")
-                      : Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request",
-                                ec.message());
+            : ec == http::error::header_limit
+                ? Problem(dummy, http::status::request_header_fields_too_large, "headers-too-large",
+                          "Request headers too large", "request headers exceed the limit")
+                : Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request", ec.message());
         res.keep_alive(false);
         stream.expires_after(timeout);
         co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
@@ -332,8 +330,12 @@ struct HttpServer::Impl {
       std::size_t q = target.find('?');
       std::string_view path = target.substr(0, q);
       auto match = router.Find(req, path);
-      RequestContext ctx{req, remote_ip, path, q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
-                         std::move(match.params), std::move(match.endpoint)};
+      RequestContext ctx{req,
+                         remote_ip,
+                         path,
+                         q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+                         std::move(match.params),
+                         std::move(match.endpoint)};
       HttpResponse res;
       if (match.stream) {
         // A stream is the connection's last response, unless it was refused.

@@ -16,10 +16,10 @@ using HttpResponse = http::response<http::string_body>;
 // What a handler sees of one request.
 struct RequestContext {
   const HttpRequest& req;
-  std::string remote_ip;              // peer address of the connection
-  std::string_view path;              // target without the query string
-  std::string_view query;             // after '?', without it ("" if none)
-  std::vector<std::string> params;    // path parameters, in pattern order (URL-decoded)
+  std::string remote_ip;            // peer address of the connection
+  std::string_view path;            // target without the query string
+  std::string_view query;           // after '?', without it ("" if none)
+  std::vector<std::string> params;  // path parameters, in pattern order (URL-decoded)
 
   // "METHOD /pattern" of the matched route, e.g. "POST /v1/keys/{id}/rotate".
   std::string endpoint;

@@ -48,8 +48,8 @@ Status JsonInput::String(std::string_view name, std::string* out, bool required,
   return Status::Ok();
 }
 
-Status JsonInput::StringList(std::string_view name, std::vector<std::string>* out, bool required,
-                             std::size_t max_items, std::size_t max_len) const {
+Status JsonInput::StringList(std::string_view name, std::vector<std::string>* out, bool required, std::size_t max_items,
+                             std::size_t max_len) const {
   auto it = j_.find(name);
   std::string n(name);
   if (it == j_.end() || it->is_null())
@@ -61,7 +61,8 @@ Status JsonInput::StringList(std::string_view name, std::vector<std::string>* ou
   for (const auto& e : *it) {
     if (!e.is_string()) return Status::InvalidArgument("field '" + n + "' must be an array of strings");
     if (e.get_ref<const std::string&>().size() > max_len)
-      return Status::InvalidArgument("an item of '" + n + "' is longer than " + std::to_string(max_len) + " characters");
+      return Status::InvalidArgument("an item of '" + n + "' is longer than " + std::to_string(max_len) +
+                                     " characters");
     v.push_back(e.get<std::string>());
   }
   *out = std::move(v);

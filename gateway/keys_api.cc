@@ -41,10 +41,10 @@ HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
   if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
   CreateKeyInput input;
   std::string expires;
-  for (Status s : {in->String("name", &input.name, true, 400), in->StringList("scopes", &input.scopes, true, 64, 64),
-                   in->String("environment", &input.environment, false, 8),
-                   in->String("expires_at", &expires, false, 40),
-                   in->StringList("allowed_cidrs", &input.allowed_cidrs, false, 32, 64)})
+  for (Status s :
+       {in->String("name", &input.name, true, 400), in->StringList("scopes", &input.scopes, true, 64, 64),
+        in->String("environment", &input.environment, false, 8), in->String("expires_at", &expires, false, 40),
+        in->StringList("allowed_cidrs", &input.allowed_cidrs, false, 32, 64)})
     if (!s.ok()) return ProblemFromStatus(ctx.req, s);
   if (!expires.empty()) {
     auto t = ParseRfc3339(expires);
@@ -84,8 +84,8 @@ HttpResponse KeyAfterWrite(ApiDeps& d, RequestContext& ctx, const Principal&, co
   if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
   const KeyState* k = out->state.FindKey(ctx.params[0]);
   if (!k) return ProblemFromStatus(ctx.req, Status::NotFound("no such key in this account"));
-  return WriteResponse(ctx, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()),
-                       out->position, out->applied);
+  return WriteResponse(ctx, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()), out->position,
+                       out->applied);
 }
 
 HttpResponse GrantScopesHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
@@ -94,13 +94,14 @@ HttpResponse GrantScopesHandler(ApiDeps& d, RequestContext& ctx, const Principal
   if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
   std::vector<std::string> scopes;
   if (Status s = in->StringList("scopes", &scopes, true, 64, 64); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  return KeyAfterWrite(d, ctx, p, GrantScopes(d.commands, p.account_id, ctx.params[0], scopes, CallerOf(p), ActorOf(ctx, p)));
+  return KeyAfterWrite(d, ctx, p,
+                       GrantScopes(d.commands, p.account_id, ctx.params[0], scopes, CallerOf(p), ActorOf(ctx, p)));
 }
 
 HttpResponse RevokeScopeHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  return KeyAfterWrite(d, ctx, p,
-                       RevokeScope(d.commands, p.account_id, ctx.params[0], ctx.params[1], CallerOf(p), ActorOf(ctx, p)));
+  return KeyAfterWrite(
+      d, ctx, p, RevokeScope(d.commands, p.account_id, ctx.params[0], ctx.params[1], CallerOf(p), ActorOf(ctx, p)));
 }
 
 HttpResponse RotateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
@@ -112,14 +113,16 @@ HttpResponse RotateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
     return ProblemFromStatus(ctx.req, s);
   std::optional<TimeMs> grace;
   if (grace_s) grace = *grace_s * kSecondMs;
-  return IssuedResponse(d, ctx, RotateKey(d.commands, p.account_id, ctx.params[0], grace, CallerOf(p), ActorOf(ctx, p)));
+  return IssuedResponse(d, ctx,
+                        RotateKey(d.commands, p.account_id, ctx.params[0], grace, CallerOf(p), ActorOf(ctx, p)));
 }
 
 HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   std::string reason;
   if (Status s = ReadReason(ctx, &reason); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  return KeyAfterWrite(d, ctx, p, RevokeKey(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p)));
+  return KeyAfterWrite(d, ctx, p,
+                       RevokeKey(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p)));
 }
 
 }  // namespace

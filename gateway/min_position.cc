@@ -13,8 +13,8 @@ std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projecto
   if (h.empty()) return std::nullopt;
   const std::optional<Position> parsed = ParseDecimal(std::string_view(h.data(), h.size()));
   if (!parsed)
-    return ProblemFromStatus(ctx.req, Status::InvalidArgument(std::string(kMinPositionHeader) +
-                                                              " must be a ledger position (an integer)"));
+    return ProblemFromStatus(
+        ctx.req, Status::InvalidArgument(std::string(kMinPositionHeader) + " must be a ledger position (an integer)"));
   const Position p = *parsed;
   if (PartitionOf(p) >= projector.partitions())
     return ProblemFromStatus(ctx.req, Status::InvalidArgument(std::string(kMinPositionHeader) + " " + std::string(h) +
@@ -27,10 +27,9 @@ std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projecto
   const Cursor heads = projector.ledger_heads();
   const bool plausible =
       heads.Covers(p) || (replica && OffsetOf(p) <= heads.offset(PartitionOf(p)) + kReplicaLookahead);
-  if (max_wait.count() > 0 && plausible && projector.WaitApplied(p, max_wait).ok())
-    return std::nullopt;
-  return ProblemFromStatus(ctx.req, Status::Unavailable("this node has not applied ledger position " +
-                                                        PositionToString(p) + " yet; retry"));
+  if (max_wait.count() > 0 && plausible && projector.WaitApplied(p, max_wait).ok()) return std::nullopt;
+  return ProblemFromStatus(
+      ctx.req, Status::Unavailable("this node has not applied ledger position " + PositionToString(p) + " yet; retry"));
 }
 
 }  // namespace authledger

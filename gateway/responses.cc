@@ -1,7 +1,7 @@
 #include "gateway/responses.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace authledger {
 
@@ -47,15 +47,20 @@ HttpResponse Problem(const HttpRequest& req, http::status status, std::string_vi
 HttpResponse ProblemFromStatus(const HttpRequest& req, const Status& s) {
   using C = Status::Code;
   switch (s.code()) {
-    case C::kInvalidArgument: return Problem(req, http::status::bad_request, "invalid-request", "Invalid request", s.message());
+    case C::kInvalidArgument:
+      return Problem(req, http::status::bad_request, "invalid-request", "Invalid request", s.message());
     case C::kNotFound: return Problem(req, http::status::not_found, "not-found", "Not found", s.message());
-    case C::kAlreadyExists: return Problem(req, http::status::conflict, "already-exists", "Already exists", s.message());
+    case C::kAlreadyExists:
+      return Problem(req, http::status::conflict, "already-exists", "Already exists", s.message());
     case C::kConflict: return Problem(req, http::status::conflict, "conflict", "Conflict", s.message());
     case C::kFailedPrecondition:
-      return Problem(req, http::status::unprocessable_entity, "not-allowed-now", "Not allowed in the current state", s.message());
+      return Problem(req, http::status::unprocessable_entity, "not-allowed-now", "Not allowed in the current state",
+                     s.message());
     case C::kPermissionDenied: return Problem(req, http::status::forbidden, "forbidden", "Forbidden", s.message());
-    case C::kUnauthenticated: return Problem(req, http::status::unauthorized, "unauthenticated", "Unauthenticated", s.message());
-    case C::kResourceExhausted: return Problem(req, http::status::too_many_requests, "rate-limited", "Too many requests", s.message());
+    case C::kUnauthenticated:
+      return Problem(req, http::status::unauthorized, "unauthenticated", "Unauthenticated", s.message());
+    case C::kResourceExhausted:
+      return Problem(req, http::status::too_many_requests, "rate-limited", "Too many requests", s.message());
     case C::kUnavailable: {
       auto res = Problem(req, http::status::service_unavailable, "unavailable", "Temporarily unavailable", s.message());
       res.set(http::field::retry_after, "1");

@@ -122,8 +122,7 @@ Router::Match Router::Find(const HttpRequest& req, std::string_view path) const 
                       "this resource supports: " + allow);
     m.error.set(http::field::allow, allow);
   } else {
-    m.error = Problem(req, http::status::not_found, "not-found", "Not found",
-                      "no endpoint at " + RedactedPath(path));
+    m.error = Problem(req, http::status::not_found, "not-found", "Not found", "no endpoint at " + RedactedPath(path));
   }
   return m;
 }

@@ -51,7 +51,7 @@ class Router {
   void AddStream(http::verb method, std::string pattern, StreamHandler handler);
 
   struct Match {
-    const Handler* handler = nullptr;  // null: no route (see error), or a streaming route
+    const Handler* handler = nullptr;       // null: no route (see error), or a streaming route
     const StreamHandler* stream = nullptr;  // set instead of handler for kStream routes
     HandlerKind kind = HandlerKind::kInline;
     std::vector<std::string> params;

@@ -44,8 +44,7 @@ std::string VerifyBody(const VerifyResult& r) {
     body.append(R"(,"key_id":)");
     AppendJsonString(&body, r.key_id);
   }
-  if (r.code == VerifyCode::kValid || r.code == VerifyCode::kInsufficientScope ||
-      r.code == VerifyCode::kIpNotAllowed) {
+  if (r.code == VerifyCode::kValid || r.code == VerifyCode::kInsufficientScope || r.code == VerifyCode::kIpNotAllowed) {
     body.append(R"(,"account_id":)");
     AppendJsonString(&body, r.record.account_id);
     body.append(R"(,"scopes":[)");
@@ -67,8 +66,8 @@ HttpResponse Verify(ApiDeps& d, RequestContext& ctx) {
   auto in = JsonInput::Parse(ctx.req, {"key", "scope", "ip"});
   if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
   std::string key, scope, ip;
-  for (Status s : {in->String("key", &key, true, 128), in->String("scope", &scope, false, 64),
-                   in->String("ip", &ip, false, 64)})
+  for (Status s :
+       {in->String("key", &key, true, 128), in->String("scope", &scope, false, 64), in->String("ip", &ip, false, 64)})
     if (!s.ok()) return ProblemFromStatus(ctx.req, s);
   if (!ip.empty() && !ParseIp(ip))
     return ProblemFromStatus(ctx.req, Status::InvalidArgument("field 'ip' must be an IPv4 or IPv6 address"));

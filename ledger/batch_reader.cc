@@ -73,8 +73,8 @@ Status BatchReader::Next(DecodedBatch* out) {
       return Status::Ok();
     }
     if (++idle_reads > kMaxIdleReads)
-      return failed_ = Status::Unavailable("the ledger stopped returning events at " + at_.ToString() +
-                                           " before " + target_.ToString());
+      return failed_ = Status::Unavailable("the ledger stopped returning events at " + at_.ToString() + " before " +
+                                           target_.ToString());
     Prefetch(std::move(batch));
   }
 }

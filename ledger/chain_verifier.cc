@@ -11,7 +11,10 @@ ChainVerifier::Id128 ChainVerifier::IdBits(std::string_view uuid) {
   Id128 id;
   int digits = 0;
   for (char c : uuid) {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    int v = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
     if (v < 0) continue;
     std::uint64_t& half = digits++ < 16 ? id.hi : id.lo;
     half = (half << 4) | static_cast<std::uint64_t>(v);
@@ -38,20 +41,23 @@ Status ChainVerifier::Add(Position position, const Result<Event>& e, const std::
   auto at = [&] { return "position " + PositionToString(position); };
   const std::uint32_t partition = PartitionOf(position);
   if (partition >= partitions_)
-    return Fail("", 0, position, at() + ": partition " + std::to_string(partition) + " does not exist (the ledger has " +
-                                     std::to_string(partitions_) + ")");
+    return Fail("", 0, position,
+                at() + ": partition " + std::to_string(partition) + " does not exist (the ledger has " +
+                    std::to_string(partitions_) + ")");
   if (OffsetOf(position) != last_offsets_[partition] + 1)
-    return Fail("", 0, position, at() + ": expected position " +
-                                     PositionToString(MakePosition(partition, last_offsets_[partition] + 1)) +
-                                     " (events missing or reordered)");
+    return Fail("", 0, position,
+                at() + ": expected position " +
+                    PositionToString(MakePosition(partition, last_offsets_[partition] + 1)) +
+                    " (events missing or reordered)");
   last_offsets_[partition] = OffsetOf(position);
   if (!e.ok()) return Fail("", 0, position, at() + ": not a valid event envelope (altered?): " + e.status().message());
   if (!ids_.insert(IdBits(e->id)).second)
     return Fail(e->account_id, e->seq, position, at() + ": event id " + e->id + " appears twice (a copy was inserted)");
   if (PartitionFor(e->account_id, partitions_) != partition)
-    return Fail(e->account_id, e->seq, position, at() + ": account " + e->account_id + " belongs in partition " +
-                                                     std::to_string(PartitionFor(e->account_id, partitions_)) +
-                                                     " (the event was inserted in the wrong place)");
+    return Fail(e->account_id, e->seq, position,
+                at() + ": account " + e->account_id + " belongs in partition " +
+                    std::to_string(PartitionFor(e->account_id, partitions_)) +
+                    " (the event was inserted in the wrong place)");
   Head& head = heads_[e->account_id];
   if (head.seq == 0 && head.hash.empty()) {
     head.hash = kGenesisHash;
@@ -62,13 +68,16 @@ Status ChainVerifier::Add(Position position, const Result<Event>& e, const std::
   if (e->seq != head.seq + 1) {
     std::string why = e->seq <= head.seq ? "a sequence already seen (reordered or inserted)"
                                          : "a gap after seq " + std::to_string(head.seq) + " (events removed)";
-    return Fail(e->account_id, e->seq, position, link() + ": expected seq " + std::to_string(head.seq + 1) + ", found " + why);
+    return Fail(e->account_id, e->seq, position,
+                link() + ": expected seq " + std::to_string(head.seq + 1) + ", found " + why);
   }
   if (e->prev_hash != head.hash) {
-    std::string prev = head.seq == 0 ? "the chain's start"
-                                     : "seq " + std::to_string(head.seq) + " at position " + std::to_string(head.position);
+    std::string prev = head.seq == 0
+                           ? "the chain's start"
+                           : "seq " + std::to_string(head.seq) + " at position " + std::to_string(head.position);
     return Fail(e->account_id, e->seq, position,
-                link() + ": prevhash does not match the stored bytes of " + prev + " (that event was altered, or this one inserted)");
+                link() + ": prevhash does not match the stored bytes of " + prev +
+                    " (that event was altered, or this one inserted)");
   }
   if (std::holds_alternative<LedgerCheckpoint>(e->data)) {
     if (Status s = CheckCheckpoint(*e, position); !s.ok()) return s;
@@ -96,8 +105,9 @@ Status ChainVerifier::CheckCheckpoint(const Event& e, Position position) {
   if (!Ed25519Verify(pub, CheckpointMessage(cp.covers_position, cp.heads), sig))
     return Fail(e.account_id, e.seq, position, link + ": the signature does not verify (forged or altered)");
   if (cp.covers_position != position - 1)
-    return Fail(e.account_id, e.seq, position, link + ": covers position " + PositionToString(cp.covers_position) +
-                                                   " instead of the one before it (events inserted or removed)");
+    return Fail(e.account_id, e.seq, position,
+                link + ": covers position " + PositionToString(cp.covers_position) +
+                    " instead of the one before it (events inserted or removed)");
   // The signed heads must be exactly the partition's chains as verified so far.
   const std::uint32_t partition = PartitionOf(position);
   std::size_t accounts = 0;
@@ -113,8 +123,9 @@ Status ChainVerifier::CheckCheckpoint(const Event& e, Position position) {
   for (const auto& [account, head] : heads_)
     if (head.partition == partition && !LedgerChainPartition(account)) ++expected;
   if (accounts != expected)
-    return Fail(e.account_id, e.seq, position, link + ": signs " + std::to_string(accounts) + " account chains but the ledger has " +
-                                                   std::to_string(expected) + " (an account's events were inserted)");
+    return Fail(e.account_id, e.seq, position,
+                link + ": signs " + std::to_string(accounts) + " account chains but the ledger has " +
+                    std::to_string(expected) + " (an account's events were inserted)");
   ++report_.checkpoints;
   report_.after_last_checkpoint = 0;
   return Status::Ok();

@@ -27,11 +27,11 @@
 namespace authledger {
 
 struct ChainReport {
-  std::uint64_t events = 0;       // events verified
-  std::uint64_t accounts = 0;     // distinct account chains (the ledger chain excluded)
-  std::uint64_t checkpoints = 0;  // signed checkpoints verified
+  std::uint64_t events = 0;                 // events verified
+  std::uint64_t accounts = 0;               // distinct account chains (the ledger chain excluded)
+  std::uint64_t checkpoints = 0;            // signed checkpoints verified
   std::uint64_t after_last_checkpoint = 0;  // events no signature covers yet
-  std::string signer;             // hex public key that signed the checkpoints
+  std::string signer;                       // hex public key that signed the checkpoints
   // Set on failure: where the first broken link is.
   std::string account;
   std::uint64_t seq = 0;

@@ -112,8 +112,7 @@ class Window {
 
   Status Get(std::uint64_t off, std::size_t n, std::string_view* v) {
     if (off < start_ || off + n > start_ + len_) {
-      const std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(std::max(n, kReadChunk), end_ - off));
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(n, kReadChunk), end_ - off));
       if (buf_.size() < want) buf_.resize(want);
       len_ = 0;
       Status s = PreadExact(fd_, buf_.data(), want, off);
@@ -138,8 +137,7 @@ class RecordReader {
  public:
   enum class Outcome { kRecord, kEnd, kTorn, kBad, kIOError };
 
-  RecordReader(int fd, std::uint64_t start, std::uint64_t end)
-      : win_(fd, end), off_(start), end_(end) {}
+  RecordReader(int fd, std::uint64_t start, std::uint64_t end) : win_(fd, end), off_(start), end_(end) {}
 
   // kRecord: *rec is the record at *offset (views valid until the next call).
   // kTorn: the bytes from *offset to the end cannot hold the record that starts there.
@@ -149,8 +147,7 @@ class RecordReader {
     *offset = off_;
     const std::uint64_t avail = end_ - off_;
     if (avail < lf::kRecordHeaderSize) {
-      *why = Status::Corruption("incomplete record header (" + std::to_string(avail) +
-                                " bytes before end of file)");
+      *why = Status::Corruption("incomplete record header (" + std::to_string(avail) + " bytes before end of file)");
       return Outcome::kTorn;
     }
     std::string_view v;
@@ -180,8 +177,8 @@ class RecordReader {
 
 // Looks at every byte offset in [from, end) for a complete, valid record whose first
 // position is in [1, max_position]. Sets *found to its offset and returns true if any.
-Status FindValidRecord(int fd, std::uint64_t from, std::uint64_t end, std::uint64_t max_position,
-                       bool* any, std::uint64_t* found) {
+Status FindValidRecord(int fd, std::uint64_t from, std::uint64_t end, std::uint64_t max_position, bool* any,
+                       std::uint64_t* found) {
   *any = false;
   Window win(fd, end);
   lf::RecordView rec;
@@ -209,8 +206,8 @@ Status FindValidRecord(int fd, std::uint64_t from, std::uint64_t end, std::uint6
 struct EmbeddedLog::Writer {
   AppendBatch* batch = nullptr;
   std::vector<std::string_view> events;  // the batch's envelopes
-  std::size_t size = 0;  // encoded record size
-  bool done = false;     // guarded by queue_mu_
+  std::size_t size = 0;                  // encoded record size
+  bool done = false;                     // guarded by queue_mu_
   Status status = Status::Internal("ledger append was not attempted");
   Position position = 0;
   std::condition_variable cv;
@@ -220,13 +217,12 @@ struct EmbeddedLog::Pending {
   Writer* w;
   Position first;
   std::uint64_t seq_last;
-  std::size_t buf_off;   // in the group's buffer
+  std::size_t buf_off;  // in the group's buffer
   std::size_t len;
   std::uint64_t file_off = 0;
 };
 
-EmbeddedLog::EmbeddedLog(std::string dir, EmbeddedLogOptions opts)
-    : dir_(std::move(dir)), opts_(opts) {}
+EmbeddedLog::EmbeddedLog(std::string dir, EmbeddedLogOptions opts) : dir_(std::move(dir)), opts_(opts) {}
 
 EmbeddedLog::~EmbeddedLog() {
   WakeAll();
@@ -240,17 +236,13 @@ EmbeddedLog::~EmbeddedLog() {
   }
 }
 
-std::string EmbeddedLog::SegmentPath(std::uint32_t number) const {
-  return dir_ + "/" + SegmentName(number);
-}
+std::string EmbeddedLog::SegmentPath(std::uint32_t number) const { return dir_ + "/" + SegmentName(number); }
 
-Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(const std::string& dir,
-                                                       EmbeddedLogOptions opts) {
+Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(const std::string& dir, EmbeddedLogOptions opts) {
   if (dir.empty()) return Status::InvalidArgument("ledger directory is empty");
   if (opts.segment_bytes < kMinSegmentBytes || opts.segment_bytes > kMaxSegmentBytes) {
-    return Status::InvalidArgument("ledger segment_bytes must be between " +
-                                   std::to_string(kMinSegmentBytes) + " and " +
-                                   std::to_string(kMaxSegmentBytes));
+    return Status::InvalidArgument("ledger segment_bytes must be between " + std::to_string(kMinSegmentBytes) +
+                                   " and " + std::to_string(kMaxSegmentBytes));
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -296,8 +288,7 @@ Status EmbeddedLog::Recover() {
   std::sort(numbers.begin(), numbers.end());
   for (std::size_t i = 0; i < numbers.size(); ++i) {
     if (numbers[i] != i + 1) {
-      return Status::Corruption("ledger " + dir_ + ": segment " +
-                                SegmentName(static_cast<std::uint32_t>(i + 1)) +
+      return Status::Corruption("ledger " + dir_ + ": segment " + SegmentName(static_cast<std::uint32_t>(i + 1)) +
                                 " is missing (found " + SegmentName(numbers[i]) + ")");
     }
   }
@@ -349,15 +340,14 @@ Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
     if (outcome == RecordReader::Outcome::kRecord) {
       if (rec.first_position != head + 1) {
         return Status::Corruption(Where(path, off) + ": position gap: expected first position " +
-                                  std::to_string(head + 1) + ", found " +
-                                  std::to_string(rec.first_position));
+                                  std::to_string(head + 1) + ", found " + std::to_string(rec.first_position));
       }
       auto it = account_seqs_.find(rec.account_id);
       const std::uint64_t prev = it == account_seqs_.end() ? 0 : it->second;
       if (rec.account_seq_first != prev + 1) {
         return Status::Corruption(Where(path, off) + ": account " + std::string(rec.account_id) +
-                                  " sequence gap: expected " + std::to_string(prev + 1) +
-                                  ", found " + std::to_string(rec.account_seq_first));
+                                  " sequence gap: expected " + std::to_string(prev + 1) + ", found " +
+                                  std::to_string(rec.account_seq_first));
       }
       AddIndexEntryLocked(rec.first_position, static_cast<std::uint32_t>(seg_index), off);
       if (it == account_seqs_.end()) {
@@ -378,8 +368,8 @@ Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
     Status fs = FindValidRecord(fd, off + 1, size, max_position, &any, &found);
     if (!fs.ok()) return Status::IOError(path + ": " + fs.message());
     if (any) {
-      return Status::Corruption(Where(path, off) + ": " + why.message() +
-                                "; a valid record follows at byte offset " + std::to_string(found));
+      return Status::Corruption(Where(path, off) + ": " + why.message() + "; a valid record follows at byte offset " +
+                                std::to_string(found));
     }
     // A torn tail: cut it off.
     if (::ftruncate(fd, static_cast<off_t>(off)) != 0) {
@@ -423,8 +413,7 @@ Status EmbeddedLog::CreateSegment(std::uint32_t number) {
 }
 
 void EmbeddedLog::AddIndexEntryLocked(Position first, std::uint32_t segment, std::uint64_t offset) {
-  if (index_.empty() || index_.back().segment != segment ||
-      offset >= last_indexed_offset_ + kIndexIntervalBytes) {
+  if (index_.empty() || index_.back().segment != segment || offset >= last_indexed_offset_ + kIndexIntervalBytes) {
     index_.push_back(IndexEntry{first, segment, static_cast<std::uint32_t>(offset)});
     last_indexed_offset_ = offset;
   }
@@ -500,9 +489,8 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
         continue;
       }
       if (b.expected_seq != cur) {
-        w->status = Status::Conflict("ledger append for account " + b.account_id +
-                                     " expected sequence " + std::to_string(b.expected_seq) +
-                                     " but the account is at " + std::to_string(cur));
+        w->status = Status::Conflict("ledger append for account " + b.account_id + " expected sequence " +
+                                     std::to_string(b.expected_seq) + " but the account is at " + std::to_string(cur));
         continue;
       }
       Pending p{w, next, cur + b.events.size(), buf.size(), 0};
@@ -524,18 +512,18 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
   auto fail_from = [&](std::size_t i, std::size_t unknown_end, const Status& s) {
     failed_ = Status::IOError(s.message() + "; the ledger refuses appends until it is reopened");
     for (std::size_t k = i; k < recs.size(); ++k) {
-      recs[k].w->status = k < unknown_end ? Status::OutcomeUnknown(s.message() + "; the batch could not be taken "
-                                                                   "back and may be stored: reopen the ledger "
-                                                                   "to see")
-                                          : failed_;
+      recs[k].w->status = k < unknown_end
+                              ? Status::OutcomeUnknown(s.message() + "; the batch could not be taken "
+                                                                     "back and may be stored: reopen the ledger "
+                                                                     "to see")
+                              : failed_;
     }
   };
 
   // Write in chunks that fit the active segment, rolling between them.
   std::size_t i = 0;
   while (i < recs.size()) {
-    if (active_size_ > lf::kSegmentHeaderSize &&
-        active_size_ + recs[i].len > opts_.segment_bytes) {
+    if (active_size_ > lf::kSegmentHeaderSize && active_size_ + recs[i].len > opts_.segment_bytes) {
       // The full segment must be durable before the next one exists, even without
       // opts_.sync: on open, damage in a segment that is not the last is corruption.
       Status s = opts_.sync ? Status::Ok() : SyncData(segments_.back().fd);
@@ -544,8 +532,7 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
     }
     std::size_t j = i;
     std::uint64_t bytes = 0;
-    while (j < recs.size() &&
-           (j == i || active_size_ + bytes + recs[j].len <= opts_.segment_bytes)) {
+    while (j < recs.size() && (j == i || active_size_ + bytes + recs[j].len <= opts_.segment_bytes)) {
       recs[j].file_off = active_size_ + bytes;
       bytes += recs[j].len;
       ++j;
@@ -669,9 +656,8 @@ std::size_t EmbeddedLog::SegmentCount() const {
 Position EmbeddedLog::WaitForHead(Position after, std::chrono::milliseconds timeout) {
   std::unique_lock lock(wait_mu_);
   const std::uint64_t generation = wake_generation_;
-  wait_cv_.wait_for(lock, timeout, [&] {
-    return head_.load(std::memory_order_acquire) > after || wake_generation_ != generation;
-  });
+  wait_cv_.wait_for(lock, timeout,
+                    [&] { return head_.load(std::memory_order_acquire) > after || wake_generation_ != generation; });
   return head_.load(std::memory_order_acquire);
 }
 

@@ -48,17 +48,16 @@ struct EmbeddedLogOptions {
 // crash left no partial record.
 struct RecoveryReport {
   std::uint64_t truncated_bytes = 0;
-  std::string truncated_segment;    // file name, e.g. "000003.log"; empty if none
-  std::uint64_t truncated_at = 0;   // byte offset the segment was cut back to
-  std::uint64_t segments = 0;       // segment files found
-  std::uint64_t records = 0;        // valid records (batches) found
+  std::string truncated_segment;   // file name, e.g. "000003.log"; empty if none
+  std::uint64_t truncated_at = 0;  // byte offset the segment was cut back to
+  std::uint64_t segments = 0;      // segment files found
+  std::uint64_t records = 0;       // valid records (batches) found
 };
 
 class EmbeddedLog final : public EventLog {
  public:
   // Opens (creating if missing) the ledger in `dir`.
-  static Result<std::unique_ptr<EmbeddedLog>> Open(const std::string& dir,
-                                                   EmbeddedLogOptions opts = {});
+  static Result<std::unique_ptr<EmbeddedLog>> Open(const std::string& dir, EmbeddedLogOptions opts = {});
   ~EmbeddedLog() override;
   EmbeddedLog(const EmbeddedLog&) = delete;
   EmbeddedLog& operator=(const EmbeddedLog&) = delete;
@@ -85,13 +84,13 @@ class EmbeddedLog final : public EventLog {
  private:
   struct Segment {
     std::uint32_t number = 0;
-    int fd = -1;              // O_RDWR for the active segment, O_RDONLY otherwise
-    std::uint64_t size = 0;   // published (durable) bytes, header included
+    int fd = -1;             // O_RDWR for the active segment, O_RDONLY otherwise
+    std::uint64_t size = 0;  // published (durable) bytes, header included
   };
   // Sparse index: first record of each segment, then one per ~4 KiB.
   struct IndexEntry {
     Position first_position;
-    std::uint32_t segment;    // index into segments_
+    std::uint32_t segment;  // index into segments_
     std::uint32_t offset;
   };
   struct Writer;   // one pending Append
@@ -102,8 +101,7 @@ class EmbeddedLog final : public EventLog {
   Status ScanSegment(std::size_t seg_index, bool is_last);
   Status CreateSegment(std::uint32_t number);
   void WriteGroup(std::vector<Writer*>& group);
-  void Publish(const std::vector<Pending>& recs, std::size_t begin, std::size_t end,
-               std::uint64_t new_size);
+  void Publish(const std::vector<Pending>& recs, std::size_t begin, std::size_t end, std::uint64_t new_size);
   void AddIndexEntryLocked(Position first, std::uint32_t segment, std::uint64_t offset);
   std::string SegmentPath(std::uint32_t number) const;
 
@@ -118,15 +116,15 @@ class EmbeddedLog final : public EventLog {
   std::deque<Writer*> writers_;
 
   // Leader-only state (only the current leader touches it; the queue serialises leaders).
-  std::uint64_t active_size_ = 0;     // bytes in the active segment incl. unsynced
-  Status failed_;                     // sticky I/O error
+  std::uint64_t active_size_ = 0;  // bytes in the active segment incl. unsynced
+  Status failed_;                  // sticky I/O error
 
   // Published state: what readers may see.
   mutable std::shared_mutex state_mu_;
   std::vector<Segment> segments_;
   std::vector<IndexEntry> index_;
   std::uint64_t last_indexed_offset_ = 0;  // in the last segment
-  struct IdHash {  // lets the recovery scan look ids up by string_view, without copies
+  struct IdHash {                          // lets the recovery scan look ids up by string_view, without copies
     using is_transparent = void;
     std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
   };

@@ -11,7 +11,7 @@ namespace {
 
 void LogToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
   const std::string_view fac(facility ? facility : "");
-  spdlog::level::level_enum l = level <= 2 ? spdlog::level::err
+  spdlog::level::level_enum l = level <= 2   ? spdlog::level::err
                                 : level <= 4 ? spdlog::level::warn
                                 : level <= 6 ? spdlog::level::info
                                              : spdlog::level::debug;

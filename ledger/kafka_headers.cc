@@ -13,21 +13,22 @@ namespace {
 std::optional<std::string_view> Header(rd_kafka_headers_t* hdrs, const char* name) {
   const void* value = nullptr;
   std::size_t size = 0;
-  if (rd_kafka_header_get_last(hdrs, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR || !value)
-    return std::nullopt;
+  if (rd_kafka_header_get_last(hdrs, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR || !value) return std::nullopt;
   return std::string_view(static_cast<const char*>(value), size);
 }
 
 }  // namespace
 
 Result<HeadersPtr> MessageHeaders(const EnvelopeAttributes& a) {
-  const std::pair<const char*, const std::string*> strings[] = {
-      {"ce_specversion", &a.specversion}, {"ce_id", &a.id},     {"ce_source", &a.source},
-      {"ce_type", &a.type},               {"ce_subject", &a.subject}, {"ce_time", &a.time},
-      {"ce_partitionkey", &a.partitionkey}};
+  const std::pair<const char*, const std::string*> strings[] = {{"ce_specversion", &a.specversion},
+                                                                {"ce_id", &a.id},
+                                                                {"ce_source", &a.source},
+                                                                {"ce_type", &a.type},
+                                                                {"ce_subject", &a.subject},
+                                                                {"ce_time", &a.time},
+                                                                {"ce_partitionkey", &a.partitionkey}};
   for (const auto& [name, value] : strings) {
-    if (value->empty())
-      return Status::InvalidArgument(std::string("no CloudEvents attribute for header ") + name);
+    if (value->empty()) return Status::InvalidArgument(std::string("no CloudEvents attribute for header ") + name);
   }
   if (a.accountseq == 0) return Status::InvalidArgument("no CloudEvents attribute for header ce_accountseq");
   HeadersPtr hdrs(rd_kafka_headers_new(std::size(strings) + 2));

@@ -124,9 +124,7 @@ Status KafkaLog::Read(const Cursor& after, std::size_t max, std::vector<StoredEv
 
 Cursor KafkaLog::Heads() const { return impl_->state->Heads(); }
 
-std::uint64_t KafkaLog::AccountSeq(const std::string& account_id) const {
-  return impl_->state->AccountSeq(account_id);
-}
+std::uint64_t KafkaLog::AccountSeq(const std::string& account_id) const { return impl_->state->AccountSeq(account_id); }
 
 Cursor KafkaLog::WaitForAppend(const Cursor& after, std::chrono::milliseconds timeout) {
   return impl_->readers->WaitForAppend(after, timeout);

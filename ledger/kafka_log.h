@@ -55,10 +55,10 @@
 namespace authledger {
 
 struct KafkaLogOptions {
-  std::string brokers;                    // bootstrap servers, "host:port,..."
+  std::string brokers;  // bootstrap servers, "host:port,..."
   std::string topic = "authledger.events";
-  std::uint32_t partitions = 0;           // 0: the topic's count; else it must match
-  bool producer = true;                   // false: read-only (replicas, audit, replay)
+  std::uint32_t partitions = 0;                      // 0: the topic's count; else it must match
+  bool producer = true;                              // false: read-only (replicas, audit, replay)
   std::chrono::milliseconds delivery_timeout{5000};  // an Append fails after this
   std::chrono::milliseconds open_timeout{5000};      // metadata and watermarks at Open
   // Extra librdkafka properties for every client this log creates (the producer and up

@@ -199,8 +199,8 @@ Result<Position> KafkaProducer::Append(AppendBatch batch) {
   for (std::size_t i = 0; i < n; ++i) {
     auto h = MessageHeaders(batch.events[i].attributes);
     if (!h.ok())
-      return Status::InvalidArgument("kafka ledger: event " + std::to_string(i) + " of the batch: " +
-                                     h.status().message());
+      return Status::InvalidArgument("kafka ledger: event " + std::to_string(i) +
+                                     " of the batch: " + h.status().message());
     headers.push_back(std::move(h).value());
   }
   const std::uint32_t p = PartitionFor(account, partitions_);
@@ -228,12 +228,11 @@ Result<Position> KafkaProducer::Append(AppendBatch batch) {
   rd_kafka_resp_err_t produce_err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (std::size_t i = 0; i < n; ++i) {
     std::string& value = batch.events[i].bytes;
-    produce_err = rd_kafka_producev(rk_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(p)),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                    RD_KAFKA_V_KEY(account.data(), account.size()),
-                                    RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                    RD_KAFKA_V_HEADERS(headers[i].get()), RD_KAFKA_V_OPAQUE(&done.messages[i]),
-                                    RD_KAFKA_V_END);
+    produce_err =
+        rd_kafka_producev(rk_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(p)),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(account.data(), account.size()),
+                          RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_HEADERS(headers[i].get()),
+                          RD_KAFKA_V_OPAQUE(&done.messages[i]), RD_KAFKA_V_END);
     if (produce_err) break;  // the headers were not taken over
     headers[i].release();    // owned by the message now
     ++produced;
@@ -262,9 +261,9 @@ Result<Position> KafkaProducer::Append(AppendBatch batch) {
   if (delivered > 0) brokers_down_ = false;
   if (first_err || delivered != n) {
     const std::string what = "kafka ledger: " + std::string(rd_kafka_err2name(first_err)) + ": " +
-                             rd_kafka_err2str(first_err) + " (account " + account + ", " + opts_.topic +
-                             " partition " + std::to_string(p) + ", " + std::to_string(delivered) + " of " +
-                             std::to_string(n) + " events delivered)";
+                             rd_kafka_err2str(first_err) + " (account " + account + ", " + opts_.topic + " partition " +
+                             std::to_string(p) + ", " + std::to_string(delivered) + " of " + std::to_string(n) +
+                             " events delivered)";
     // A part of the batch stored is, for the caller, as uncertain as a delivery that may have been.
     if (maybe_persisted || delivered > 0)
       return Status::OutcomeUnknown(what + "; the batch may be stored, in whole or in part");

@@ -45,7 +45,7 @@ Result<ConsumerPtr> NewReaderConsumer(const KafkaLogOptions& opts) {
   char errstr[512];
   ConsumerPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr));
   if (!rk) return Status::InvalidArgument(std::string("kafka ledger: cannot create a consumer: ") + errstr);
-  conf->release();                    // owned by the consumer now
+  conf->release();                       // owned by the consumer now
   rd_kafka_poll_set_consumer(rk.get());  // client errors arrive through rd_kafka_consumer_poll
   return rk;
 }
@@ -149,8 +149,7 @@ Status KafkaReaders::ConsumerError(const Reader& r, const rd_kafka_message_t* m)
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
       return Status::PermissionDenied("kafka ledger: " + where + ": " + rd_kafka_err2name(m->err) + ": " + reason);
-    default:
-      return Status::Unavailable("kafka ledger: " + where + ": " + rd_kafka_err2name(m->err) + ": " + reason);
+    default: return Status::Unavailable("kafka ledger: " + where + ": " + rd_kafka_err2name(m->err) + ": " + reason);
   }
 }
 
@@ -159,10 +158,10 @@ Status KafkaReaders::Take(Reader& r, rd_kafka_message_t* raw) {
   if (m->err) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Status::Ok();
     // The group is never joined (assign only): its coordinator's troubles don't matter.
-    if (!m->rkt && (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
-                    m->err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
-                    m->err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
-                    m->err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS))
+    if (!m->rkt &&
+        (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+         m->err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE || m->err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+         m->err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS))
       return Status::Ok();
     Status s = ConsumerError(r, m.get());
     if (m->rkt) {  // a partition's fetch stopped: position again next time

@@ -60,8 +60,7 @@ Status KafkaTopicState::CheckCursor(const Cursor& after, bool* behind) const {
   return Status::Ok();
 }
 
-void KafkaTopicState::LearnEvent(std::uint32_t p, std::uint64_t offset, const std::string* account,
-                                 std::uint64_t seq) {
+void KafkaTopicState::LearnEvent(std::uint32_t p, std::uint64_t offset, const std::string* account, std::uint64_t seq) {
   {
     std::lock_guard<std::mutex> l(mu_);
     AdvanceHeadLocked(p, offset);
@@ -120,8 +119,7 @@ Status KafkaTopicState::BeginAppend(const std::string& account, std::uint64_t ex
                             ", the batch expects " + std::to_string(expected_seq));
   if (expected_head && heads_.at(p) != *expected_head)
     return Status::Conflict("kafka ledger: partition " + std::to_string(p) + " ends at " +
-                            PositionToString(heads_.at(p)) + ", the batch expects " +
-                            PositionToString(*expected_head));
+                            PositionToString(heads_.at(p)) + ", the batch expects " + PositionToString(*expected_head));
   a.in_flight = true;
   return Status::Ok();
 }

@@ -72,8 +72,8 @@ std::string EncodeSegmentHeader() {
 
 Status DecodeSegmentHeader(std::string_view in) {
   if (in.size() < kSegmentHeaderSize) {
-    return Status::Corruption("segment header is " + std::to_string(in.size()) +
-                              " bytes, expected " + std::to_string(kSegmentHeaderSize));
+    return Status::Corruption("segment header is " + std::to_string(in.size()) + " bytes, expected " +
+                              std::to_string(kSegmentHeaderSize));
   }
   if (in.substr(0, kSegmentMagic.size()) != kSegmentMagic) {
     return Status::Corruption("not a ledger segment (bad magic)");
@@ -85,24 +85,22 @@ Status DecodeSegmentHeader(std::string_view in) {
   const auto version = static_cast<std::uint32_t>(LoadLE(in.data() + 8, 4));
   if (version != kFormatVersion) {
     return Status::FailedPrecondition("segment format version " + std::to_string(version) +
-                                      " is not supported (this build reads version " +
-                                      std::to_string(kFormatVersion) + ")");
+                                      " is not supported (this build reads version " + std::to_string(kFormatVersion) +
+                                      ")");
   }
   return Status::Ok();
 }
 
-Status CheckRecord(std::string_view account_id, const std::vector<std::string_view>& events,
-                   std::size_t* record_size) {
+Status CheckRecord(std::string_view account_id, const std::vector<std::string_view>& events, std::size_t* record_size) {
   if (account_id.empty()) return Status::InvalidArgument("ledger batch has an empty account id");
   if (account_id.size() > kMaxAccountIdSize) {
-    return Status::InvalidArgument("ledger batch account id is " +
-                                   std::to_string(account_id.size()) + " bytes, limit " +
-                                   std::to_string(kMaxAccountIdSize));
+    return Status::InvalidArgument("ledger batch account id is " + std::to_string(account_id.size()) +
+                                   " bytes, limit " + std::to_string(kMaxAccountIdSize));
   }
   if (events.empty()) return Status::InvalidArgument("ledger batch has no events");
   if (events.size() > kMaxEventsPerRecord) {
-    return Status::InvalidArgument("ledger batch has " + std::to_string(events.size()) +
-                                   " events, limit " + std::to_string(kMaxEventsPerRecord));
+    return Status::InvalidArgument("ledger batch has " + std::to_string(events.size()) + " events, limit " +
+                                   std::to_string(kMaxEventsPerRecord));
   }
   std::size_t size = kRecordHeaderSize + kBodyFixedSize + account_id.size();
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -112,17 +110,15 @@ Status CheckRecord(std::string_view account_id, const std::vector<std::string_vi
     // Each term is < 2^32 and there are <= 10'000 of them: no overflow of size_t.
     size += 4 + events[i].size();
     if (events[i].size() > kMaxRecordSize || size > kMaxRecordSize) {
-      return Status::InvalidArgument("ledger batch exceeds " + std::to_string(kMaxRecordSize) +
-                                     " bytes");
+      return Status::InvalidArgument("ledger batch exceeds " + std::to_string(kMaxRecordSize) + " bytes");
     }
   }
   *record_size = size;
   return Status::Ok();
 }
 
-Status EncodeRecord(std::uint64_t first_position, std::uint64_t account_seq_first,
-                    std::string_view account_id, const std::vector<std::string_view>& events,
-                    std::string* dst) {
+Status EncodeRecord(std::uint64_t first_position, std::uint64_t account_seq_first, std::string_view account_id,
+                    const std::vector<std::string_view>& events, std::string* dst) {
   std::size_t size = 0;
   Status s = CheckRecord(account_id, events, &size);
   if (!s.ok()) return s;
@@ -154,8 +150,7 @@ Status EncodeRecord(std::uint64_t first_position, std::uint64_t account_seq_firs
 
 Status DecodeRecordSize(std::string_view header, std::size_t* record_size) {
   if (header.size() < kRecordHeaderSize) {
-    return Status::InvalidArgument("record header needs " + std::to_string(kRecordHeaderSize) +
-                                   " bytes");
+    return Status::InvalidArgument("record header needs " + std::to_string(kRecordHeaderSize) + " bytes");
   }
   const std::uint64_t length = LoadLE(header.data() + 4, 4);
   if (length < kMinRecordBodySize || length > kMaxRecordSize - kRecordHeaderSize) {
@@ -171,8 +166,8 @@ Status DecodeRecord(std::string_view in, RecordView* out) {
   Status s = DecodeRecordSize(in, &size);
   if (!s.ok()) return s;
   if (size != in.size()) {
-    return Status::Corruption("record length " + std::to_string(size) + " does not match " +
-                              std::to_string(in.size()) + " available bytes");
+    return Status::Corruption("record length " + std::to_string(size) + " does not match " + std::to_string(in.size()) +
+                              " available bytes");
   }
   const auto crc = static_cast<std::uint32_t>(LoadLE(in.data(), 4));
   if (crc != Crc32(in.substr(4))) return Status::Corruption("record checksum mismatch");
@@ -186,15 +181,13 @@ Status DecodeRecord(std::string_view in, RecordView* out) {
   if (out->first_position == 0) return Status::Corruption("record position is 0");
   if (out->account_seq_first == 0) return Status::Corruption("record account sequence is 0");
   if (id_len == 0 || id_len > kMaxAccountIdSize) {
-    return Status::Corruption("record account id length " + std::to_string(id_len) +
-                              " is out of bounds");
+    return Status::Corruption("record account id length " + std::to_string(id_len) + " is out of bounds");
   }
   if (!c.Bytes(id_len, &out->account_id) || !c.U32(&count)) {
     return Status::Corruption("record body is truncated");
   }
   if (count == 0 || count > kMaxEventsPerRecord) {
-    return Status::Corruption("record event count " + std::to_string(count) +
-                              " is out of bounds");
+    return Status::Corruption("record event count " + std::to_string(count) + " is out of bounds");
   }
   if (out->first_position > std::numeric_limits<std::uint64_t>::max() - count ||
       out->account_seq_first > std::numeric_limits<std::uint64_t>::max() - count) {

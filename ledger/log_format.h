@@ -42,13 +42,11 @@ Status DecodeSegmentHeader(std::string_view in);
 
 // Checks a batch against the limits above; on success sets *record_size to the number
 // of bytes EncodeRecord will append.
-Status CheckRecord(std::string_view account_id, const std::vector<std::string_view>& events,
-                   std::size_t* record_size);
+Status CheckRecord(std::string_view account_id, const std::vector<std::string_view>& events, std::size_t* record_size);
 
 // Appends one encoded record to *dst. first_position and account_seq_first must be >= 1.
-Status EncodeRecord(std::uint64_t first_position, std::uint64_t account_seq_first,
-                    std::string_view account_id, const std::vector<std::string_view>& events,
-                    std::string* dst);
+Status EncodeRecord(std::uint64_t first_position, std::uint64_t account_seq_first, std::string_view account_id,
+                    const std::vector<std::string_view>& events, std::string* dst);
 
 // Reads the length field of the record starting at `header` (at least
 // kRecordHeaderSize bytes, else InvalidArgument) and sets *record_size to the size of

@@ -50,9 +50,7 @@ class Cursor {
   // Records that the event at `p` was consumed (its partition's offset becomes OffsetOf(p)).
   void Advance(Position p) { offsets_.at(PartitionOf(p)) = OffsetOf(p); }
   // True if the event at `p` has been consumed (false for a partition this cursor lacks).
-  bool Covers(Position p) const {
-    return PartitionOf(p) < offsets_.size() && offsets_[PartitionOf(p)] >= OffsetOf(p);
-  }
+  bool Covers(Position p) const { return PartitionOf(p) < offsets_.size() && offsets_[PartitionOf(p)] >= OffsetOf(p); }
   // True if every partition is at least as far as in `other`.
   bool CoversAll(const Cursor& other) const;
   // Events consumed in all partitions together (progress reports).

@@ -22,8 +22,8 @@ namespace authledger {
 
 namespace {
 
-constexpr std::size_t kRecordHeader = 6;      // u16 key size, u32 value size
-constexpr std::size_t kIoChunk = 1u << 20;    // run files are written and read in pieces this big
+constexpr std::size_t kRecordHeader = 6;    // u16 key size, u32 value size
+constexpr std::size_t kIoChunk = 1u << 20;  // run files are written and read in pieces this big
 
 Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
@@ -61,7 +61,8 @@ class BufferSource : public RowSource {
   // The rows from the first whose key is >= lo.
   BufferSource(const AuditBulkLoad::Buffer& b, std::string_view lo) : b_(b) {
     i_ = static_cast<std::size_t>(
-        std::partition_point(b.rows.begin(), b.rows.end(), [&](const auto& r) { return b.key(r) < lo; }) - b.rows.begin());
+        std::partition_point(b.rows.begin(), b.rows.end(), [&](const auto& r) { return b.key(r) < lo; }) -
+        b.rows.begin());
   }
   bool Valid() const override { return i_ < b_.rows.size(); }
   std::string_view key() const override { return b_.key(b_.rows[i_]); }
@@ -155,7 +156,8 @@ class SstOutput {
       files_.push_back(dir_ + "/audit-" + std::to_string(part_) + "-" + std::to_string(files_.size()) + ".sst");
       if (Status s = FromRocks(writer_->Open(files_.back())); !s.ok()) return s;
     }
-    if (Status s = FromRocks(writer_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())));
+    if (Status s =
+            FromRocks(writer_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())));
         !s.ok())
       return s;
     return writer_->FileSize() >= AuditBulkLoad::kFileBytes ? Close() : Status::Ok();
@@ -337,7 +339,8 @@ Status AuditBulkLoad::Finish() {
   std::vector<std::string> sample;
   for (const Run& run : runs_)
     for (const auto& [key, offset] : run.index) sample.push_back(key);
-  for (std::size_t i = 0; i < buffer_->rows.size(); i += kIndexEvery) sample.emplace_back(buffer_->key(buffer_->rows[i]));
+  for (std::size_t i = 0; i < buffer_->rows.size(); i += kIndexEvery)
+    sample.emplace_back(buffer_->key(buffer_->rows[i]));
   std::sort(sample.begin(), sample.end());
   const std::size_t parts = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
   std::vector<std::string> bounds{""};  // parts' lower bounds; "" = from the start

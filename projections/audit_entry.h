@@ -6,8 +6,9 @@
 //
 // The value is rendered for readers by AuditEntryToJson:
 //   {"position":P, "id":"<event id>", "type":"...", "time":"RFC 3339",
-//    "actor":{"type","id","email","ip","endpoint"} (email, ip, endpoint when known), "subject":"keys/<id>", "account_seq":N,
-//    "key_id":"<id>" (key events), "client_id":"<id>" (client events), "changes":{event data without its kLedgerOnly fields (keyed hashes)}}
+//    "actor":{"type","id","email","ip","endpoint"} (email, ip, endpoint when known), "subject":"keys/<id>",
+//    "account_seq":N, "key_id":"<id>" (key events), "client_id":"<id>" (client events), "changes":{event data without
+//    its kLedgerOnly fields (keyed hashes)}}
 #pragma once
 
 #include <string>

@@ -46,13 +46,13 @@ Result<AuditResult> QueryAudit(ProjectionStore& store, const std::string& accoun
   ro.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kAudit)));
   if (f.newest_first) {
-    std::string start = f.after ? AuditKey(account_id, f.after->time, f.after->position)
-                                : AuditKey(account_id, until, UINT64_MAX);
+    std::string start =
+        f.after ? AuditKey(account_id, f.after->time, f.after->position) : AuditKey(account_id, until, UINT64_MAX);
     it->SeekForPrev(start);
     if (f.after && it->Valid() && it->key() == rocksdb::Slice(start)) it->Prev();
   } else {
-    std::string start = f.after ? AuditKey(account_id, f.after->time, f.after->position)
-                                : AuditKey(account_id, since, 0);
+    std::string start =
+        f.after ? AuditKey(account_id, f.after->time, f.after->position) : AuditKey(account_id, since, 0);
     it->Seek(start);
     if (f.after && it->Valid() && it->key() == rocksdb::Slice(start)) it->Next();
   }

@@ -83,9 +83,10 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
     const StoredEvent& se = events[i];
     const std::uint32_t partition = PartitionOf(se.position);
     if (partition >= partitions_ || OffsetOf(se.position) != pos.offset(partition) + 1)
-      return Status::Corruption("ledger position gap: expected " +
-                                PositionToString(MakePosition(partition, partition < partitions_ ? pos.offset(partition) + 1 : 1)) +
-                                ", got " + PositionToString(se.position));
+      return Status::Corruption(
+          "ledger position gap: expected " +
+          PositionToString(MakePosition(partition, partition < partitions_ ? pos.offset(partition) + 1 : 1)) +
+          ", got " + PositionToString(se.position));
     Result<Event>& ev = batch.decoded[i];
     if (!ev.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + ev.status().message());
     auto entry = CachedState(ev->account_id);

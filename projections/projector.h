@@ -46,7 +46,7 @@ namespace authledger {
 class Projector {
  public:
   struct Options {
-    std::size_t max_cached_accounts = 100000;              // decoded aggregates kept between batches
+    std::size_t max_cached_accounts = 100000;               // decoded aggregates kept between batches
     std::size_t fill_run_bytes = AuditBulkLoad::kRunBytes;  // audit rows sorted in memory at a time when filling
   };
   Projector(EventLog& log, ProjectionStore& store) : Projector(log, store, Options{}) {}
@@ -90,8 +90,8 @@ class Projector {
  private:
   struct CachedAccount {
     AccountState state;
-    bool dirty = false;                       // changed since last written to the store
-    std::vector<const KeyState*> dirty_keys;  // keys (in state.keys) changed since then
+    bool dirty = false;                             // changed since last written to the store
+    std::vector<const KeyState*> dirty_keys;        // keys (in state.keys) changed since then
     std::vector<const ClientState*> dirty_clients;  // clients (in state.clients) changed since then
   };
   using CacheEntry = std::pair<const std::string, CachedAccount>;  // account id, its aggregate
@@ -127,9 +127,9 @@ class Projector {
   // the node-based maps keep the dirty_, dirty_keys and dirty_clients pointers valid.
   std::unordered_map<std::string, CachedAccount> cache_;
   std::vector<CacheEntry*> dirty_;
-  CacheEntry* last_ = nullptr;  // the entry CachedState returned last
+  CacheEntry* last_ = nullptr;           // the entry CachedState returned last
   std::unique_ptr<AuditBulkLoad> fill_;  // while filling an empty store
-  rocksdb::WriteBatch batch_;  // ApplyBatch's, kept between batches (applying thread only)
+  rocksdb::WriteBatch batch_;            // ApplyBatch's, kept between batches (applying thread only)
   std::thread thread_;
 };
 

@@ -75,7 +75,8 @@ Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) c
 Result<KeyState> Queries::Key(const std::string& account_id, const std::string& key_id) const {
   std::string v;
   Status s = store_.Get(Cf::kAccountKeys, account_id + "/" + key_id, &v);
-  if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no key '" + key_id + "' in this account") : s;
+  if (!s.ok())
+    return s.code() == Status::Code::kNotFound ? Status::NotFound("no key '" + key_id + "' in this account") : s;
   return DecodeKeyState(v);
 }
 
@@ -88,7 +89,8 @@ Result<Queries::ChainHeads> Queries::ChainHeadsNow(std::uint32_t partition, std:
   std::string pos;
   rocksdb::Status s = store_.db()->Get(ro, store_.cf(Cf::kMeta), "position", &pos);
   Cursor applied(partitions);
-  if (s.ok() && !Cursor::Decode(pos, partitions, &applied)) status = Status::Corruption("projections: bad stored position");
+  if (s.ok() && !Cursor::Decode(pos, partitions, &applied))
+    status = Status::Corruption("projections: bad stored position");
   else if (!s.ok() && !s.IsNotFound()) status = FromRocks(s);
   out.position = applied.at(partition);
   std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kAccounts)));

@@ -35,8 +35,10 @@ namespace {
 // RocksDB's LOCK file held by another process reads as a raw I/O error; say what it means.
 Status OpenError(const std::string& dir, const rocksdb::Status& s) {
   if (s.ToString().find("lock") != std::string::npos)
-    return Status::Unavailable("projections at " + dir + " are in use by another process (a running server?): "
-                               "stop it first (" + s.ToString() + ")");
+    return Status::Unavailable("projections at " + dir +
+                               " are in use by another process (a running server?): "
+                               "stop it first (" +
+                               s.ToString() + ")");
   return Status::IOError("cannot open projections at " + dir + ": " + s.ToString());
 }
 
@@ -63,7 +65,7 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
 bool IsOtherFormat(const std::string& dir) {
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok()) return false;  // none (yet)
-  if (std::find(names.begin(), names.end(), CfName(Cf::kMeta)) == names.end()) return false;  // not a store of ours
+  if (std::find(names.begin(), names.end(), CfName(Cf::kMeta)) == names.end()) return false;   // not a store of ours
   std::vector<std::string> ours{rocksdb::kDefaultColumnFamilyName};
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) ours.emplace_back(CfName(static_cast<Cf>(i)));
   std::sort(names.begin(), names.end());
@@ -75,7 +77,8 @@ bool IsOtherFormat(const std::string& dir) {
 Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& dir) {
   if (IsOtherFormat(dir)) {
     spdlog::warn("projections at {} were written by another version of authledger: deleting them, they are "
-                 "rebuilt from the ledger", dir);
+                 "rebuilt from the ledger",
+                 dir);
     if (Status s = Destroy(dir); !s.ok()) return s;
   }
   auto store = OpenCurrent(dir);
@@ -90,10 +93,12 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string
   if (current && !m.ok()) return store;
   if (current) {  // m.ok(): a fill that never finished
     spdlog::warn("projections at {} were left half-filled (the process stopped while filling them from the "
-                 "ledger): deleting them, they are filled again", dir);
+                 "ledger): deleting them, they are filled again",
+                 dir);
   } else if (p.ok()) {  // models without the current format: derived data of another version
     spdlog::warn("projections at {} are in format {} (this version writes {}): deleting them, they are rebuilt "
-                 "from the ledger", dir, f.ok() ? format : "1", kFormat);
+                 "from the ledger",
+                 dir, f.ok() ? format : "1", kFormat);
   }
   if (current || p.ok()) {
     store->reset();
@@ -211,7 +216,8 @@ Status ProjectionStore::Flush() {
 std::vector<ProjectionStore::Row> ProjectionStore::DumpAll() {
   std::vector<Row> rows;
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<std::size_t>(i)]));
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<std::size_t>(i)]));
     for (it->SeekToFirst(); it->Valid(); it->Next())
       rows.push_back({CfName(static_cast<Cf>(i)), it->key().ToString(), it->value().ToString()});
   }

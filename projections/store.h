@@ -60,8 +60,8 @@ class ProjectionStore {
   // The applied cursor as stored (all zero for a fresh store). Corruption if it
   // was stored for a ledger with a different number of partitions.
   Result<Cursor> LoadCursor(std::uint32_t partitions);
-  static std::string EncodePosition(Position p);  // 8 bytes big-endian: sorts numerically
-  static Position DecodePosition(std::string_view bytes);  // 0 unless 8 bytes
+  static std::string EncodePosition(Position p);                  // 8 bytes big-endian: sorts numerically
+  static Position DecodePosition(std::string_view bytes);         // 0 unless 8 bytes
   static std::string CheckpointMetaKey(std::uint32_t partition);  // "checkpoint/<partition>"
 
   // Point read; NotFound if absent.

@@ -337,10 +337,11 @@ Applied MeasureCatchUps(const Options& o, const Appended& appended) {
     CatchUpBoth(o, appended, rep, &a);
     a.read.kafka.push_back(ReadRate(*OpenKafka(*appended.kafka, false, kDefaultFetchWait), o.events));
     a.read.embedded.push_back(ReadRate(*OpenEmbedded(appended.ledger_dir), o.events));
-    std::fprintf(stderr, "  (b) rep %u: catch up Kafka %.0f events/s (%.0f per batch; %.0f with roomier queues), "
-                 "embedded %.0f events/s; read only Kafka %.0f events/s, embedded %.0f events/s\n", rep + 1,
-                 a.apply.kafka.back(), a.per_batch.kafka.back(), a.apply_roomy.kafka.back(), a.apply.embedded.back(),
-                 a.read.kafka.back(), a.read.embedded.back());
+    std::fprintf(stderr,
+                 "  (b) rep %u: catch up Kafka %.0f events/s (%.0f per batch; %.0f with roomier queues), "
+                 "embedded %.0f events/s; read only Kafka %.0f events/s, embedded %.0f events/s\n",
+                 rep + 1, a.apply.kafka.back(), a.per_batch.kafka.back(), a.apply_roomy.kafka.back(),
+                 a.apply.embedded.back(), a.read.kafka.back(), a.read.embedded.back());
   }
   return a;
 }
@@ -425,8 +426,8 @@ LagResult MeasureLag(const Options& o, double rate, const std::string& fetch_wai
 // Events for one level of (c): lag_seconds at the offered rate, within the mock's budget.
 std::uint64_t LagEvents(const Options& o, double rate, double max_rate_estimate) {
   const double wanted = (rate > 0 ? rate : max_rate_estimate) * o.lag_seconds;
-  return std::max<std::uint64_t>(3 * o.accounts,
-                                 std::min<std::uint64_t>(static_cast<std::uint64_t>(wanted), MockEventBudget(o.partitions)));
+  return std::max<std::uint64_t>(
+      3 * o.accounts, std::min<std::uint64_t>(static_cast<std::uint64_t>(wanted), MockEventBudget(o.partitions)));
 }
 
 // ---- (d) revocations through whole nodes -----------------------------------------------
@@ -465,7 +466,8 @@ class NodePair {
     r.writer_url = "http://127.0.0.1:" + std::to_string(writer_->port());
     std::filesystem::create_directories(r.data_dir);
     std::filesystem::copy_file(w.PepperPath(), r.PepperPath());
-    std::filesystem::permissions(r.PepperPath(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(r.PepperPath(),
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     replica_ = ServeNode(r);
     writer_http_ = std::make_unique<HttpClient>(writer_->port());
     replica_http_ = std::make_unique<HttpClient>(replica_->port());
@@ -498,10 +500,10 @@ bool WaitForCode(HttpClient& http, const std::string& key, const std::string& co
 
 struct RevocationResult {
   std::string fetch_wait;
-  std::vector<double> call_ms;           // DELETE on the writer, sent to 200
-  std::vector<double> visible_ms;        // DELETE sent to the replica's first REVOKED
-  std::vector<double> after_200_ms;      // the writer's 200 to the replica's first REVOKED
-  std::size_t missed = 0;                // not REVOKED on the replica within 10 s
+  std::vector<double> call_ms;       // DELETE on the writer, sent to 200
+  std::vector<double> visible_ms;    // DELETE sent to the replica's first REVOKED
+  std::vector<double> after_200_ms;  // the writer's 200 to the replica's first REVOKED
+  std::size_t missed = 0;            // not REVOKED on the replica within 10 s
 };
 
 // One key created, seen on the replica, revoked on the writer and polled on the replica until REVOKED.
@@ -544,12 +546,14 @@ std::string Rate(double v) { return Commas(static_cast<std::uint64_t>(v + 0.5));
 
 void PrintThroughput(const Options& o, const Pair& appended, const Applied& applied) {
   std::printf("| measurement (median of %u) | Kafka (mock) | embedded (reference) | Kafka / embedded |\n"
-              "| --- | ---: | ---: | ---: |\n", o.reps);
+              "| --- | ---: | ---: | ---: |\n",
+              o.reps);
   auto row = [](const std::string& what, const Pair& p, const char* unit) {
     const double k = Median(p.kafka), e = Median(p.embedded);
     std::printf("| %s | %s%s | %s%s | %.2f× |\n", what.c_str(), Rate(k).c_str(), unit, Rate(e).c_str(), unit, k / e);
   };
-  row("(a) append, one-event batches, " + std::to_string(o.threads) + " threads (embedded: fsync)", appended, " events/s");
+  row("(a) append, one-event batches, " + std::to_string(o.threads) + " threads (embedded: fsync)", appended,
+      " events/s");
   row("(b) catch up a fresh projector (`Projector::CatchUp`)", applied.apply, " events/s");
   row("(b) … events per applied batch (one `Read` each)", applied.per_batch, "");
   row("(b) … with `" + kRoomyQueueText + "` in [kafka.properties]", applied.apply_roomy, " events/s");
@@ -559,13 +563,15 @@ void PrintThroughput(const Options& o, const Pair& appended, const Applied& appl
 
 void PrintLag(const std::vector<LagResult>& lags) {
   std::printf("(c) replica lag: Append acknowledged → replica `WaitApplied` returns\n\n"
-              "| offered events/s | fetch.wait.max.ms | achieved events/s | events | samples | p50 ms | p99 ms | max ms | drain ms |\n"
+              "| offered events/s | fetch.wait.max.ms | achieved events/s | events | samples | p50 ms | p99 ms | max "
+              "ms | drain ms |\n"
               "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (const auto& l : lags)
-    std::printf("| %s | %s | %s | %s | %zu%s | %.1f | %.1f | %.1f | %.0f |\n", l.offered > 0 ? Rate(l.offered).c_str() : "max",
-                FetchWaitLabel(l.fetch_wait).c_str(), Rate(static_cast<double>(l.events) / l.seconds).c_str(),
-                Commas(l.events).c_str(), l.ms.size(), l.timeouts ? (" (" + std::to_string(l.timeouts) + " timed out)").c_str() : "",
-                Percentile(l.ms, 0.5), Percentile(l.ms, 0.99), Percentile(l.ms, 1.0), l.drain_ms);
+    std::printf("| %s | %s | %s | %s | %zu%s | %.1f | %.1f | %.1f | %.0f |\n",
+                l.offered > 0 ? Rate(l.offered).c_str() : "max", FetchWaitLabel(l.fetch_wait).c_str(),
+                Rate(static_cast<double>(l.events) / l.seconds).c_str(), Commas(l.events).c_str(), l.ms.size(),
+                l.timeouts ? (" (" + std::to_string(l.timeouts) + " timed out)").c_str() : "", Percentile(l.ms, 0.5),
+                Percentile(l.ms, 0.99), Percentile(l.ms, 1.0), l.drain_ms);
   std::printf("\n");
 }
 
@@ -620,8 +626,9 @@ int main(int argc, char** argv) {
     revocations.push_back(MeasureRevocations(o, fetch_wait));
   }
 
-  std::printf("\n### kafka_bench: librdkafka %s mock cluster, %d brokers, %u partitions; %s events, %s accounts per topic\n\n",
-              rd_kafka_version_str(), kBrokers, o.partitions, Commas(o.events).c_str(), Commas(o.accounts).c_str());
+  std::printf(
+      "\n### kafka_bench: librdkafka %s mock cluster, %d brokers, %u partitions; %s events, %s accounts per topic\n\n",
+      rd_kafka_version_str(), kBrokers, o.partitions, Commas(o.events).c_str(), Commas(o.accounts).c_str());
   std::printf("%u hardware threads; mock, clients, projector and nodes all share them\n\n",
               std::thread::hardware_concurrency());
   PrintThroughput(o, appended, applied);

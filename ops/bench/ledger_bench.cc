@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
     else Usage(("unknown argument " + a).c_str());
   }
   if (o.data.empty()) Usage("--data is required");
-  if (o.accounts == 0 || o.threads == 0 || o.threads > 256) Usage("--accounts and --threads must be >= 1 (threads <= 256)");
+  if (o.accounts == 0 || o.threads == 0 || o.threads > 256)
+    Usage("--accounts and --threads must be >= 1 (threads <= 256)");
   if (o.threads > o.accounts) o.threads = static_cast<unsigned>(o.accounts);
   if (o.events < 3 * o.accounts) Usage("--events must be at least 3 x --accounts");
   if (o.span_days <= 0) Usage("--span-days must be > 0");
@@ -150,7 +151,8 @@ int main(int argc, char** argv) {
   std::uintmax_t ledger_bytes = 0;
   for (const auto& f : std::filesystem::directory_iterator(o.data + "/ledger"))
     if (f.is_regular_file()) ledger_bytes += f.file_size();
-  std::fprintf(stderr, "ledger_bench: appended %s events in %s batches in %.1f s: %.0f events/s, %.1f MiB (%.0f B/event)\n",
+  std::fprintf(stderr,
+               "ledger_bench: appended %s events in %s batches in %.1f s: %.0f events/s, %.1f MiB (%.0f B/event)\n",
                Commas(gen.events).c_str(), Commas(gen.appends).c_str(), gen.seconds, gen.events / gen.seconds,
                ledger_bytes / 1048576.0, static_cast<double>(ledger_bytes) / gen.events);
 
@@ -218,7 +220,8 @@ int main(int argc, char** argv) {
     for (std::size_t q = 0; q < o.queries; ++q) {
       AuditFilter f;
       f.limit = 100;
-      TimeMs from = gen.first_time + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(std::max<TimeMs>(1, span - 30 * kDayMs)));
+      TimeMs from = gen.first_time +
+                    static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(std::max<TimeMs>(1, span - 30 * kDayMs)));
       f.since = from;
       f.until = from + 30 * kDayMs;
       timed(range, pick(), f);

@@ -28,18 +28,19 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <CLI/CLI.hpp>
 
 #include "domain/decimal.h"
 
 namespace {
 
 // Kafka protocol API keys the commands accept by name.
-const std::map<std::string, int16_t> kApis = {
-    {"Produce", 0}, {"Fetch", 1}, {"ListOffsets", 2}, {"Metadata", 3}, {"OffsetCommit", 8}, {"OffsetFetch", 9},
-    {"FindCoordinator", 10}, {"JoinGroup", 11}, {"Heartbeat", 12}, {"InitProducerId", 22}};
+const std::map<std::string, int16_t> kApis = {{"Produce", 0},          {"Fetch", 1},        {"ListOffsets", 2},
+                                              {"Metadata", 3},         {"OffsetCommit", 8}, {"OffsetFetch", 9},
+                                              {"FindCoordinator", 10}, {"JoinGroup", 11},   {"Heartbeat", 12},
+                                              {"InitProducerId", 22}};
 
 // A decimal int32, '-' allowed (error codes below zero are librdkafka's own).
 bool ParseInt(const std::string& s, long* out) {
@@ -97,7 +98,8 @@ std::string Run(rd_kafka_mock_cluster_t* mc, const std::string& line, bool* quit
   }
   if (cmd == "leader" && w.size() == 4 && ParseInt(w[2], &a) && ParseInt(w[3], &b)) {
     auto err = rd_kafka_mock_partition_set_leader(mc, w[1].c_str(), static_cast<int32_t>(a), static_cast<int32_t>(b));
-    return err ? std::string("error: ") + rd_kafka_err2str(err) : "ok leader of " + w[1] + "/" + w[2] + " is broker " + w[3];
+    return err ? std::string("error: ") + rd_kafka_err2str(err)
+               : "ok leader of " + w[1] + "/" + w[2] + " is broker " + w[3];
   }
   if (cmd == "error" && w.size() >= 4) {
     long api = 0, count = 0;

@@ -89,8 +89,10 @@ TEST(AuditLogTest, FiltersOrderFormatsAndTheRetentionWindow) {
   json b = t.CreateKey({{"name", "b,\"=cmd\""}, {"scopes", {"alerts:read"}}});  // day 10
   ASSERT_EQ(http.Call("DELETE", "/v1/keys/" + a["id"].get<std::string>(), admin).status, 200);
   t.clock().Advance(10 * kDayMs);  // day 20
-  ASSERT_EQ(http.Call("POST", "/v1/keys/" + b["id"].get<std::string>() + "/scopes", admin,
-                      {{"scopes", {"monitors:read"}}}).status, 200);
+  ASSERT_EQ(
+      http.Call("POST", "/v1/keys/" + b["id"].get<std::string>() + "/scopes", admin, {{"scopes", {"monitors:read"}}})
+          .status,
+      200);
   auto entries = [&](const std::string& query) {
     auto r = http.Call("GET", "/v1/audit-log" + query, admin);
     EXPECT_EQ(r.status, 200) << query << " " << r.body;
@@ -110,13 +112,15 @@ TEST(AuditLogTest, FiltersOrderFormatsAndTheRetentionWindow) {
   EXPECT_EQ(entries("?actor=tester").size(), 2u);  // bootstrap's two events
   EXPECT_EQ(entries("?ip=127.0.0.1").size(), 4u);  // every REST change
   // oldest first
-  EXPECT_EQ(types(entries("?order=oldest&limit=2")), (std::vector<std::string>{"account.created.v1", "key.created.v1"}));
+  EXPECT_EQ(types(entries("?order=oldest&limit=2")),
+            (std::vector<std::string>{"account.created.v1", "key.created.v1"}));
   // paging in both orders gives the same entries, reversed
   auto all = [&](const std::string& order) {
     json out = json::array();
     std::string cursor;
     for (int i = 0; i < 10; ++i) {
-      auto r = http.Call("GET", "/v1/audit-log?limit=2&order=" + order + (cursor.empty() ? "" : "&cursor=" + cursor), admin);
+      auto r =
+          http.Call("GET", "/v1/audit-log?limit=2&order=" + order + (cursor.empty() ? "" : "&cursor=" + cursor), admin);
       json body = r.json();
       for (auto& e : body["entries"]) out.push_back(e);
       if (body["next_cursor"].is_null()) break;
@@ -137,7 +141,7 @@ TEST(AuditLogTest, FiltersOrderFormatsAndTheRetentionWindow) {
   EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
   EXPECT_EQ(csv.body.rfind("position,time,type,", 0), 0u);
   EXPECT_NE(csv.body.find("\"{\"\"key_id\"\""), std::string::npos) << csv.body;  // JSON quoted per RFC 4180
-  EXPECT_EQ(csv.body.find(",=cmd"), std::string::npos);  // no bare formula cells
+  EXPECT_EQ(csv.body.find(",=cmd"), std::string::npos);                          // no bare formula cells
   // bad parameters
   for (const char* q : {"?since=yesterday", "?type=io.authledger.nope.v1", "?order=sideways", "?format=xml",
                         "?key_id=short", "?ip=999.1.1.1", "?limit=10001&format=csv", "?cursor=12"})
@@ -160,9 +164,8 @@ TEST(AuditLogTest, ShowsTheEmailOfThePersonAKeyActedFor) {
   TestNode t;
   auto& http = t.http();
   auto as = [&](const std::string& email) {
-    return std::map<std::string, std::string>{{"Authorization", "Bearer " + t.admin_key()},
-                                              {"Content-Type", "application/json"},
-                                              {"X-Actor-Email", email}};
+    return std::map<std::string, std::string>{
+        {"Authorization", "Bearer " + t.admin_key()}, {"Content-Type", "application/json"}, {"X-Actor-Email", email}};
   };
   const std::string body = R"({"name":"for alice","scopes":["monitors:read"]})";
   auto created = http.Request("POST", "/v1/keys", body, as("Alice.Smith@Example.COM"));
@@ -211,8 +214,8 @@ TEST(AuditLogTest, ShowsTheEmailOfThePersonAKeyActedFor) {
   }
   auto twice = http.Raw("POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + t.admin_key() +
                         "\r\nContent-Type: application/json\r\nX-Actor-Email: a@example.com\r\n"
-                        "X-Actor-Email: b@example.com\r\nContent-Length: " + std::to_string(body.size()) +
-                        "\r\nConnection: close\r\n\r\n" + body);
+                        "X-Actor-Email: b@example.com\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
   EXPECT_EQ(twice.rfind("HTTP/1.1 400", 0), 0u) << twice;
   EXPECT_NE(twice.find("at most once"), std::string::npos) << twice;
   EXPECT_EQ(t.node().log().Heads().at(0), head);

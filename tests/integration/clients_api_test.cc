@@ -165,10 +165,10 @@ TEST_F(ClientsApiTest, RulesAreCheckedAtTheEdgeAndNothingIsAppendedOnError) {
       {with({{"scopes", json::array()}}), "at least one scope"},
       {with({{"name", ""}}), "client name must not be empty"},
       {with({{"description", std::string(501, 'd')}}), "longer than 500"},
-      {with({{"redirect_uris", json::array({"https://a.example/1", "https://a.example/2", "https://a.example/3",
-                                           "https://a.example/4", "https://a.example/5", "https://a.example/6",
-                                           "https://a.example/7", "https://a.example/8", "https://a.example/9",
-                                           "https://a.example/10", "https://a.example/11"})}}),
+      {with({{"redirect_uris",
+              json::array({"https://a.example/1", "https://a.example/2", "https://a.example/3", "https://a.example/4",
+                           "https://a.example/5", "https://a.example/6", "https://a.example/7", "https://a.example/8",
+                           "https://a.example/9", "https://a.example/10", "https://a.example/11"})}}),
        "redirect_uris"},
       {with({{"redirect_uris", {"https://a.example/" + std::string(1990, 'p')}}}), "redirect_uris"},
       {with({{"description", "tab\there"}}), "control"},
@@ -178,7 +178,8 @@ TEST_F(ClientsApiTest, RulesAreCheckedAtTheEdgeAndNothingIsAppendedOnError) {
   EXPECT_EQ(t.node().log().Heads().at(0), before);
 
   // client_credentials alone is fine for a confidential client (no redirect URI needed).
-  json m2m = Register({{"name", "uptime exporter"}, {"scopes", {"metrics:read"}}, {"grant_types", {"client_credentials"}}});
+  json m2m =
+      Register({{"name", "uptime exporter"}, {"scopes", {"metrics:read"}}, {"grant_types", {"client_credentials"}}});
   EXPECT_EQ(m2m["redirect_uris"], json::array());
   EXPECT_EQ(m2m["grant_types"], json({"client_credentials"}));
 
@@ -195,10 +196,12 @@ TEST_F(ClientsApiTest, ScopesBoundWhatACallerMayDo) {
   ExpectProblem(http().Call("POST", "/v1/oauth/clients", keys_admin["key"], kConfidential), 403, "clients:admin");
   json manager = t.CreateKey({{"name", "manager"}, {"scopes", {"clients:admin", "monitors:read"}}});
   const std::string mk = manager["key"];
-  ExpectProblem(http().Call("POST", "/v1/oauth/clients", mk,
-                            {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:write"}}}),
-                403, "monitors:write");
-  json mine = Register({{"name", "mine"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}}, mk);
+  ExpectProblem(
+      http().Call("POST", "/v1/oauth/clients", mk,
+                  {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:write"}}}),
+      403, "monitors:write");
+  json mine =
+      Register({{"name", "mine"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}}, mk);
   EXPECT_EQ(mine["created_by"], manager["id"]);
   // A client holding a scope the manager lacks: it can neither rotate its secret nor delete it.
   json powerful = Register(kConfidential);  // alerts:read too
@@ -239,7 +242,8 @@ TEST_F(ClientsApiTest, AuditViewFiltersByClientIdAndShowsWhatChanged) {
   t.clock().Advance(kSecondMs);
   ASSERT_EQ(http().Call("POST", "/v1/oauth/clients/" + aid + "/rotate-secret", admin()).status, 200);
   t.clock().Advance(kSecondMs);
-  ASSERT_EQ(http().Call("DELETE", "/v1/oauth/clients/" + aid, admin(), {{"reason", "integration retired"}}).status, 200);
+  ASSERT_EQ(http().Call("DELETE", "/v1/oauth/clients/" + aid, admin(), {{"reason", "integration retired"}}).status,
+            200);
 
   auto r = http().Call("GET", "/v1/audit-log?client_id=" + aid, admin());
   ASSERT_EQ(r.status, 200) << r.body;
@@ -266,7 +270,8 @@ TEST_F(ClientsApiTest, AuditViewFiltersByClientIdAndShowsWhatChanged) {
   ASSERT_EQ(rb.size(), 1u);
   EXPECT_EQ(rb[0]["client_id"], bid);
   // Combined with a type filter, and a client id of nobody: empty, not an error.
-  auto typed = http().Call("GET", "/v1/audit-log?client_id=" + aid + "&type=io.authledger.client.registered.v1", admin());
+  auto typed =
+      http().Call("GET", "/v1/audit-log?client_id=" + aid + "&type=io.authledger.client.registered.v1", admin());
   EXPECT_EQ(typed.json()["entries"].size(), 1u);
   EXPECT_EQ(http().Call("GET", "/v1/audit-log?client_id=clnt_AAAAAAAAAAAA", admin()).json()["entries"], json::array());
   ExpectProblem(http().Call("GET", "/v1/audit-log?client_id=42", admin()), 400, "client_id");
@@ -285,7 +290,8 @@ TEST_F(ClientsApiTest, ClientsSurviveARestartAndARebuild) {
                      {"scopes", {"monitors:read"}},
                      {"grant_types", {"authorization_code"}},
                      {"token_endpoint_auth_method", "none"}});
-  ASSERT_EQ(http().Call("POST", "/v1/oauth/clients/" + a["id"].get<std::string>() + "/rotate-secret", admin()).status, 200);
+  ASSERT_EQ(http().Call("POST", "/v1/oauth/clients/" + a["id"].get<std::string>() + "/rotate-secret", admin()).status,
+            200);
   ASSERT_EQ(http().Call("DELETE", "/v1/oauth/clients/" + p["id"].get<std::string>(), admin()).status, 200);
   const json before = http().Call("GET", "/v1/oauth/clients", admin()).json();
   ASSERT_EQ(before["clients"].size(), 2u);

@@ -37,7 +37,8 @@ struct SseBlock {
 // incrementally into SSE blocks. Every wait is bounded.
 class EventStreamClient {
  public:
-  EventStreamClient(unsigned short port, const std::string& target, const std::map<std::string, std::string>& headers = {},
+  EventStreamClient(unsigned short port, const std::string& target,
+                    const std::map<std::string, std::string>& headers = {},
                     const std::string& http_version = "HTTP/1.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
@@ -45,7 +46,8 @@ class EventStreamClient {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect failed");
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("connect failed");
     std::string req = "GET " + target + " " + http_version + "\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
     for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
     req += "\r\n";
@@ -483,13 +485,13 @@ TEST_F(EventsApiTest, AStreamEndsSoonAfterItsKeyIsRevokedOrLosesTheScope) {
 TEST_F(EventsApiTest, MalformedOrOutOfRangePositionsAre400BeforeStreaming) {
   const std::string head = t.node().log().Heads().ToString();
   const std::string beyond = std::to_string(t.node().log().Heads().offset(0) + 1);
-  for (const std::string& after : {std::string("abc"), std::string("-1"), std::string("1.5"), std::string(""),
-                                   std::string("0:1,0:2"), std::string("1:0"), std::string("0:"), std::string(":5"),
-                                   std::string("99999999999999999999"), beyond, "0:" + beyond, std::string(2000, '1'),
-                                   // sign, space, 2^48 (beyond any offset), a partition that overflows
-                                   std::string("%2B1"), std::string("%201"), std::string("0:-1"),
-                                   std::string("281474976710656"), std::string("0:281474976710656"),
-                                   std::string("18446744073709551616:1")}) {
+  for (const std::string& after :
+       {std::string("abc"), std::string("-1"), std::string("1.5"), std::string(""), std::string("0:1,0:2"),
+        std::string("1:0"), std::string("0:"), std::string(":5"), std::string("99999999999999999999"), beyond,
+        "0:" + beyond, std::string(2000, '1'),
+        // sign, space, 2^48 (beyond any offset), a partition that overflows
+        std::string("%2B1"), std::string("%201"), std::string("0:-1"), std::string("281474976710656"),
+        std::string("0:281474976710656"), std::string("18446744073709551616:1")}) {
     auto r = t.http().Call("GET", "/v1/events?after=" + after, t.admin_key());
     ExpectProblem(r, 400, "after");
     EXPECT_EQ(r.json()["type"], "/problems/invalid-request");

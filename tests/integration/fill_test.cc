@@ -44,8 +44,9 @@ struct AuditRow {
 // every size up to a few KiB.
 std::vector<AuditRow> RandomRows(std::size_t n) {
   std::mt19937_64 rng(7);
-  std::vector<std::string> accounts = {"acct_000000000001", "acct_zzzzzzzzzzzz", "a", "acct_0000000000011",
-                                       std::string(45, 'x') + "1", std::string(45, 'x') + "2", std::string(39, 'y')};
+  std::vector<std::string> accounts = {"acct_000000000001",  "acct_zzzzzzzzzzzz",        "a",
+                                       "acct_0000000000011", std::string(45, 'x') + "1", std::string(45, 'x') + "2",
+                                       std::string(39, 'y')};
   std::vector<AuditRow> rows;
   for (std::size_t i = 0; i < n; ++i) {
     AuditRow r;
@@ -203,9 +204,11 @@ TEST(FillManyKeysTest, AnAccountWithManyKeysRebuildsIdentically) {
     c.key_writes_per_minute = 1000;  // 200 writes in a test minute
   });
   std::vector<std::string> ids;
-  for (int i = 0; i < 100; ++i) ids.push_back(t.CreateKey({{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}})["id"]);
+  for (int i = 0; i < 100; ++i)
+    ids.push_back(t.CreateKey({{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}})["id"]);
   for (const std::string& id : ids)
-    ASSERT_EQ(t.http().Call("POST", "/v1/keys/" + id + "/scopes", t.admin_key(), {{"scopes", {"alerts:read"}}}).status, 200);
+    ASSERT_EQ(t.http().Call("POST", "/v1/keys/" + id + "/scopes", t.admin_key(), {{"scopes", {"alerts:read"}}}).status,
+              200);
   t.Shutdown();
   auto live = OpenStore(t.config().ProjectionsDir());
   ASSERT_TRUE(live);

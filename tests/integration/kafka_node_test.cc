@@ -138,16 +138,18 @@ TEST_F(KafkaNodeTest, WriterAndReplica) {
   EXPECT_EQ(w.header("location"), "http://127.0.0.1:" + std::to_string(writer.node().port()) + "/v1/keys");
   EXPECT_EQ(w.header("content-type"), "application/problem+json");
   // OAuth client writes too; a client registered on the writer is read on the replica.
-  auto c = replica.http().Call("POST", "/v1/oauth/clients", writer.admin_key(),
-                               {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}});
+  auto c =
+      replica.http().Call("POST", "/v1/oauth/clients", writer.admin_key(),
+                          {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}});
   EXPECT_EQ(c.status, 307) << c.body;
   EXPECT_EQ(c.header("location"), "http://127.0.0.1:" + std::to_string(writer.node().port()) + "/v1/oauth/clients");
   EXPECT_EQ(replica.http().Call("DELETE", "/v1/oauth/clients/clnt_AAAAAAAAAAAA", writer.admin_key()).status, 307);
   EXPECT_EQ(replica.http().Call("POST", "/v1/oauth/clients/clnt_AAAAAAAAAAAA/rotate-secret", writer.admin_key()).status,
             307);
   EXPECT_EQ(writer.node().log().Heads(), heads);
-  auto registered = writer.http().Call("POST", "/v1/oauth/clients", writer.admin_key(),
-                                       {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}});
+  auto registered =
+      writer.http().Call("POST", "/v1/oauth/clients", writer.admin_key(),
+                         {{"name", "x"}, {"redirect_uris", {"https://a.example/cb"}}, {"scopes", {"monitors:read"}}});
   ASSERT_EQ(registered.status, 201) << registered.body;
   auto on_replica = replica.http().Request(
       "GET", "/v1/oauth/clients/" + registered.json()["id"].get<std::string>(), "",
@@ -189,7 +191,8 @@ TEST_F(KafkaNodeTest, BrokersDownWritesFailFastReadsServeAndWritesResume) {
 
   kafka.SetAllDown();
   auto start = Clock::now();
-  auto r = writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "during-the-outage"}, {"scopes", {"monitors:read"}}});
+  auto r = writer.http().Call("POST", "/v1/keys", writer.admin_key(),
+                              {{"name", "during-the-outage"}, {"scopes", {"monitors:read"}}});
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(r.header("content-type"), "application/problem+json");
@@ -201,14 +204,18 @@ TEST_F(KafkaNodeTest, BrokersDownWritesFailFastReadsServeAndWritesResume) {
   EXPECT_EQ(writer.http().Call("GET", "/v1/keys", writer.admin_key()).status, 200);
   // A second write while down also fails fast (the brokers are known to be down).
   start = Clock::now();
-  EXPECT_EQ(writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "again"}, {"scopes", {"monitors:read"}}}).status, 503);
+  EXPECT_EQ(writer.http()
+                .Call("POST", "/v1/keys", writer.admin_key(), {{"name", "again"}, {"scopes", {"monitors:read"}}})
+                .status,
+            503);
   EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count(), 2000);
 
   kafka.SetAllUp();
   // Writes resume by themselves.
   int status = 0;
   for (auto deadline = Clock::now() + std::chrono::seconds(30); Clock::now() < deadline;) {
-    auto w = writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "after-the-outage"}, {"scopes", {"monitors:read"}}});
+    auto w = writer.http().Call("POST", "/v1/keys", writer.admin_key(),
+                                {{"name", "after-the-outage"}, {"scopes", {"monitors:read"}}});
     status = w.status;
     if (status == 201) {
       acknowledged.insert(w.json()["id"].get<std::string>());
@@ -234,7 +241,8 @@ TEST_F(KafkaNodeTest, InjectedProduceErrorsLoseNothingAndDuplicateNothing) {
   // NOT_LEADER_FOR_PARTITION (6), REQUEST_TIMED_OUT (7), NOT_ENOUGH_REPLICAS (19): retried by the producer.
   kafka.FailNextProduces({6, 7, 6, 19, 7});
   for (int i = 0; i < 12; ++i) {
-    auto r = writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}});
+    auto r = writer.http().Call("POST", "/v1/keys", writer.admin_key(),
+                                {{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}});
     if (r.status == 201) acknowledged.insert(r.json()["id"].get<std::string>());
     else EXPECT_EQ(r.status, 503) << r.body;
     if (i == 5) kafka.FailNextProduces({6, 6, 7});
@@ -250,7 +258,8 @@ TEST_F(KafkaNodeTest, ProjectorRestartResumesExactlyWhereItStopped) {
   const Cursor heads = writer.node().log().Heads();
   const Cursor applied = writer.node().projector().applied();
   EXPECT_TRUE(applied.CoversAll(heads));
-  auto audit_before = writer.http().Call("GET", "/v1/audit-log?limit=1000", writer.admin_key()).json()["entries"].size();
+  auto audit_before =
+      writer.http().Call("GET", "/v1/audit-log?limit=1000", writer.admin_key()).json()["entries"].size();
 
   writer.Shutdown();  // appends a checkpoint per non-empty partition
   writer.Restart();
@@ -333,8 +342,9 @@ TEST_F(KafkaNodeTest, RedeliveryChangesNothingAndAGapStopsTheProjectorLoudly) {
   EXPECT_EQ(ready.status, 503);
   EXPECT_NE(ready.body.find("seq"), std::string::npos) << ready.body;
   // Commands refuse to decide on stopped projections; reads still answer.
-  EXPECT_EQ(writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "x"}, {"scopes", {"monitors:read"}}}).status,
-            503);
+  EXPECT_EQ(
+      writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "x"}, {"scopes", {"monitors:read"}}}).status,
+      503);
   EXPECT_EQ(writer.http().Call("POST", "/v1/keys/verify", "", {{"key", k2["key"]}}).json()["code"], "VALID");
 }
 

@@ -42,8 +42,9 @@ class KeysApiTest : public ::testing::Test {
 
 TEST_F(KeysApiTest, CreateShowsKeyOnceAndItVerifies) {
   Position before = Head();
-  auto r = http().Call("POST", "/v1/keys", admin(),
-                       {{"name", "prod-monitoring-cli"}, {"scopes", {"monitors:read", "alerts:read"}}, {"environment", "live"}});
+  auto r = http().Call(
+      "POST", "/v1/keys", admin(),
+      {{"name", "prod-monitoring-cli"}, {"scopes", {"monitors:read", "alerts:read"}}, {"environment", "live"}});
   ASSERT_EQ(r.status, 201) << r.body;
   json k = r.json();
   std::string key = k["key"];
@@ -132,7 +133,8 @@ TEST_F(KeysApiTest, BadInputIsRejectedAndChangesNothing) {
   ExpectProblem(post(R"({"name":"a","scopes":["monitors:read"],"expires_at":"2020-01-01T00:00:00Z"})"), 400, "future");
   ExpectProblem(post(R"({"name":"a","scopes":["monitors:read"],"allowed_cidrs":["10.0.0.1/8"]})"), 400, "CIDR");
   ExpectProblem(post(R"({"name":"a\u0001b","scopes":["monitors:read"]})"), 400, "control characters");
-  ExpectProblem(post(json({{"name", std::string(101, 'n')}, {"scopes", {"monitors:read"}}}).dump()), 400, "longer than 100");
+  ExpectProblem(post(json({{"name", std::string(101, 'n')}, {"scopes", {"monitors:read"}}}).dump()), 400,
+                "longer than 100");
   ExpectProblem(http().Request("POST", "/v1/keys", R"({"name":"a","scopes":["monitors:read"]})",
                                {{"Authorization", "Bearer " + admin()}, {"Content-Type", "text/plain"}}),
                 400, "Content-Type");
@@ -165,7 +167,8 @@ TEST_F(KeysApiTest, GrantAndRevokeScopes) {
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(Head(), before);
 
-  ExpectProblem(http().Call("POST", "/v1/keys/" + id + "/scopes", admin(), {{"scopes", {"nope:read"}}}), 400, "unknown scope");
+  ExpectProblem(http().Call("POST", "/v1/keys/" + id + "/scopes", admin(), {{"scopes", {"nope:read"}}}), 400,
+                "unknown scope");
   auto rv = http().Call("DELETE", "/v1/keys/" + id + "/scopes/metrics:read", admin());
   ASSERT_EQ(rv.status, 200) << rv.body;
   EXPECT_EQ(rv.json()["scopes"], json({"monitors:read"}));
@@ -179,7 +182,8 @@ TEST_F(KeysApiTest, AKeyCannotGrantScopesItDoesNotHold) {
   // It may create keys within its own scopes...
   EXPECT_EQ(http().Call("POST", "/v1/keys", mgr["key"], {{"name", "ok"}, {"scopes", {"monitors:read"}}}).status, 201);
   // ...but not escalate.
-  ExpectProblem(http().Call("POST", "/v1/keys", mgr["key"], {{"name", "esc"}, {"scopes", {"admin:*"}}}), 403, "admin:*");
+  ExpectProblem(http().Call("POST", "/v1/keys", mgr["key"], {{"name", "esc"}, {"scopes", {"admin:*"}}}), 403,
+                "admin:*");
   ExpectProblem(http().Call("POST", "/v1/keys/" + mgr["id"].get<std::string>() + "/scopes", mgr["key"],
                             {{"scopes", {"monitors:write"}}}),
                 403, "monitors:write");
@@ -254,8 +258,8 @@ TEST_F(KeysApiTest, RotationGraceIsSettable) {
   std::string id = k["id"];
   ExpectProblem(http().Call("POST", "/v1/keys/" + id + "/rotate", admin(), {{"grace_period_seconds", -1}}), 400);
   ExpectProblem(http().Call("POST", "/v1/keys/" + id + "/rotate", admin(), {{"grace_period_seconds", "1h"}}), 400);
-  ExpectProblem(http().Call("POST", "/v1/keys/" + id + "/rotate", admin(), {{"grace_period_seconds", 31 * 86400}}),
-                400, "grace period");
+  ExpectProblem(http().Call("POST", "/v1/keys/" + id + "/rotate", admin(), {{"grace_period_seconds", 31 * 86400}}), 400,
+                "grace period");
   auto r = http().Call("POST", "/v1/keys/" + id + "/rotate", admin(), {{"grace_period_seconds", 3600}});
   ASSERT_EQ(r.status, 201) << r.body;
   t.clock().Advance(kHourMs);
@@ -326,8 +330,8 @@ TEST_F(KeysApiTest, VerifyCodes) {
   // Right id, wrong secret: indistinguishable from an unknown key.
   std::string forged = FormatApiKey("al", KeyEnvironment::kLive, k["id"].get<std::string>(), std::string(33, 'A'));
   EXPECT_EQ(Verify(forged)["code"], "NOT_FOUND");
-  std::string wrong_env = FormatApiKey("al", KeyEnvironment::kTest, k["id"].get<std::string>(),
-                                       std::string(ParseApiKey(key)->secret));
+  std::string wrong_env =
+      FormatApiKey("al", KeyEnvironment::kTest, k["id"].get<std::string>(), std::string(ParseApiKey(key)->secret));
   EXPECT_EQ(Verify(wrong_env)["code"], "NOT_FOUND");
   // A restricted key is never VALID for a caller that does not say where the request came from.
   json no_ip = Verify(key, "monitors:read");
@@ -442,8 +446,11 @@ TEST_F(KeysApiTest, MinPositionHeaderIsHonoured) {
   ExpectProblem(far, 503, "not applied");
   EXPECT_EQ(far.header("retry-after"), "1");
   // Reads on the command pool wait (bounded) for positions the ledger holds.
-  EXPECT_EQ(http().Request("GET", "/v1/keys", "", {{"Authorization", "Bearer " + admin()},
-                                                  {"X-Min-Position", std::to_string(p)}}).status, 200);
+  EXPECT_EQ(http()
+                .Request("GET", "/v1/keys", "",
+                         {{"Authorization", "Bearer " + admin()}, {"X-Min-Position", std::to_string(p)}})
+                .status,
+            200);
   ExpectProblem(http().Request("POST", "/v1/keys/verify", json({{"key", k["key"]}}).dump(), {{"X-Min-Position", "x"}}),
                 400);
   // A decimal integer only: no sign, no fraction, no overflow.

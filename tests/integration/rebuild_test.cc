@@ -2,9 +2,9 @@
 // byte-identical in every column family.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <map>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -39,7 +39,8 @@ TEST(RebuildTest, RebuiltProjectionsAreByteIdentical) {
       ASSERT_EQ(http.Call("DELETE", "/v1/keys/" + id, t.admin_key()).status, 200);
     }
     if (i == 1) {
-      ASSERT_EQ(http.Call("POST", "/v1/keys/" + id + "/scopes", t.admin_key(), {{"scopes", {"alerts:read"}}}).status, 200);
+      ASSERT_EQ(http.Call("POST", "/v1/keys/" + id + "/scopes", t.admin_key(), {{"scopes", {"alerts:read"}}}).status,
+                200);
       ASSERT_EQ(http.Call("POST", "/v1/keys/verify", "", {{"key", k["key"]}}).json()["code"], "VALID");
       t.node().usage().Flush();
     }
@@ -48,12 +49,16 @@ TEST(RebuildTest, RebuiltProjectionsAreByteIdentical) {
   const std::map<std::string, std::string> as_alice = {{"Authorization", "Bearer " + t.admin_key()},
                                                        {"Content-Type", "application/json"},
                                                        {"X-Actor-Email", "alice@example.com"}};
-  auto web = http.Request("POST", "/v1/oauth/clients",
-                          R"({"name":"web","redirect_uris":["https://a.example/cb"],"scopes":["monitors:read"]})", as_alice);
+  auto web =
+      http.Request("POST", "/v1/oauth/clients",
+                   R"({"name":"web","redirect_uris":["https://a.example/cb"],"scopes":["monitors:read"]})", as_alice);
   ASSERT_EQ(web.status, 201) << web.body;
   auto cli = http.Call("POST", "/v1/oauth/clients", t.admin_key(),
-                       {{"name", "cli"}, {"redirect_uris", {"http://localhost/cb"}}, {"scopes", {"monitors:read"}},
-                        {"grant_types", {"authorization_code"}}, {"token_endpoint_auth_method", "none"}});
+                       {{"name", "cli"},
+                        {"redirect_uris", {"http://localhost/cb"}},
+                        {"scopes", {"monitors:read"}},
+                        {"grant_types", {"authorization_code"}},
+                        {"token_endpoint_auth_method", "none"}});
   ASSERT_EQ(cli.status, 201) << cli.body;
   t.clock().Advance(kMinuteMs);
   const std::string web_id = web.json()["id"];
@@ -79,7 +84,8 @@ TEST(RebuildTest, RebuiltProjectionsAreByteIdentical) {
   EXPECT_EQ(progress.back(), head);
   auto after = Dump(t.config());
   ASSERT_EQ(before.size(), after.size());
-  for (std::size_t i = 0; i < before.size(); ++i) ASSERT_EQ(before[i], after[i]) << "row " << i << " cf " << before[i].cf;
+  for (std::size_t i = 0; i < before.size(); ++i)
+    ASSERT_EQ(before[i], after[i]) << "row " << i << " cf " << before[i].cf;
 
   // A replay up to the head builds the very same read models, through the same projector.
   std::string out = t.data_dir() + "/replay-at-head";

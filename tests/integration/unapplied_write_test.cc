@@ -86,25 +86,25 @@ TEST_F(UnappliedWriteTest, CreatesAnswer202WithTheSecretAndLocation) {
 
   // Nothing new to decide on: the projections first have to catch up with the ledger.
   ResumeProjections();
-  auto client = http().Call("POST", "/v1/oauth/clients", admin(),
-                            {{"name", "dashboard"}, {"scopes", {"monitors:read"}},
-                             {"redirect_uris", {"https://app.example.com/callback"}}});
+  auto client = http().Call(
+      "POST", "/v1/oauth/clients", admin(),
+      {{"name", "dashboard"}, {"scopes", {"monitors:read"}}, {"redirect_uris", {"https://app.example.com/callback"}}});
   ASSERT_EQ(client.status, 201) << client.body;
   StallProjections();
-  auto rotated = http().Call("POST", "/v1/oauth/clients/" + client.json()["id"].get<std::string>() + "/rotate-secret",
-                             admin());
+  auto rotated =
+      http().Call("POST", "/v1/oauth/clients/" + client.json()["id"].get<std::string>() + "/rotate-secret", admin());
   ExpectAccepted(rotated);
   EXPECT_TRUE(rotated.json()["client_secret"].is_string());
-  auto registered = http().Call("POST", "/v1/oauth/clients", admin(),
-                                {{"name", "cli"}, {"scopes", {"monitors:read"}},
-                                 {"redirect_uris", {"https://app.example.com/cli"}}});
+  auto registered =
+      http().Call("POST", "/v1/oauth/clients", admin(),
+                  {{"name", "cli"}, {"scopes", {"monitors:read"}}, {"redirect_uris", {"https://app.example.com/cli"}}});
   // The account's projection is behind its ledger now: the write waits, then refuses.
   EXPECT_EQ(registered.status, 503) << registered.body;
 
   ResumeProjections();
-  auto got = http().Request("GET", "/v1/keys/" + k["id"].get<std::string>(), "",
-                            {{"Authorization", "Bearer " + admin()},
-                             {"X-Min-Position", created.header("x-ledger-position")}});
+  auto got =
+      http().Request("GET", "/v1/keys/" + k["id"].get<std::string>(), "",
+                     {{"Authorization", "Bearer " + admin()}, {"X-Min-Position", created.header("x-ledger-position")}});
   EXPECT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(Verify(k["key"]), "VALID");
 }

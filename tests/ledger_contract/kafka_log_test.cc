@@ -32,15 +32,11 @@ struct Shape {
 std::string ShapeName(const ::testing::TestParamInfo<Shape>& info) {
   return "kafka" + std::to_string(info.param.partitions);
 }
-void PrintTo(const Shape& s, std::ostream* os) {
-  *os << s.brokers << " brokers, " << s.partitions << " partitions";
-}
+void PrintTo(const Shape& s, std::ostream* os) { *os << s.brokers << " brokers, " << s.partitions << " partitions"; }
 
 class KafkaLogTest : public ::testing::TestWithParam<Shape> {
  protected:
-  void SetUp() override {
-    cluster_ = std::make_unique<MockCluster>(GetParam().brokers, GetParam().partitions);
-  }
+  void SetUp() override { cluster_ = std::make_unique<MockCluster>(GetParam().brokers, GetParam().partitions); }
 
   std::unique_ptr<KafkaLog> Open(KafkaLogOptions o) {
     auto log = KafkaLog::Open(std::move(o));
@@ -74,8 +70,11 @@ struct RawMessage {
 std::vector<RawMessage> RawConsume(const std::string& brokers, std::int32_t partition, std::size_t count) {
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (auto [k, v] : {std::pair{"bootstrap.servers", brokers.c_str()}, {"group.id", "raw-test"},
-                      {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}, {"log_level", "3"}})
+  for (auto [k, v] : {std::pair{"bootstrap.servers", brokers.c_str()},
+                      {"group.id", "raw-test"},
+                      {"enable.auto.commit", "false"},
+                      {"fetch.wait.max.ms", "10"},
+                      {"log_level", "3"}})
     EXPECT_EQ(rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr), RD_KAFKA_CONF_OK) << errstr;
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   std::vector<RawMessage> out;
@@ -141,7 +140,7 @@ TEST_P(KafkaLogTest, MessagesCarryCloudEventsHeadersButNeverData) {
     std::set<std::string> names(m.header_names.begin(), m.header_names.end());
     EXPECT_EQ(names.size(), m.header_names.size());
     EXPECT_EQ(names, (std::set<std::string>{"content-type", "ce_specversion", "ce_id", "ce_source", "ce_type",
-                                             "ce_subject", "ce_time", "ce_partitionkey", "ce_accountseq"}));
+                                            "ce_subject", "ce_time", "ce_partitionkey", "ce_accountseq"}));
     const std::string secret = env.at("data").at("secret_hash").get<std::string>();
     for (auto& [name, value] : m.headers) EXPECT_EQ(value.find(secret), std::string::npos) << name;
   }
@@ -154,7 +153,7 @@ TEST_P(KafkaLogTest, BatchWithoutEveryAttributeIsRefused) {
   ASSERT_TRUE(log);
   const std::string acct = TestAccount(22);
   const std::vector<std::string EnvelopeAttributes::*> attributes = {
-      &EnvelopeAttributes::specversion, &EnvelopeAttributes::id,   &EnvelopeAttributes::source,
+      &EnvelopeAttributes::specversion, &EnvelopeAttributes::id,      &EnvelopeAttributes::source,
       &EnvelopeAttributes::type,        &EnvelopeAttributes::subject, &EnvelopeAttributes::time};
   for (auto attribute : attributes) {
     AppendBatch b = MakeBatch(acct, 0, 2, "bad");

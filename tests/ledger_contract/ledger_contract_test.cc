@@ -44,8 +44,8 @@ class LedgerContractTest : public ::testing::TestWithParam<Backend> {
       ASSERT_NE(::mkdtemp(tmpl), nullptr);
       dir_ = tmpl;
     } else {
-      cluster_ = GetParam() == Backend::kKafka1 ? std::make_unique<MockCluster>(1, 1)
-                                                : std::make_unique<MockCluster>(3, 4);
+      cluster_ =
+          GetParam() == Backend::kKafka1 ? std::make_unique<MockCluster>(1, 1) : std::make_unique<MockCluster>(3, 4);
     }
   }
   void TearDown() override {

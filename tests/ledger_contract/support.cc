@@ -86,8 +86,8 @@ EventInfo Info(const std::string& bytes) {
   return EventInfo{e->account_id, e->seq, e->id};
 }
 
-::testing::AssertionResult ReadUntil(EventLog& log, Cursor* cursor, const Cursor& target,
-                                     std::vector<StoredEvent>* out, std::size_t max) {
+::testing::AssertionResult ReadUntil(EventLog& log, Cursor* cursor, const Cursor& target, std::vector<StoredEvent>* out,
+                                     std::size_t max) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::vector<StoredEvent> batch;
   while (!cursor->CoversAll(target)) {
@@ -95,14 +95,15 @@ EventInfo Info(const std::string& bytes) {
       return ::testing::AssertionFailure() << "read only to " << cursor->ToString() << " of " << target.ToString();
     Status s = log.Read(*cursor, max, &batch);
     if (!s.ok()) return ::testing::AssertionFailure() << "Read after " << cursor->ToString() << ": " << s.ToString();
-    if (batch.size() > max) return ::testing::AssertionFailure() << "Read returned " << batch.size() << " > max " << max;
+    if (batch.size() > max)
+      return ::testing::AssertionFailure() << "Read returned " << batch.size() << " > max " << max;
     for (auto& ev : batch) {
       const std::uint32_t p = PartitionOf(ev.position);
       if (p >= cursor->partitions())
         return ::testing::AssertionFailure() << "event at " << PositionToString(ev.position) << " outside the ledger";
       if (OffsetOf(ev.position) != cursor->offset(p) + 1)
-        return ::testing::AssertionFailure() << "after " << PositionToString(cursor->at(p)) << " Read returned "
-                                             << PositionToString(ev.position);
+        return ::testing::AssertionFailure()
+               << "after " << PositionToString(cursor->at(p)) << " Read returned " << PositionToString(ev.position);
       cursor->Advance(ev.position);
       out->push_back(std::move(ev));
     }
@@ -116,8 +117,8 @@ EventInfo Info(const std::string& bytes) {
     EventInfo i = Info(ev.bytes);
     std::uint64_t& l = last[i.account];
     if (i.seq != l + 1)
-      return ::testing::AssertionFailure() << "account " << i.account << ": seq " << i.seq << " after " << l
-                                           << " at " << PositionToString(ev.position);
+      return ::testing::AssertionFailure() << "account " << i.account << ": seq " << i.seq << " after " << l << " at "
+                                           << PositionToString(ev.position);
     l = i.seq;
   }
   return ::testing::AssertionSuccess();

@@ -49,8 +49,8 @@ EventInfo Info(const std::string& bytes);
 
 // Reads after *cursor until it covers `target` (10 s at most), advancing it. Fails if
 // an event is not the next one of its partition or lies in a partition the log lacks.
-::testing::AssertionResult ReadUntil(EventLog& log, Cursor* cursor, const Cursor& target,
-                                     std::vector<StoredEvent>* out, std::size_t max = 1000);
+::testing::AssertionResult ReadUntil(EventLog& log, Cursor* cursor, const Cursor& target, std::vector<StoredEvent>* out,
+                                     std::size_t max = 1000);
 
 // Every account's sequences in `events` are 1, 2, 3, ... in order, each once.
 ::testing::AssertionResult ContiguousPerAccount(const std::vector<StoredEvent>& events);

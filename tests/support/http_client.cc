@@ -40,7 +40,10 @@ void RecordExchange(const std::string& method, const std::string& target, const 
   if (!dir || !*dir) return;
   static std::mutex mu;
   nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
-  nlohmann::json line = {{"method", method}, {"path", target}, {"status", r.status}, {"headers", r.headers},
+  nlohmann::json line = {{"method", method},
+                         {"path", target},
+                         {"status", r.status},
+                         {"headers", r.headers},
                          {"body", body.is_discarded() ? nlohmann::json(r.body) : body}};
   std::lock_guard lock(mu);
   std::ofstream(std::string(dir) + "/responses-" + std::to_string(::getpid()) + ".jsonl", std::ios::app)

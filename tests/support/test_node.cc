@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "app/ledger.h"
-#include "ledger/scan.h"
 #include <filesystem>
 #include <stdexcept>
+#include "app/ledger.h"
+#include "ledger/scan.h"
 
 namespace authledger::testing {
 

@@ -17,8 +17,8 @@ namespace {
 
 constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-const std::vector<std::string> kScopes = {"alerts:read",    "alerts:write", "billing:read", "incidents:read",
-                                          "metrics:read",   "monitors:read", "monitors:write", "teams:admin"};
+const std::vector<std::string> kScopes = {"alerts:read",  "alerts:write",  "billing:read",   "incidents:read",
+                                          "metrics:read", "monitors:read", "monitors:write", "teams:admin"};
 
 struct Key {
   std::string id;
@@ -60,9 +60,7 @@ class Generator {
     }
     return s;
   }
-  std::string Ip() {
-    return "203.0." + std::to_string(rng_() % 256) + "." + std::to_string(1 + rng_() % 254);
-  }
+  std::string Ip() { return "203.0." + std::to_string(rng_() % 256) + "." + std::to_string(1 + rng_() % 254); }
   std::uint64_t Below(std::uint64_t n) { return rng_() % n; }
   double Uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
 
@@ -156,8 +154,9 @@ class Generator {
 struct Run {
   Run(EventLog& l, const WorkloadOptions& opts) : log(l), o(opts) {
     const TimeMs span = static_cast<TimeMs>(o.span_days * kDayMs);
-    const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
+    const TimeMs now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     t0 = now - span;
     step = static_cast<double>(span) / static_cast<double>(o.events);
   }
@@ -250,7 +249,8 @@ void AppendThread(Run& run, unsigned t, std::vector<Account>& mine) {
     gen.NextBatch(a, &data, &actor);
     const std::uint64_t first = run.reserved.fetch_add(data.size());
     if (first >= run.o.events) return;
-    if (data.size() > run.o.events - first) data.erase(data.begin() + static_cast<std::ptrdiff_t>(run.o.events - first), data.end());
+    if (data.size() > run.o.events - first)
+      data.erase(data.begin() + static_cast<std::ptrdiff_t>(run.o.events - first), data.end());
     run.Pace(first);
     std::vector<AppendEvent> envelopes = Encode(run, gen, a, data, actor, first);
     if (!AppendChunks(run, a, envelopes)) return;

@@ -30,7 +30,7 @@ using SteadyClock = std::chrono::steady_clock;
 struct WorkloadOptions {
   std::uint64_t events = 200'000;  // appended in all
   std::uint64_t accounts = 1'000;
-  unsigned threads = 4;            // clamped to `accounts`
+  unsigned threads = 4;  // clamped to `accounts`
   double span_days = 365;
   std::uint64_t seed = 42;
   // > 0: a generated batch is appended as Appends of at most this many events each
@@ -44,9 +44,9 @@ struct WorkloadOptions {
 };
 
 struct WorkloadResult {
-  std::uint64_t events = 0;   // acknowledged
-  std::uint64_t appends = 0;  // acknowledged Append calls
-  double seconds = 0;         // first Append to last acknowledgement
+  std::uint64_t events = 0;              // acknowledged
+  std::uint64_t appends = 0;             // acknowledged Append calls
+  double seconds = 0;                    // first Append to last acknowledgement
   TimeMs first_time = 0, last_time = 0;  // synthetic times of the first and last event
   std::vector<std::string> accounts;     // ids, sorted
 };

@@ -16,8 +16,7 @@ namespace {
 constexpr TimeMs kT0 = 1767225600123;
 
 Event SampleEvent(EventData data, std::uint64_t seq) {
-  return Event{NewUuidV7(kT0), "acct_c00000000001", seq, kGenesisHash, kT0 + 5, Actor::System("test"),
-               std::move(data)};
+  return Event{NewUuidV7(kT0), "acct_c00000000001", seq, kGenesisHash, kT0 + 5, Actor::System("test"), std::move(data)};
 }
 
 TEST(AppendEventTest, AttributesAreTheEnvelopesOwnForEveryEventType) {

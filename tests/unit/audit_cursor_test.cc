@@ -12,8 +12,7 @@ namespace authledger {
 namespace {
 
 TEST(AuditCursorTest, DecodeReadsWhatEncodeWrites) {
-  for (const AuditCursor& c : {AuditCursor{1772323200000, 42}, AuditCursor{0, 0},
-                               AuditCursor{INT64_MAX, UINT64_MAX}}) {
+  for (const AuditCursor& c : {AuditCursor{1772323200000, 42}, AuditCursor{0, 0}, AuditCursor{INT64_MAX, UINT64_MAX}}) {
     auto d = AuditCursor::Decode(c.Encode());
     ASSERT_TRUE(d) << c.Encode();
     EXPECT_EQ(d->time, c.time);
@@ -30,8 +29,8 @@ TEST(AuditCursorTest, AnythingElseIsRefused) {
        {std::string(""), std::string("."), std::string("12"), std::string("1."), std::string(".2"),
         std::string("1.2.3"), std::string("-1.2"), std::string("1.-2"), std::string("+1.2"), std::string("1.+2"),
         std::string(" 1.2"), std::string("1.2 "), std::string("a.b"), std::string("0x1.2"), std::string("1,5.2"),
-        std::string("9223372036854775808.1"),   // time beyond INT64_MAX
-        std::string("1.18446744073709551616"),  // position beyond UINT64_MAX
+        std::string("9223372036854775808.1"),       // time beyond INT64_MAX
+        std::string("1.18446744073709551616"),      // position beyond UINT64_MAX
         std::string("1.") + std::string(40, '0')})  // longer than any cursor Encode writes
     EXPECT_FALSE(AuditCursor::Decode(bad)) << bad;
 }

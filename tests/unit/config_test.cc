@@ -194,27 +194,27 @@ TEST_F(ConfigTest, IntegerSettingsOutOfRangeNameTheSettingAndItsRange) {
     const char* toml;
     const char* message;
   };
-  for (const Case& c : {
-           Case{"[keys]\nmax_live_keys = 1000000\n",
-                "config: keys.max_live_keys = 1000000 is out of range: it must be 1..100000"},
-           Case{"[keys]\nmax_live_keys = 0\n", "config: keys.max_live_keys = 0 is out of range: it must be 1..100000"},
-           Case{"[oauth]\nmax_clients = -1\n", "config: oauth.max_clients = -1 is out of range: it must be 1..100000"},
-           Case{"[server]\nthreads = 257\n", "config: server.threads = 257 is out of range: it must be 0..256"},
-           Case{"[server]\nmax_body_bytes = 1023\n",
-                "config: server.max_body_bytes = 1023 is out of range: it must be 1024..16777216"},
-           Case{"[server]\nrequest_timeout_ms = 3600001\n",
-                "config: server.request_timeout_ms = 3600001 is out of range: it must be 100..3600000"},
-           Case{"[server]\nmax_event_streams = 10001\n",
-                "config: server.max_event_streams = 10001 is out of range: it must be 0..10000"},
-           Case{"[security]\nfailed_auth_per_minute = 0\n",
-                "config: security.failed_auth_per_minute = 0 is out of range: it must be 1..1000000"},
-           Case{"[limits]\nkey_reads_per_minute = 1000001\n",
-                "config: limits.key_reads_per_minute = 1000001 is out of range: it must be 1..1000000"},
-           Case{"[limits]\nkey_writes_per_minute = 0\n",
-                "config: limits.key_writes_per_minute = 0 is out of range: it must be 1..1000000"},
-           Case{"[kafka]\npartitions = 33\n", "config: kafka.partitions = 33 is out of range: it must be 0..32"},
-           Case{"[server]\nthreads = -9223372036854775808\n",
-                "config: server.threads = -9223372036854775808 is out of range: it must be 0..256"}}) {
+  for (const Case& c :
+       {Case{"[keys]\nmax_live_keys = 1000000\n",
+             "config: keys.max_live_keys = 1000000 is out of range: it must be 1..100000"},
+        Case{"[keys]\nmax_live_keys = 0\n", "config: keys.max_live_keys = 0 is out of range: it must be 1..100000"},
+        Case{"[oauth]\nmax_clients = -1\n", "config: oauth.max_clients = -1 is out of range: it must be 1..100000"},
+        Case{"[server]\nthreads = 257\n", "config: server.threads = 257 is out of range: it must be 0..256"},
+        Case{"[server]\nmax_body_bytes = 1023\n",
+             "config: server.max_body_bytes = 1023 is out of range: it must be 1024..16777216"},
+        Case{"[server]\nrequest_timeout_ms = 3600001\n",
+             "config: server.request_timeout_ms = 3600001 is out of range: it must be 100..3600000"},
+        Case{"[server]\nmax_event_streams = 10001\n",
+             "config: server.max_event_streams = 10001 is out of range: it must be 0..10000"},
+        Case{"[security]\nfailed_auth_per_minute = 0\n",
+             "config: security.failed_auth_per_minute = 0 is out of range: it must be 1..1000000"},
+        Case{"[limits]\nkey_reads_per_minute = 1000001\n",
+             "config: limits.key_reads_per_minute = 1000001 is out of range: it must be 1..1000000"},
+        Case{"[limits]\nkey_writes_per_minute = 0\n",
+             "config: limits.key_writes_per_minute = 0 is out of range: it must be 1..1000000"},
+        Case{"[kafka]\npartitions = 33\n", "config: kafka.partitions = 33 is out of range: it must be 0..32"},
+        Case{"[server]\nthreads = -9223372036854775808\n",
+             "config: server.threads = -9223372036854775808 is out of range: it must be 0..256"}}) {
     Write(c.toml);
     auto r = LoadConfigFile(path_);
     ASSERT_FALSE(r.ok()) << c.toml;
@@ -290,7 +290,8 @@ TEST_F(ConfigTest, DurationsAndListenAddresses) {
   EXPECT_EQ(*ParseDuration("3153600000000ms"), 36500 * kDayMs);
   for (const char* big : {"36501d", "3153600000001ms", "99999999999999999999999h"})
     EXPECT_EQ(ParseDuration(big).status().message(),
-              "duration '" + std::string(big) + "' is too large (the most is 36500d)") << big;
+              "duration '" + std::string(big) + "' is too large (the most is 36500d)")
+        << big;
   std::string host;
   std::uint16_t port = 0;
   ASSERT_TRUE(SplitHostPort("[::1]:8080", &host, &port).ok());
@@ -300,8 +301,8 @@ TEST_F(ConfigTest, DurationsAndListenAddresses) {
   EXPECT_EQ(port, 65535);
   ASSERT_TRUE(SplitHostPort("h:0", &host, &port).ok());  // 0: the system picks a free port
   EXPECT_EQ(port, 0);
-  for (const char* bad : {"127.0.0.1:70000", "h:65536", "h:-1", "h:+80", "h: 80", "h:80a", "h:0x50",
-                          "h:99999999999999999999"}) {
+  for (const char* bad :
+       {"127.0.0.1:70000", "h:65536", "h:-1", "h:+80", "h: 80", "h:80a", "h:0x50", "h:99999999999999999999"}) {
     Status s = SplitHostPort(bad, &host, &port);
     EXPECT_EQ(s.message(), "bad port in '" + std::string(bad) + "': a port is a number from 0 to 65535") << bad;
   }

@@ -19,8 +19,7 @@ constexpr std::size_t kTail = kKeyIdLength + kSecretLength + kChecksumLength;  /
 
 // Every character a typo could plausibly produce: base62, separators, punctuation.
 const std::string& TypoAlphabet() {
-  static const std::string a =
-      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-.+/= ~";
+  static const std::string a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-.+/= ~";
   return a;
 }
 
@@ -39,7 +38,7 @@ TEST(DomainApiKeyTest, BrandRules) {
   EXPECT_TRUE(IsValidBrand("al"));
   EXPECT_TRUE(IsValidBrand("sp"));
   EXPECT_TRUE(IsValidBrand("a1"));
-  EXPECT_TRUE(IsValidBrand("abcdefghij"));   // 10 chars: the maximum
+  EXPECT_TRUE(IsValidBrand("abcdefghij"));    // 10 chars: the maximum
   EXPECT_FALSE(IsValidBrand("abcdefghijk"));  // 11
   EXPECT_FALSE(IsValidBrand("a"));            // 1
   EXPECT_FALSE(IsValidBrand(""));
@@ -77,8 +76,7 @@ TEST(DomainApiKeyTest, GeneratedKeyRoundTripsThroughParse) {
     EXPECT_EQ(std::string(p->secret), m.full_key.substr(prefix.size() + 12, 33));
     // The stored hash is HMAC(pepper, id:secret) of exactly these parts.
     EXPECT_TRUE(ConstantTimeEquals(HashSecret(kPepper, p->key_id, p->secret), m.secret_hash));
-    EXPECT_EQ(ToHex(m.secret_hash),
-              ToHex(HmacSha256(kPepper, std::string(p->key_id) + ":" + std::string(p->secret))));
+    EXPECT_EQ(ToHex(m.secret_hash), ToHex(HmacSha256(kPepper, std::string(p->key_id) + ":" + std::string(p->secret))));
     // A different pepper gives a different hash.
     EXPECT_FALSE(ConstantTimeEquals(HashSecret("other", p->key_id, p->secret), m.secret_hash));
   }
@@ -143,8 +141,7 @@ TEST(DomainApiKeyTest, EverySingleCharacterSubstitutionIsRejected) {
         std::string typo = key;
         typo[pos] = c;
         ++tried;
-        EXPECT_FALSE(ParseApiKey(typo).ok()) << "typo at " << pos << " ('" << key[pos] << "'->'" << c
-                                              << "') accepted";
+        EXPECT_FALSE(ParseApiKey(typo).ok()) << "typo at " << pos << " ('" << key[pos] << "'->'" << c << "') accepted";
       }
     }
     EXPECT_GT(tried, 59 * 60);
@@ -218,8 +215,7 @@ TEST(DomainApiKeyTest, ErrorsAreInvalidArgumentAndNeverEchoTheSecret) {
 TEST(DomainApiKeyTest, EveryValidBrandLengthRoundTrips) {
   // IsValidBrand accepts 2..10 characters, so a key generated with any such
   // brand must parse back.
-  for (std::string brand : {"al", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "abcdefghi",
-                            "abcdefghij"}) {
+  for (std::string brand : {"al", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghij"}) {
     ASSERT_TRUE(IsValidBrand(brand));
     NewKeyMaterial m = GenerateApiKey(brand, KeyEnvironment::kLive, kPepper);
     auto p = ParseApiKey(m.full_key);
@@ -239,8 +235,8 @@ TEST(DomainApiKeyTest, PreKeyedHashSecretMatches) {
     auto p = ParseApiKey(m.full_key);
     ASSERT_TRUE(p.ok());
     EXPECT_TRUE(ConstantTimeEquals(HashSecret(pepper, p->key_id, p->secret), m.secret_hash));
-    EXPECT_TRUE(ConstantTimeEquals(HashSecret(pepper, p->key_id, p->secret),
-                                   HashSecret(kPepper, p->key_id, p->secret)));
+    EXPECT_TRUE(
+        ConstantTimeEquals(HashSecret(pepper, p->key_id, p->secret), HashSecret(kPepper, p->key_id, p->secret)));
   }
   HmacSha256Key other("other");
   EXPECT_NE(ToHex(HashSecret(other, "abc", "def")), ToHex(HashSecret(pepper, "abc", "def")));

@@ -15,7 +15,6 @@
 namespace authledger {
 namespace {
 
-
 std::string CodeOf(const Status& s) { return Status::CodeName(s.code()); }
 
 const TimeMs kT0 = 1795676673123;
@@ -321,11 +320,11 @@ TEST(DomainKeyStatusTest, StatusAtBoundaries) {
 
 TEST(DomainKeyStatusTest, CountLiveKeys) {
   AccountState s;
-  s.keys["a"].id = "a";                      // active
-  s.keys["b"].expires_at = 100;              // expired at 100
-  s.keys["c"].replaced_by = "a";             // rotating until 200
+  s.keys["a"].id = "a";           // active
+  s.keys["b"].expires_at = 100;   // expired at 100
+  s.keys["c"].replaced_by = "a";  // rotating until 200
   s.keys["c"].grace_until = 200;
-  s.keys["d"].revoked_at = 1;                // revoked
+  s.keys["d"].revoked_at = 1;  // revoked
   EXPECT_EQ(s.CountLiveKeys(50), 3u);
   EXPECT_EQ(s.CountLiveKeys(100), 2u);
   EXPECT_EQ(s.CountLiveKeys(200), 1u);

@@ -48,7 +48,7 @@ TEST(DomainClockTest, ParseOffsets) {
 
 TEST(DomainClockTest, RoundTripManyValues) {
   // Deterministic sweep from 1900 to 2200 with an odd stride, plus edges.
-  std::int64_t t = -2208988800000;  // 1900-01-01
+  std::int64_t t = -2208988800000;         // 1900-01-01
   const std::int64_t end = 7258118400000;  // 2200-01-01
   int n = 0;
   for (; t < end; t += 7 * kDayMs + 3 * kHourMs + 17 * kMinuteMs + 13 * kSecondMs + 337, ++n) {
@@ -59,9 +59,9 @@ TEST(DomainClockTest, RoundTripManyValues) {
     ASSERT_EQ(*back, t) << s;
   }
   EXPECT_GT(n, 10000);
-  for (std::int64_t e : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}, -kDayMs + 1, kDayMs - 1,
-                         std::int64_t{253402300799999} /* 9999-12-31T23:59:59.999Z */,
-                         std::int64_t{-62167219200000} /* 0000-01-01 */}) {
+  for (std::int64_t e :
+       {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}, -kDayMs + 1, kDayMs - 1,
+        std::int64_t{253402300799999} /* 9999-12-31T23:59:59.999Z */, std::int64_t{-62167219200000} /* 0000-01-01 */}) {
     auto back = ParseRfc3339(FormatRfc3339(e));
     ASSERT_TRUE(back.has_value()) << FormatRfc3339(e);
     EXPECT_EQ(*back, e) << FormatRfc3339(e);
@@ -89,14 +89,14 @@ TEST(DomainClockTest, RejectsMalformed) {
   const char* bad[] = {
       "",
       "2026-11-26",
-      "2026-11-26T07:04:33",         // no zone
-      "2026-11-26T07:04:33.123",     // no zone
-      "2026-11-26 07:04:33Z",        // space separator
-      "2026-11-26T07:04:33.Z",       // empty fraction
-      "2026-13-01T00:00:00Z",        // month 13
-      "2026-00-01T00:00:00Z",        // month 0
-      "2026-11-00T00:00:00Z",        // day 0
-      "2026-11-31T00:00:00Z",        // November has 30 days
+      "2026-11-26T07:04:33",      // no zone
+      "2026-11-26T07:04:33.123",  // no zone
+      "2026-11-26 07:04:33Z",     // space separator
+      "2026-11-26T07:04:33.Z",    // empty fraction
+      "2026-13-01T00:00:00Z",     // month 13
+      "2026-00-01T00:00:00Z",     // month 0
+      "2026-11-00T00:00:00Z",     // day 0
+      "2026-11-31T00:00:00Z",     // November has 30 days
       "2026-04-31T00:00:00Z",
       "2026-11-26T24:00:00Z",
       "2026-11-26T07:60:00Z",
@@ -150,8 +150,8 @@ TEST(DomainIdsTest, UuidV7Layout) {
     std::string u = NewUuidV7(now);
     ASSERT_EQ(u.size(), 36u);
     ASSERT_TRUE(IsUuid(u)) << u;
-    EXPECT_EQ(u.substr(0, 13), "0192f3a4-5b6c") << u;  // 48-bit ms timestamp, big-endian
-    EXPECT_EQ(u[14], '7') << u;                         // version
+    EXPECT_EQ(u.substr(0, 13), "0192f3a4-5b6c") << u;                                // 48-bit ms timestamp, big-endian
+    EXPECT_EQ(u[14], '7') << u;                                                      // version
     EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b') << u;  // variant 10
   }
 }

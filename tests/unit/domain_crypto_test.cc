@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <atomic>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,9 +16,7 @@
 namespace authledger {
 namespace {
 
-std::string Hex(std::string_view s) {
-  return ToHex(reinterpret_cast<const unsigned char*>(s.data()), s.size());
-}
+std::string Hex(std::string_view s) { return ToHex(reinterpret_cast<const unsigned char*>(s.data()), s.size()); }
 
 // FIPS 180-2 / NIST CSRC example vectors.
 TEST(DomainCryptoTest, Sha256MatchesFipsVectors) {

@@ -90,8 +90,7 @@ class DomainDecideTest : public ::testing::Test {
 ::testing::AssertionResult Fails(const Decision& d, Status::Code code) {
   if (d.ok()) return ::testing::AssertionFailure() << "decision succeeded with " << d->size() << " events";
   if (d.status().code() != code)
-    return ::testing::AssertionFailure() << "got " << d.status().ToString() << ", want "
-                                         << Status::CodeName(code);
+    return ::testing::AssertionFailure() << "got " << d.status().ToString() << ", want " << Status::CodeName(code);
   return ::testing::AssertionSuccess();
 }
 
@@ -155,15 +154,19 @@ TEST_F(DomainDecideTest, ValidateTextUtf8Rules) {
       "\xed\xa0\x80",          // UTF-16 surrogate
       "\xf4\x90\x80\x80",      // above U+10FFFF
       "\xf8\x88\x80\x80\x80",  // 5-byte form
-      "\xfe", "\xff",
+      "\xfe",
+      "\xff",
   };
   for (const char* s : invalid) {
     Status st = ValidateText(std::string("ok") + s, "field", 100, false);
     EXPECT_EQ(CodeOf(st), "InvalidArgument") << "accepted bytes after 'ok'";
     EXPECT_NE(st.message().find("field"), std::string::npos);
   }
-  EXPECT_EQ(CodeOf(ValidateText("a\xc2\x9f" "b", "t", 100, false)), "InvalidArgument");  // C1
-  EXPECT_TRUE(ValidateText("\xef\xbf\xbd", "t", 100, false).ok());                    // U+FFFD itself is fine
+  EXPECT_EQ(CodeOf(ValidateText("a\xc2\x9f"
+                                "b",
+                                "t", 100, false)),
+            "InvalidArgument");                                     // C1
+  EXPECT_TRUE(ValidateText("\xef\xbf\xbd", "t", 100, false).ok());  // U+FFFD itself is fine
 }
 
 // ---- create key -----------------------------------------------------------------
@@ -366,8 +369,7 @@ TEST_F(DomainDecideTest, GrantAddsOnlyNewScopesSorted) {
   EXPECT_EQ(g.key_id, id);
   EXPECT_EQ(g.scopes, (std::vector<std::string>{"alerts:write", "metrics:read"}));
   ASSERT_TRUE(Commit(d));
-  EXPECT_EQ(Key(id).scopes,
-            (std::vector<std::string>{"alerts:read", "alerts:write", "metrics:read", "monitors:read"}));
+  EXPECT_EQ(Key(id).scopes, (std::vector<std::string>{"alerts:read", "alerts:write", "metrics:read", "monitors:read"}));
 }
 
 TEST_F(DomainDecideTest, GrantOfHeldScopesIsNoOp) {
@@ -400,11 +402,11 @@ TEST_F(DomainDecideTest, RevokeScope) {
   EXPECT_EQ(Key(id).scopes, (std::vector<std::string>{"metrics:read", "monitors:read"}));
   EXPECT_TRUE(Fails(DecideRevokeScope(state_, id, "alerts:read", kUnrestricted, Now()), Status::Code::kNotFound));
   ASSERT_TRUE(Commit(DecideRevokeScope(state_, id, "metrics:read", kUnrestricted, Now())));
-  EXPECT_TRUE(Fails(DecideRevokeScope(state_, id, "monitors:read", kUnrestricted, Now()),
-                    Status::Code::kFailedPrecondition));
+  EXPECT_TRUE(
+      Fails(DecideRevokeScope(state_, id, "monitors:read", kUnrestricted, Now()), Status::Code::kFailedPrecondition));
   EXPECT_EQ(Key(id).scopes, (std::vector<std::string>{"monitors:read"}));
-  EXPECT_TRUE(Fails(DecideRevokeScope(state_, "Missing00001", "monitors:read", kUnrestricted, Now()),
-                    Status::Code::kNotFound));
+  EXPECT_TRUE(
+      Fails(DecideRevokeScope(state_, "Missing00001", "monitors:read", kUnrestricted, Now()), Status::Code::kNotFound));
 }
 
 // ---- rotation ----------------------------------------------------------------------------
@@ -504,9 +506,9 @@ TEST_F(DomainDecideTest, RotateGraceIsCappedByExpiry) {
 TEST_F(DomainDecideTest, RotateIdCollisionIsAlreadyExists) {
   std::string a = AddKey();
   std::string b = AddKey();
-  EXPECT_TRUE(Fails(DecideRotateKey(state_, a, NewKey{b, std::string(64, 'c')}, std::nullopt, kUnrestricted,
-                                    policy_, Now()),
-                    Status::Code::kAlreadyExists));
+  EXPECT_TRUE(
+      Fails(DecideRotateKey(state_, a, NewKey{b, std::string(64, 'c')}, std::nullopt, kUnrestricted, policy_, Now()),
+            Status::Code::kAlreadyExists));
 }
 
 // ---- revocation and dead keys --------------------------------------------------------------
@@ -585,8 +587,8 @@ TEST_F(DomainDecideTest, ExpiredKeysCanStillBeRevoked) {
 TEST_F(DomainDecideTest, OperationsOnRevokedKeysConflict) {
   std::string id = AddKey({"monitors:read", "alerts:read"});
   ASSERT_TRUE(Commit(DecideRevokeKey(state_, id, "", Now())));
-  EXPECT_TRUE(Fails(DecideGrantScopes(state_, id, {"metrics:read"}, kUnrestricted, policy_, Now()),
-                    Status::Code::kConflict));
+  EXPECT_TRUE(
+      Fails(DecideGrantScopes(state_, id, {"metrics:read"}, kUnrestricted, policy_, Now()), Status::Code::kConflict));
   EXPECT_TRUE(Fails(DecideRevokeScope(state_, id, "alerts:read", kUnrestricted, Now()), Status::Code::kConflict));
   EXPECT_TRUE(Fails(DecideRotateKey(state_, id, FreshKey(), std::nullopt, kUnrestricted, policy_, Now()),
                     Status::Code::kConflict));
@@ -599,8 +601,8 @@ TEST_F(DomainDecideTest, OperationsOnExpiredKeysConflict) {
   clock_.Advance(kDayMs - 1);
   EXPECT_TRUE(DecideGrantScopes(state_, id, {"metrics:read"}, kUnrestricted, policy_, Now()).ok());
   clock_.Advance(1);
-  EXPECT_TRUE(Fails(DecideGrantScopes(state_, id, {"metrics:read"}, kUnrestricted, policy_, Now()),
-                    Status::Code::kConflict));
+  EXPECT_TRUE(
+      Fails(DecideGrantScopes(state_, id, {"metrics:read"}, kUnrestricted, policy_, Now()), Status::Code::kConflict));
   EXPECT_TRUE(Fails(DecideRevokeScope(state_, id, "alerts:read", kUnrestricted, Now()), Status::Code::kConflict));
   EXPECT_TRUE(Fails(DecideRotateKey(state_, id, FreshKey(), std::nullopt, kUnrestricted, policy_, Now()),
                     Status::Code::kConflict));
@@ -694,9 +696,18 @@ TEST_F(DomainDecideTest, InvalidUtf8IsRejectedNotThrownLater) {
 // "No control characters" includes the C1 controls (U+0080..U+009F), e.g. NEL
 // (U+0085), which some log viewers treat as a line break.
 TEST_F(DomainDecideTest, ValidateNameRejectsC1Controls) {
-  EXPECT_EQ(CodeOf(ValidateName("a\xc2\x85" "b", "n")), "InvalidArgument");
-  EXPECT_EQ(CodeOf(ValidateName("a\xc2\x9b" "31m", "n")), "InvalidArgument");
-  EXPECT_TRUE(ValidateName("a\xc2\xa0" "b", "n").ok());  // NBSP is not a control character
+  EXPECT_EQ(CodeOf(ValidateName("a\xc2\x85"
+                                "b",
+                                "n")),
+            "InvalidArgument");
+  EXPECT_EQ(CodeOf(ValidateName("a\xc2\x9b"
+                                "31m",
+                                "n")),
+            "InvalidArgument");
+  EXPECT_TRUE(ValidateName("a\xc2\xa0"
+                           "b",
+                           "n")
+                  .ok());  // NBSP is not a control character
 }
 
 // The limit is "1..100 characters", not bytes: 100 'é' (200 bytes) is a valid name.

@@ -269,9 +269,7 @@ TEST(DomainEventsTest, DataDecodeRejectsUnknownType) {
 
 // ---- envelope -------------------------------------------------------------------
 
-TEST(DomainEnvelopeTest, GenesisHashIs64Zeros) {
-  EXPECT_EQ(kGenesisHash, std::string(64, '0'));
-}
+TEST(DomainEnvelopeTest, GenesisHashIs64Zeros) { EXPECT_EQ(kGenesisHash, std::string(64, '0')); }
 
 TEST(DomainEnvelopeTest, EveryTypeRoundTripsThroughBytes) {
   for (const auto& d : SampleData()) {
@@ -504,10 +502,8 @@ TEST(DomainEnvelopeTest, NoEventContainsTheFullKeyOrSecret) {
     kc.scopes = {"monitors:read"};
     kc.environment = "live";
     kc.secret_hash = ToHex(m.secret_hash);
-    std::vector<EventData> events = {kc,
-                                     KeyScopesGranted{m.key_id, {"alerts:read"}},
-                                     KeyRotated{m.key_id, "NewKey000002", kT0},
-                                     KeyUsed{m.key_id, kT0, "1.2.3.4", 1},
+    std::vector<EventData> events = {kc, KeyScopesGranted{m.key_id, {"alerts:read"}},
+                                     KeyRotated{m.key_id, "NewKey000002", kT0}, KeyUsed{m.key_id, kT0, "1.2.3.4", 1},
                                      KeyRevoked{m.key_id, "done"}};
     for (const auto& d : events) {
       std::string bytes = EncodeEvent(MakeEvent(d));

@@ -9,11 +9,11 @@ namespace authledger {
 namespace {
 
 TEST(DomainRedirectUriTest, AcceptsHttpsAndLoopbackHttp) {
-  for (const std::string& uri : std::initializer_list<std::string>
-       {"https://hooks.internal.example.com/callback", "https://a.example", "https://a.example:8443/cb?x=1&y=%20",
-        "https://[2001:db8::1]/cb", "http://localhost/cb", "http://127.0.0.1:8765/callback", "http://[::1]:9000/cb",
-        "https://xn--bcher-kva.example/cb", "https://a.example:1/cb", "https://a.example:65535/cb",
-        "https://" + std::string(63, 'l') + ".example/cb", "https://[::ffff:192.0.2.1]/cb"})
+  for (const std::string& uri : std::initializer_list<std::string>{
+           "https://hooks.internal.example.com/callback", "https://a.example", "https://a.example:8443/cb?x=1&y=%20",
+           "https://[2001:db8::1]/cb", "http://localhost/cb", "http://127.0.0.1:8765/callback", "http://[::1]:9000/cb",
+           "https://xn--bcher-kva.example/cb", "https://a.example:1/cb", "https://a.example:65535/cb",
+           "https://" + std::string(63, 'l') + ".example/cb", "https://[::ffff:192.0.2.1]/cb"})
     EXPECT_TRUE(ValidateRedirectUri(uri).ok()) << uri << ": " << ValidateRedirectUri(uri).ToString();
 }
 

@@ -14,9 +14,9 @@ std::string CodeOf(const Status& s) { return Status::CodeName(s.code()); }
 
 TEST(DomainScopesTest, DefaultCatalogueMirrorsTheProductPages) {
   ScopeCatalogue c = ScopeCatalogue::Default();
-  const ScopeSet want = {"monitors:read", "monitors:write", "alerts:read",  "alerts:write", "metrics:read",
-                         "incidents:read", "teams:admin",   "billing:read", "keys:admin",   "clients:admin",
-                         "events:read",    "admin:*"};
+  const ScopeSet want = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
+                         "metrics:read",  "incidents:read", "teams:admin", "billing:read",
+                         "keys:admin",    "clients:admin",  "events:read", "admin:*"};
   EXPECT_EQ(c.all(), want);
   for (const auto& s : want) {
     EXPECT_TRUE(c.Contains(s)) << s;
@@ -61,8 +61,8 @@ TEST(DomainScopesTest, WellFormedScopes) {
 }
 
 TEST(DomainScopesTest, MalformedScopes) {
-  for (const char* s : {"", ":", "a:", ":b", "ab", "a:b:c", "A:b", "a:B", "a b:c", "a:b ", "*:read", "a*:b",
-                        "a:b/c", "a;b", "monitors:read\n", "é:read"}) {
+  for (const char* s : {"", ":", "a:", ":b", "ab", "a:b:c", "A:b", "a:B", "a b:c", "a:b ", "*:read", "a*:b", "a:b/c",
+                        "a;b", "monitors:read\n", "é:read"}) {
     EXPECT_FALSE(IsWellFormedScope(s)) << "accepted '" << s << "'";
   }
 }

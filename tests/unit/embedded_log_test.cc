@@ -30,8 +30,7 @@ using namespace std::chrono_literals;
 
 // A batch of `events` (any bytes: the embedded log never parses them) with the
 // attributes the contract checks, partitionkey and accountseq, set.
-AppendBatch Batch(const std::string& account, std::uint64_t expected,
-                  std::vector<std::string> events) {
+AppendBatch Batch(const std::string& account, std::uint64_t expected, std::vector<std::string> events) {
   AppendBatch b;
   b.account_id = account;
   b.expected_seq = expected;
@@ -164,8 +163,7 @@ TEST(LogFormatTest, DamagedRecordsAreCorruption) {
 TEST(LogFormatTest, LimitsAreEnforced) {
   std::string buf;
   EXPECT_EQ(lf::EncodeRecord(1, 1, "", {"e"}, &buf).code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(lf::EncodeRecord(1, 1, std::string(129, 'a'), {"e"}, &buf).code(),
-            Status::Code::kInvalidArgument);
+  EXPECT_EQ(lf::EncodeRecord(1, 1, std::string(129, 'a'), {"e"}, &buf).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(lf::EncodeRecord(1, 1, "a", {}, &buf).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(lf::EncodeRecord(1, 1, "a", {""}, &buf).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(lf::EncodeRecord(0, 1, "a", {"e"}, &buf).code(), Status::Code::kInvalidArgument);
@@ -326,8 +324,8 @@ TEST_F(EmbeddedLogTest, ConcurrentAppendsLandExactlyOnce) {
           const std::uint64_t seq = log->AccountSeq(acct);
           std::vector<std::string> evs;
           for (int k = 0; k < n; ++k) {
-            evs.push_back(acct + "|" + std::to_string(seq + k + 1) + "|t" + std::to_string(t) +
-                          "b" + std::to_string(b) + "e" + std::to_string(k));
+            evs.push_back(acct + "|" + std::to_string(seq + k + 1) + "|t" + std::to_string(t) + "b" +
+                          std::to_string(b) + "e" + std::to_string(k));
           }
           auto r = log->Append(Batch(acct, seq, evs));
           if (r.ok()) break;
@@ -442,8 +440,8 @@ std::size_t WriteThree(const std::string& dir) {
 TEST_F(EmbeddedLogTest, TornTailIsTruncatedAtEveryCutPoint) {
   const std::size_t last = WriteThree(dir_);
   const std::string full = Slurp(Segment(1));
-  for (std::size_t cut : {std::size_t{1}, std::size_t{4}, std::size_t{7}, std::size_t{8},
-                          std::size_t{9}, std::size_t{20}, last - 1}) {
+  for (std::size_t cut :
+       {std::size_t{1}, std::size_t{4}, std::size_t{7}, std::size_t{8}, std::size_t{9}, std::size_t{20}, last - 1}) {
     SCOPED_TRACE("cut " + std::to_string(cut));
     Spit(Segment(1), full.substr(0, full.size() - cut));
     {
@@ -473,9 +471,8 @@ TEST_F(EmbeddedLogTest, GarbageAfterLastRecordIsTruncated) {
   WriteThree(dir_);
   const std::string full = Slurp(Segment(1));
   const std::vector<std::string> tails = {
-      std::string(1, '\x7f'),
-      std::string(4096, '\0'),                              // extended but never written
-      std::string("\x12\x34\x56\x78\x40\x00\x00\x00", 8),   // header claiming 64 more bytes
+      std::string(1, '\x7f'), std::string(4096, '\0'),     // extended but never written
+      std::string("\x12\x34\x56\x78\x40\x00\x00\x00", 8),  // header claiming 64 more bytes
       "this is not a record at all, just bytes left behind by a crash......"};
   for (const auto& tail : tails) {
     SCOPED_TRACE("tail of " + std::to_string(tail.size()));
@@ -505,8 +502,7 @@ TEST_F(EmbeddedLogTest, DamageBeforeValidRecordsIsCorruption) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
   EXPECT_NE(r.status().message().find("000001.log"), std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find("offset " + std::to_string(second)), std::string::npos)
-      << r.status().message();
+  EXPECT_NE(r.status().message().find("offset " + std::to_string(second)), std::string::npos) << r.status().message();
   // Nothing was truncated.
   EXPECT_EQ(Slurp(Segment(1)), bad);
 
@@ -566,8 +562,7 @@ TEST_F(EmbeddedLogTest, PositionGapIsCorruption) {
   auto r = EmbeddedLog::Open(dir_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
-  EXPECT_NE(r.status().message().find("offset " + std::to_string(gap_at)), std::string::npos)
-      << r.status().message();
+  EXPECT_NE(r.status().message().find("offset " + std::to_string(gap_at)), std::string::npos) << r.status().message();
 
   // Account sequence gap.
   seg = lf::EncodeSegmentHeader();
@@ -590,8 +585,7 @@ TEST_F(EmbeddedLogTest, SecondOpenOfSameDirFails) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::Code::kUnavailable);
   EXPECT_NE(second.status().message().find(dir_), std::string::npos);
-  EXPECT_NE(second.status().message().find("locked by another authledger process"),
-            std::string::npos);
+  EXPECT_NE(second.status().message().find("locked by another authledger process"), std::string::npos);
   first.reset();
   auto third = OpenOk();
   EXPECT_TRUE(third);
@@ -645,8 +639,7 @@ TEST_F(EmbeddedLogTest, OversizeAndMalformedBatchesAreRejected) {
   ASSERT_TRUE(log);
   auto code = [&](AppendBatch b) { return log->Append(std::move(b)).status().code(); };
   EXPECT_EQ(code(Batch("a", 0, {std::string(17u << 20, 'x')})), Status::Code::kInvalidArgument);
-  EXPECT_EQ(code(Batch("a", 0, std::vector<std::string>(10'001, "e"))),
-            Status::Code::kInvalidArgument);
+  EXPECT_EQ(code(Batch("a", 0, std::vector<std::string>(10'001, "e"))), Status::Code::kInvalidArgument);
   EXPECT_EQ(code(Batch(std::string(129, 'a'), 0, {"e"})), Status::Code::kInvalidArgument);
   EXPECT_EQ(code(Batch("", 0, {"e"})), Status::Code::kInvalidArgument);
   EXPECT_EQ(code(Batch("a", 0, {})), Status::Code::kInvalidArgument);
@@ -725,9 +718,9 @@ TEST_F(EmbeddedLogTest, OnlyExactSegmentNamesAreSegments) {
   }
   // Near misses of a segment name (not what SegmentName writes for any n >= 1)
   // are other files: the log opens as it was and leaves them alone.
-  for (const char* stray : {"1.log", "0000002.log", "000000.log", "-00002.log", "+00002.log", " 00002.log",
-                            "00002a.log", "4294967296.log", "99999999999.log", "000002.LOG", "000002.log.bak",
-                            "000002", ".log"})
+  for (const char* stray :
+       {"1.log", "0000002.log", "000000.log", "-00002.log", "+00002.log", " 00002.log", "00002a.log", "4294967296.log",
+        "99999999999.log", "000002.LOG", "000002.log.bak", "000002", ".log"})
     Spit(fs::path(dir_) / stray, "stray");
   {
     auto log = OpenOk();

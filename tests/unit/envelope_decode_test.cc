@@ -44,7 +44,8 @@ auto Fields(const Event& e) {
 ::testing::AssertionResult SameEvent(const Event& a, const Event& b) {
   if (Fields(a) != Fields(b)) return ::testing::AssertionFailure() << "envelope fields differ";
   if (a.data.index() != b.data.index()) return ::testing::AssertionFailure() << "data types differ";
-  if (!testing::SameEventData(a.data, b.data)) return ::testing::AssertionFailure() << "data fields differ in " << EventType(a.data);
+  if (!testing::SameEventData(a.data, b.data))
+    return ::testing::AssertionFailure() << "data fields differ in " << EventType(a.data);
   return ::testing::AssertionSuccess();
 }
 
@@ -64,8 +65,8 @@ std::string Printable(std::string_view bytes) {
 
 // How the fast path treated the inputs a test fed to Agree().
 struct Tally {
-  int fast = 0;      // decoded by the fast path
-  int deferred = 0;  // left to the DOM decoder
+  int fast = 0;            // decoded by the fast path
+  int deferred = 0;        // left to the DOM decoder
   int deferred_valid = 0;  // of those, events the DOM decoder accepts
   // Into the test's XML report (--gtest_output=xml), to see what a corpus exercised.
   void Record() const {
@@ -111,10 +112,30 @@ class Corpus {
 
   // Text the encoder must escape, non-ASCII, and invalid UTF-8 (encoded as U+FFFD).
   std::string Text() {
-    static const std::vector<std::string> kPieces = {
-        "abc", "Key 1", "CI \"prod\"", "back\\slash", "slash/", "tab\there", "nl\nx", "\r", "\b\f",
-        std::string(1, '\0'), "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e",
-        "\xff", "\xc3", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "", "{\"a\":[1]}", "\\u0041"};
+    static const std::vector<std::string> kPieces = {"abc",
+                                                     "Key 1",
+                                                     "CI \"prod\"",
+                                                     "back\\slash",
+                                                     "slash/",
+                                                     "tab\there",
+                                                     "nl\nx",
+                                                     "\r",
+                                                     "\b\f",
+                                                     std::string(1, '\0'),
+                                                     "\x01",
+                                                     "\x1f",
+                                                     "\x7f",
+                                                     "\xc3\xa9",
+                                                     "\xe2\x82\xac",
+                                                     "\xf0\x9d\x84\x9e",
+                                                     "\xff",
+                                                     "\xc3",
+                                                     "\xed\xa0\x80",
+                                                     "\xc0\xaf",
+                                                     "\xf4\x90\x80\x80",
+                                                     "",
+                                                     "{\"a\":[1]}",
+                                                     "\\u0041"};
     std::string s;
     for (std::uint64_t n = Below(4); n > 0; --n) s += kPieces[Below(kPieces.size())];
     return s;
@@ -129,17 +150,20 @@ class Corpus {
   }
   std::string Uuid() {
     std::string h = Hex(32);
-    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-7" + h.substr(13, 3) + "-" + h.substr(16, 4) + "-" +
-           h.substr(20);
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-7" + h.substr(13, 3) + "-" + h.substr(16, 4) + "-" + h.substr(20);
   }
   std::int64_t Int() {
     static const std::vector<std::int64_t> kInts = {0, 1, -1, kT0, -kT0, kInt64Max, kInt64Min, 1000};
     return Below(3) == 0 ? kInts[Below(kInts.size())] : static_cast<std::int64_t>(rng_() >> Below(64));
   }
   std::uint64_t Uint() {
-    static const std::vector<std::uint64_t> kUints = {0, 1, 42, std::uint64_t{1} << 40,
+    static const std::vector<std::uint64_t> kUints = {0,
+                                                      1,
+                                                      42,
+                                                      std::uint64_t{1} << 40,
                                                       static_cast<std::uint64_t>(kInt64Max),
-                                                      static_cast<std::uint64_t>(kInt64Max) + 1, kUint64Max};
+                                                      static_cast<std::uint64_t>(kInt64Max) + 1,
+                                                      kUint64Max};
     return Below(3) == 0 ? kUints[Below(kUints.size())] : rng_() >> (1 + Below(63));
   }
   std::vector<std::string> Strings() {
@@ -298,20 +322,40 @@ TEST(EnvelopeDecodeTest, DecodeMatchesDomOnGeneratedEvents) {
 // Every value of every envelope and data member replaced by values of other JSON
 // types and ranges, removed, nulled, or joined by an unknown member.
 TEST(EnvelopeDecodeTest, DecodeMatchesDomOnEditedMembers) {
-  const std::vector<json> replacements = {
-      nullptr, true, false, 0, 1, -1, json(kInt64Max), json(static_cast<std::uint64_t>(kInt64Max) + 1),
-      json(kUint64Max), json(kInt64Min), 1.5, "", "x", "1.0", "/accounts/acct_AbCdEf012345", "acct_AbCdEf012345",
-      "2026-11-26T07:04:33.123Z", "2026-11-26T09:04:33.123+02:00", "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
-      std::string(64, 'a'), json::array(), json::array({"a"}), json::array({1}), json::object(),
-      json{{"name", "n"}}, "io.authledger.key.used.v1", "io.authledger.account.created.v1"};
+  const std::vector<json> replacements = {nullptr,
+                                          true,
+                                          false,
+                                          0,
+                                          1,
+                                          -1,
+                                          json(kInt64Max),
+                                          json(static_cast<std::uint64_t>(kInt64Max) + 1),
+                                          json(kUint64Max),
+                                          json(kInt64Min),
+                                          1.5,
+                                          "",
+                                          "x",
+                                          "1.0",
+                                          "/accounts/acct_AbCdEf012345",
+                                          "acct_AbCdEf012345",
+                                          "2026-11-26T07:04:33.123Z",
+                                          "2026-11-26T09:04:33.123+02:00",
+                                          "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                                          std::string(64, 'a'),
+                                          json::array(),
+                                          json::array({"a"}),
+                                          json::array({1}),
+                                          json::object(),
+                                          json{{"name", "n"}},
+                                          "io.authledger.key.used.v1",
+                                          "io.authledger.account.created.v1"};
   Tally tally;
   for (const Event& e : TypicalEvents()) {
     const json base = json::parse(EncodeEvent(e));
     auto check = [&](const json& j) { ASSERT_TRUE(Agree(j.dump(), &tally)); };
     // Paths: envelope members, data members, and members of the first checkpoint head.
     std::vector<json::json_pointer> objects = {json::json_pointer(""), json::json_pointer("/data")};
-    if (base["data"].contains("heads") && !base["data"]["heads"].empty())
-      objects.emplace_back("/data/heads/0");
+    if (base["data"].contains("heads") && !base["data"]["heads"].empty()) objects.emplace_back("/data/heads/0");
     for (const auto& ptr : objects) {
       for (const auto& [key, value] : base[ptr].items()) {
         for (const json& r : replacements) {
@@ -367,9 +411,9 @@ TEST(EnvelopeDecodeTest, FastPathDefersOnNonCanonicalJson) {
       "\xef\xbb\xbf" + good,  // a BOM
       replace("\"accountseq\":", "\"accountseq\" :"),
       replace(",\"actorid\"", ", \"actorid\""),
-      replace("\"accountseq\":", "\"\\u0061ccountseq\":"),                        // escaped key
-      replace("\"specversion\":\"1.0\"", "\"specversion\":\"1\\u002e0\""),       // escaped constant
-      replace("\"source\":\"/accounts/", "\"source\":\"\\/accounts/"),           // escaped slash
+      replace("\"accountseq\":", "\"\\u0061ccountseq\":"),                          // escaped key
+      replace("\"specversion\":\"1.0\"", "\"specversion\":\"1\\u002e0\""),          // escaped constant
+      replace("\"source\":\"/accounts/", "\"source\":\"\\/accounts/"),              // escaped slash
       replace("\"key_id\":\"7f3aQ9cXb2Lm\"", "\"key_id\":\"7f3aQ9cXb2L\\u006d\""),  // escape in data: decoded
       replace("\"uses\":17", "\"uses\":17.0"),
       replace("\"uses\":17", "\"uses\":1.7e1"),
@@ -379,13 +423,13 @@ TEST(EnvelopeDecodeTest, FastPathDefersOnNonCanonicalJson) {
       replace("\"last_used_at\":", "\"last_used_at\":-0,\"zz\":"),
       replace("{\"accountseq\":11,", "{\"accountseq\":11,\"accountseq\":11,"),  // duplicate
       replace("{\"accountseq\":11,", "{\"accountseq\":12,\"accountseq\":11,"),
-      replace("\"ip\":\"203.0.113.9\",", ""),                                   // optional ip absent
-      replace("\"subject\":\"keys/7f3aQ9cXb2Lm\",", ""),                        // ignored member absent
+      replace("\"ip\":\"203.0.113.9\",", ""),             // optional ip absent
+      replace("\"subject\":\"keys/7f3aQ9cXb2Lm\",", ""),  // ignored member absent
       replace("\"subject\":\"keys/7f3aQ9cXb2Lm\"", "\"subject\":[1,{\"a\":null}]"),
       replace("\"datacontenttype\":\"application/json\"", "\"datacontenttype\":7"),
       replace("\"time\":\"2026-11-26T07:04:33.123Z\"", "\"time\":\"2026-11-26T07:04:33.123z\""),
-      replace("\"ip\":\"203.0.113.9\"", "\"ip\":\"\\u00e9\""),                 // non-ASCII escape
-      replace("\"ip\":\"203.0.113.9\"", "\"ip\":\"\\ud834\\udd1e\""),          // surrogate pair
+      replace("\"ip\":\"203.0.113.9\"", "\"ip\":\"\\u00e9\""),         // non-ASCII escape
+      replace("\"ip\":\"203.0.113.9\"", "\"ip\":\"\\ud834\\udd1e\""),  // surrogate pair
   };
   const std::set<std::size_t> kDomRejects = {10, 11, 12, 13, 14};  // floats and a leading zero
   for (std::size_t i = 0; i < variants.size(); ++i) {
@@ -438,11 +482,39 @@ TEST(EnvelopeDecodeTest, DecodeMatchesDomOnEveryByteDeletedOrReplaced) {
 
 // Pseudo-random insertions, deletions, overwrites, truncations and splices of JSON tokens.
 TEST(EnvelopeDecodeTest, DecodeMatchesDomOnRandomMutations) {
-  const std::vector<std::string> kTokens = {
-      "\"", "\\", "{", "}", "[", "]", ",", ":", "null", "true", "-", "0", "1.5", "1e3",
-      "18446744073709551615", "18446744073709551616", "9223372036854775807", "9223372036854775808",
-      "-9223372036854775808", "-9223372036854775809", "\\u0000", "\\u0041", "\\u00e9", "\\ud800", "\\n",
-      "\\x", "\xc3\xa9", "\xed\xa0\x80", "\xf4\x90\x80\x80", " ", "\"zz\":1,", ",\"a\":1", "\"key_id\":\"k\","};
+  const std::vector<std::string> kTokens = {"\"",
+                                            "\\",
+                                            "{",
+                                            "}",
+                                            "[",
+                                            "]",
+                                            ",",
+                                            ":",
+                                            "null",
+                                            "true",
+                                            "-",
+                                            "0",
+                                            "1.5",
+                                            "1e3",
+                                            "18446744073709551615",
+                                            "18446744073709551616",
+                                            "9223372036854775807",
+                                            "9223372036854775808",
+                                            "-9223372036854775808",
+                                            "-9223372036854775809",
+                                            "\\u0000",
+                                            "\\u0041",
+                                            "\\u00e9",
+                                            "\\ud800",
+                                            "\\n",
+                                            "\\x",
+                                            "\xc3\xa9",
+                                            "\xed\xa0\x80",
+                                            "\xf4\x90\x80\x80",
+                                            " ",
+                                            "\"zz\":1,",
+                                            ",\"a\":1",
+                                            "\"key_id\":\"k\","};
   std::mt19937_64 rng(7);
   auto below = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   const std::vector<std::string> bases = MutationBases();
@@ -454,14 +526,18 @@ TEST(EnvelopeDecodeTest, DecodeMatchesDomOnRandomMutations) {
       switch (below(6)) {
         case 0: m.insert(at, kTokens[below(kTokens.size())]); break;
         case 1: m.erase(at, 1 + below(4)); break;
-        case 2: if (at < m.size()) m[at] = static_cast<char>(rng()); break;
+        case 2:
+          if (at < m.size()) m[at] = static_cast<char>(rng());
+          break;
         case 3: m.resize(at); break;
         case 4: {  // copy a slice elsewhere (duplicate keys, repeated values)
           std::size_t from = below(m.size() + 1);
           m.insert(at, m.substr(from, below(40)));
           break;
         }
-        default: if (at < m.size() && m[at] >= '0' && m[at] <= '8') ++m[at]; break;
+        default:
+          if (at < m.size() && m[at] >= '0' && m[at] <= '8') ++m[at];
+          break;
       }
     }
     ASSERT_TRUE(Agree(m, &tally));
@@ -510,12 +586,48 @@ TEST(CanonicalJsonDecodeTest, ReadsIntegersAtTheirLimits) {
 
 // Whatever string the reader accepts, nlohmann reads the same way.
 TEST(CanonicalJsonDecodeTest, StringsMatchNlohmann) {
-  const std::vector<std::string> kPieces = {
-      "a", " ", "\"", "\\", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0000", "\\u001f",
-      "\\u007F", "\\u0080", "\\u00e9", "\\uD834\\uDD1E", "\\x", "\\u12", "\x01", "\x1f", "\x7f", "\xc2\x80",
-      "\xdf\xbf", "\xe0\xa0\x80", "\xe0\x9f\xbf", "\xed\x9f\xbf", "\xed\xa0\x80", "\xef\xbf\xbd", "\xf0\x90\x80\x80",
-      "\xf0\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xc0\x80", "\xc1\xbf", "\x80",
-      "\xc3", "\xe2\x82", "\xf0\x9d\x84", std::string(1, '\0')};
+  const std::vector<std::string> kPieces = {"a",
+                                            " ",
+                                            "\"",
+                                            "\\",
+                                            "\\\"",
+                                            "\\\\",
+                                            "\\/",
+                                            "\\b",
+                                            "\\f",
+                                            "\\n",
+                                            "\\r",
+                                            "\\t",
+                                            "\\u0000",
+                                            "\\u001f",
+                                            "\\u007F",
+                                            "\\u0080",
+                                            "\\u00e9",
+                                            "\\uD834\\uDD1E",
+                                            "\\x",
+                                            "\\u12",
+                                            "\x01",
+                                            "\x1f",
+                                            "\x7f",
+                                            "\xc2\x80",
+                                            "\xdf\xbf",
+                                            "\xe0\xa0\x80",
+                                            "\xe0\x9f\xbf",
+                                            "\xed\x9f\xbf",
+                                            "\xed\xa0\x80",
+                                            "\xef\xbf\xbd",
+                                            "\xf0\x90\x80\x80",
+                                            "\xf0\x8f\xbf\xbf",
+                                            "\xf4\x8f\xbf\xbf",
+                                            "\xf4\x90\x80\x80",
+                                            "\xf5\x80\x80\x80",
+                                            "\xc0\x80",
+                                            "\xc1\xbf",
+                                            "\x80",
+                                            "\xc3",
+                                            "\xe2\x82",
+                                            "\xf0\x9d\x84",
+                                            std::string(1, '\0')};
   std::mt19937_64 rng(11);
   int accepted = 0;
   for (int n = 0; n < 20000; ++n) {

@@ -78,7 +78,8 @@ TEST(KeyIndexTest, RoundTripManyScopesAndExtremeTimes) {
   for (int i = 0; i < 300; ++i) r.scopes.push_back("scope" + std::to_string(i) + ":read");
   for (int i = 0; i < 32; ++i) r.allowed_cidrs.push_back("192.0.2." + std::to_string(i) + "/32");
   r.scopes.push_back(std::string(1000, 's'));
-  for (TimeMs t : {TimeMs{0}, TimeMs{1}, TimeMs{-1}, TimeMs{INT64_MAX}, TimeMs{INT64_MIN}, TimeMs{0x0102030405060708}}) {
+  for (TimeMs t :
+       {TimeMs{0}, TimeMs{1}, TimeMs{-1}, TimeMs{INT64_MAX}, TimeMs{INT64_MIN}, TimeMs{0x0102030405060708}}) {
     r.ends_at = t;
     KeyRecord back = Dirty();
     ASSERT_TRUE(DecodeKeyRecord(EncodeKeyRecord(r), &back)) << t;
@@ -97,12 +98,17 @@ TEST(KeyIndexTest, LayoutMatchesTheDocumentedFormat) {
   r.allowed_cidrs = {};
   std::string b = EncodeKeyRecord(r);
   std::string want;
-  want += '\x01';                 // version
-  want += '\x03';                 // live | revoked
+  want += '\x01';  // version
+  want += '\x03';  // live | revoked
   want += std::string(32, '\x11');
   want += std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8);  // i64 little-endian
-  want += std::string("\x02\x00" "ab", 4);
-  want += std::string("\x01\x00" "\x03\x00" "s:t", 7);
+  want += std::string("\x02\x00"
+                      "ab",
+                      4);
+  want += std::string("\x01\x00"
+                      "\x03\x00"
+                      "s:t",
+                      7);
   want += std::string("\x00\x00", 2);
   EXPECT_EQ(ToHex(reinterpret_cast<const unsigned char*>(b.data()), b.size()),
             ToHex(reinterpret_cast<const unsigned char*>(want.data()), want.size()));
