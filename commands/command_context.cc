@@ -26,13 +26,13 @@ std::timed_mutex& CommandContext::LockFor(const std::string& account_id) {
   return account_locks_[std::hash<std::string>{}(account_id) % account_locks_.size()];
 }
 
-Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) {
+Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id, const EntityRefs& refs) {
   // The projection may trail the ledger (another node's writes, or a restart);
   // wait until it has applied everything the ledger holds for this account.
   std::uint64_t ledger_seq = log_.AccountSeq(account_id);
   for (int attempt = 0;; ++attempt) {
     AccountState state;
-    auto loaded = queries_.Account(account_id);
+    auto loaded = queries_.Account(account_id, refs);
     if (loaded.ok()) state = std::move(loaded).value();
     else if (loaded.status().code() != Status::Code::kNotFound) return loaded.status();
     if (state.seq >= ledger_seq) return state;
@@ -45,9 +45,9 @@ Result<AccountState> CommandContext::LoadCurrent(const std::string& account_id) 
 }
 
 Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, const Actor& actor,
-                                               const DecideFn& decide) {
+                                               const EntityRefs& refs, const DecideFn& decide) {
   return Run(
-      account_id, actor,
+      account_id, actor, refs,
       [&](const AccountState& s, TimeMs now) -> Result<HeadBoundDecision> {
         Decision d = decide(s, now);
         if (!d.ok()) return d.status();
@@ -58,10 +58,10 @@ Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, co
 
 Result<CommandOutcome> CommandContext::ExecuteAtHead(const std::string& account_id, const Actor& actor,
                                                      const DecideAtHeadFn& decide) {
-  return Run(account_id, actor, decide, true);
+  return Run(account_id, actor, {}, decide, true);
 }
 
-Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const Actor& actor,
+Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const Actor& actor, const EntityRefs& refs,
                                            const DecideAtHeadFn& decide, bool bind_head) {
   std::unique_lock account_lock(LockFor(account_id), std::defer_lock);
   if (!account_lock.try_lock_for(config_.account_lock_wait))
@@ -69,7 +69,7 @@ Result<CommandOutcome> CommandContext::Run(const std::string& account_id, const 
   // Never decide on projections that stopped on an error: they may be stale.
   if (Status h = projector_.health(); !h.ok()) return Status::Unavailable("projections are stopped: " + h.message());
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto state = LoadCurrent(account_id);
+    auto state = LoadCurrent(account_id, refs);
     if (!state.ok()) return state.status();
     TimeMs now = clock_.Now();
     auto decision = decide(*state, now);

@@ -66,7 +66,10 @@ class CommandContext {
  public:
   CommandContext(EventLog& log, Projector& projector, Queries& queries, const Clock& clock, CommandConfig config);
 
-  Result<CommandOutcome> Execute(const std::string& account_id, const Actor& actor, const DecideFn& decide);
+  // `refs` names the keys and clients the decision reads: only those (and the
+  // account's header) are loaded.
+  Result<CommandOutcome> Execute(const std::string& account_id, const Actor& actor, const EntityRefs& refs,
+                                 const DecideFn& decide);
   // Like Execute, but the append also requires the ledger head the decision was
   // made at; if anything was appended since, it decides again (a few times),
   // then gives up with Conflict.
@@ -81,9 +84,9 @@ class CommandContext {
   const Queries& queries() const { return queries_; }
 
  private:
-  Result<CommandOutcome> Run(const std::string& account_id, const Actor& actor, const DecideAtHeadFn& decide,
-                             bool bind_head);
-  Result<AccountState> LoadCurrent(const std::string& account_id);
+  Result<CommandOutcome> Run(const std::string& account_id, const Actor& actor, const EntityRefs& refs,
+                             const DecideAtHeadFn& decide, bool bind_head);
+  Result<AccountState> LoadCurrent(const std::string& account_id, const EntityRefs& refs);
   std::timed_mutex& LockFor(const std::string& account_id);
 
   EventLog& log_;

@@ -13,7 +13,8 @@ Result<ClientWithSecret> IssueClientSecret(CommandContext& ctx, const std::strin
     secret = GenerateClientSecret(ctx.config().brand, client_id, ctx.config().pepper);
     hash_hex = ToHex(secret.hash);
   }
-  auto out = ctx.Execute(account_id, actor, [&](const AccountState& s, TimeMs) { return decide(s, hash_hex); });
+  auto out = ctx.Execute(account_id, actor, EntityRefs::Clients({client_id}),
+                         [&](const AccountState& s, TimeMs) { return decide(s, hash_hex); });
   const ClientState* client = out.ok() ? out->state.FindClient(client_id) : nullptr;
   if (!client) {
     SecureWipe(secret.secret);

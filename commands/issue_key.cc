@@ -3,7 +3,7 @@
 namespace authledger {
 
 Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env, const Actor& actor,
-                           const DecideWithKeyFn& decide) {
+                           EntityRefs refs, const DecideWithKeyFn& decide) {
   NewKeyMaterial m = GenerateApiKey(ctx.config().brand, env, ctx.config().pepper);
   // Key ids index the hot path across all accounts: never reuse one (p ~ 2^-71).
   while (ctx.queries().KeyIdTaken(m.key_id)) {
@@ -11,7 +11,9 @@ Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, K
     m = GenerateApiKey(ctx.config().brand, env, ctx.config().pepper);
   }
   NewKey key{m.key_id, ToHex(m.secret_hash)};
-  auto out = ctx.Execute(account_id, actor, [&](const AccountState& s, TimeMs now) { return decide(s, key, now); });
+  refs.keys.push_back(m.key_id);  // loaded, so that a collision inside the account shows
+  auto out =
+      ctx.Execute(account_id, actor, refs, [&](const AccountState& s, TimeMs now) { return decide(s, key, now); });
   if (!out.ok()) {
     SecureWipe(m.full_key);
     return out.status();

@@ -13,7 +13,8 @@ namespace authledger {
 
 using DecideWithKeyFn = std::function<Decision(const AccountState&, const NewKey&, TimeMs now)>;
 
+// `refs`: the keys the decision reads besides the new one (a rotation: the old key).
 Result<IssuedKey> IssueKey(CommandContext& ctx, const std::string& account_id, KeyEnvironment env, const Actor& actor,
-                           const DecideWithKeyFn& decide);
+                           EntityRefs refs, const DecideWithKeyFn& decide);
 
 }  // namespace authledger

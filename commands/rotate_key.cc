@@ -8,9 +8,10 @@ Result<IssuedKey> RotateKey(CommandContext& ctx, const std::string& account_id, 
   auto old = ctx.queries().Key(account_id, key_id);
   if (!old.ok()) return old.status();
   auto env = ParseEnvironment(old->environment).value_or(KeyEnvironment::kLive);
-  return IssueKey(ctx, account_id, env, actor, [&](const AccountState& s, const NewKey& key, TimeMs now) {
-    return DecideRotateKey(s, key_id, key, grace, caller, ctx.config().policy, now);
-  });
+  return IssueKey(ctx, account_id, env, actor, EntityRefs::Keys({key_id}),
+                  [&](const AccountState& s, const NewKey& key, TimeMs now) {
+                    return DecideRotateKey(s, key_id, key, grace, caller, ctx.config().policy, now);
+                  });
 }
 
 }  // namespace authledger

@@ -80,7 +80,7 @@ std::size_t UsageRecorder::Flush() {
   const Actor actor = Actor::System("usage-recorder");
   for (const auto& [account_id, keys] : by_account) {
     std::vector<std::string> recorded;
-    auto out = ctx_.Execute(account_id, actor, [&](const AccountState& s, TimeMs now) {
+    auto out = ctx_.Execute(account_id, actor, EntityRefs::Keys(keys), [&](const AccountState& s, TimeMs now) {
       std::vector<EventData> events;
       recorded.clear();
       for (const auto& key_id : keys) {

@@ -39,19 +39,34 @@ const ClientState* AccountState::FindClient(const std::string& client_id) const 
   return it == clients.end() ? nullptr : &it->second;
 }
 
-std::size_t AccountState::CountActiveClients() const {
-  std::size_t n = 0;
-  for (const auto& [id, c] : clients) n += c.deleted() ? 0 : 1;
-  return n;
+std::size_t AccountState::CountLiveKeys(TimeMs now) const {
+  auto ended =
+      std::partition_point(ending_keys.begin(), ending_keys.end(), [&](const KeyEnd& k) { return k.at <= now; });
+  return static_cast<std::size_t>(open_keys) + static_cast<std::size_t>(ending_keys.end() - ended);
 }
 
-std::size_t AccountState::CountLiveKeys(TimeMs now) const {
-  std::size_t n = 0;
-  for (const auto& [id, k] : keys) {
-    auto s = k.StatusAt(now);
-    if (s == KeyStatus::kActive || s == KeyStatus::kRotating) ++n;
-  }
-  return n;
+AccountState AccountState::Header() const {
+  AccountState h;
+  h.id = id;
+  h.name = name;
+  h.created_at = created_at;
+  h.seq = seq;
+  h.head_hash = head_hash;
+  h.last_event_time = last_event_time;
+  h.open_keys = open_keys;
+  h.ending_keys = ending_keys;
+  h.active_clients = active_clients;
+  return h;
+}
+
+EntityRefs EventRefs(const EventData& d) {
+  EntityRefs refs;
+  if (auto k = EventKeyId(d); !k.empty()) refs.keys.emplace_back(k);
+  if (auto c = EventClientId(d); !c.empty()) refs.clients.emplace_back(c);
+  if (const auto* created = std::get_if<KeyCreated>(&d); created && created->rotated_from)
+    refs.keys.push_back(*created->rotated_from);
+  if (const auto* rotated = std::get_if<KeyRotated>(&d)) refs.keys.push_back(rotated->replaced_by);
+  return refs;
 }
 
 namespace {
@@ -62,6 +77,45 @@ struct Overloaded : Ts... {
 };
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// A key's part in the live-key counters (AccountState::CountLiveKeys): nothing once
+// revoked, open_keys while it has no end, an ending_keys entry while its end is
+// after the account's last event. An event that changes a key takes the part the
+// key had (Uncount, with what CountedAs said before) and adds the part it has (Count).
+struct CountedAs {
+  bool revoked = false;
+  std::optional<TimeMs> ends;
+};
+CountedAs CountOf(const KeyState& k) { return {k.revoked_at.has_value(), k.EndsAt()}; }
+
+void Uncount(AccountState* s, const std::string& key_id, const CountedAs& was) {
+  if (was.revoked) return;
+  if (was.ends) {
+    auto it = std::lower_bound(s->ending_keys.begin(), s->ending_keys.end(), KeyEnd{*was.ends, key_id});
+    if (it != s->ending_keys.end() && it->at == *was.ends && it->key_id == key_id) s->ending_keys.erase(it);
+  } else if (s->open_keys > 0) {
+    --s->open_keys;
+  }
+}
+
+void Count(AccountState* s, const KeyState& k) {
+  if (k.revoked_at) return;
+  if (auto ends = k.EndsAt()) {
+    if (*ends <= s->last_event_time) return;  // already over
+    KeyEnd entry{*ends, k.id};
+    s->ending_keys.insert(std::lower_bound(s->ending_keys.begin(), s->ending_keys.end(), entry), std::move(entry));
+  } else {
+    ++s->open_keys;
+  }
+}
+
+// Drops the keys that ended by the account's last event: they are no longer live
+// at any later time, and the list stays as short as the live keys that end.
+void PruneEnded(AccountState* s) {
+  auto ended = std::partition_point(s->ending_keys.begin(), s->ending_keys.end(),
+                                    [&](const KeyEnd& k) { return k.at <= s->last_event_time; });
+  s->ending_keys.erase(s->ending_keys.begin(), ended);
+}
 
 void SortedUnion(std::vector<std::string>* into, const std::vector<std::string>& add) {
   into->insert(into->end(), add.begin(), add.end());
@@ -113,6 +167,8 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
     client = &it->second;
   }
 
+  const CountedAs key_was = key ? CountOf(*key) : CountedAs{};  // a rejected event must change nothing
+  KeyState* created = nullptr;
   Status st =
       std::visit(Overloaded{
                      [&](const AccountCreated& d) -> Status {
@@ -137,7 +193,7 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
                        k.expires_at = d.expires_at;
                        k.allowed_cidrs = d.allowed_cidrs;
                        k.rotated_from = d.rotated_from;
-                       s->keys.emplace(d.key_id, std::move(k));
+                       created = &s->keys.emplace(d.key_id, std::move(k)).first->second;
                        return Status::Ok();
                      },
                      [&](const KeyScopesGranted& d) -> Status {
@@ -191,6 +247,7 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
                        c.created_at = e.time;
                        c.created_by = e.actor.id;
                        s->clients.emplace(d.client_id, std::move(c));
+                       ++s->active_clients;
                        return Status::Ok();
                      },
                      [&](const ClientSecretRotated& d) -> Status {
@@ -203,6 +260,7 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
                      [&](const ClientDeleted& d) -> Status {
                        client->deleted_at = e.time;
                        client->delete_reason = d.reason;
+                       if (s->active_clients > 0) --s->active_clients;
                        return Status::Ok();
                      },
                      [&](const KeyUsed& d) -> Status {
@@ -216,6 +274,11 @@ Status Apply(AccountState* s, const Event& e, const std::string& stored_hash) {
                  },
                  e.data);
   if (!st.ok()) return st;
+  if (key) Uncount(s, key->id, key_was);
+  s->last_event_time = std::max(s->last_event_time, e.time);
+  PruneEnded(s);
+  if (key) Count(s, *key);
+  if (created) Count(s, *created);
   s->seq = e.seq;
   s->head_hash = stored_hash;
   return Status::Ok();

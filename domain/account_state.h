@@ -1,7 +1,9 @@
-// The account aggregate: everything a command needs to decide, rebuilt by
-// applying the account's events in sequence order. Apply() is the only way the
-// state changes, and it checks the chain: each event must carry seq+1 and the
-// hash of the previous event's stored bytes.
+// The account aggregate as a write model: the account's header (chain head and the
+// counters its rules need) plus only the keys and OAuth clients loaded for the
+// decision at hand — never all of them, so no command or projection step costs
+// more as an account grows. Apply() is the only way the state changes, and it
+// checks the chain: each event must carry seq+1 and the hash of the previous
+// event's stored bytes; an event about a key or client must find it loaded.
 //
 // Apply() runs on both sides of the ledger, and the two must agree:
 //   - in the command (CommandContext::Execute, commands/command_context.cc), on
@@ -76,22 +78,55 @@ struct ClientState {
   bool deleted() const { return deleted_at.has_value(); }
 };
 
+// A not-revoked key that stops working at `at` (its expiry or rotation grace end).
+struct KeyEnd {
+  TimeMs at = 0;
+  std::string key_id;
+  auto operator<=>(const KeyEnd&) const = default;
+};
+
+// The keys and OAuth clients a decision, or an event, is about (EventRefs).
+struct EntityRefs {
+  std::vector<std::string> keys;
+  std::vector<std::string> clients;
+  static EntityRefs Keys(std::vector<std::string> ids) { return EntityRefs{std::move(ids), {}}; }
+  static EntityRefs Clients(std::vector<std::string> ids) { return EntityRefs{{}, std::move(ids)}; }
+};
+// Every key and client `d` names, that Apply() needs loaded: the key or client it
+// is about, and the key a rotation replaces or is replaced by.
+EntityRefs EventRefs(const EventData& d);
+
 struct AccountState {
   std::string id;  // empty until AccountCreated is applied
   std::string name;
   TimeMs created_at = 0;
   std::uint64_t seq = 0;                 // last applied account sequence
   std::string head_hash = kGenesisHash;  // hash of the last applied event's bytes
+  TimeMs last_event_time = 0;            // the latest time of any applied event
+
+  // Counters Apply keeps from the events alone (no clock), so limits need no scan:
+  std::uint64_t open_keys = 0;       // keys neither revoked nor ending (no expiry, not rotated)
+  std::vector<KeyEnd> ending_keys;   // sorted: not revoked, ending after last_event_time
+  std::uint64_t active_clients = 0;  // registered, not deleted
+
+  // The write model's entities: the keys and clients loaded for this decision (a
+  // command names those it needs; the projector those its events touch), and any
+  // its events created. Absent here does not mean absent from the account.
   std::map<std::string, KeyState> keys;
   std::map<std::string, ClientState> clients;
 
   bool operator==(const AccountState&) const = default;
   bool exists() const { return !id.empty(); }
+  // A loaded key or client, or nullptr.
   const KeyState* FindKey(const std::string& key_id) const;
   const ClientState* FindClient(const std::string& client_id) const;
-  std::size_t CountActiveClients() const;  // not deleted
-  // Keys that are active or rotating at `now`.
+  std::size_t CountActiveClients() const { return active_clients; }
+  // Keys that are active or rotating at `now`, from the counters. (A key that
+  // ended at or before last_event_time is never counted, so if the clock were
+  // ever set back before the account's last event, such a key would be missing.)
   std::size_t CountLiveKeys(TimeMs now) const;
+  // The header alone: this state without its loaded keys and clients.
+  AccountState Header() const;
 };
 
 // Applies one decoded event whose stored bytes hash to `stored_hash`.

@@ -66,7 +66,7 @@ Result<Projector::CacheEntry*> Projector::CachedState(const std::string& account
   // The projector is the only writer of the accounts model, so its cache is exact.
   if (auto it = cache_.find(account_id); it != cache_.end()) return last_ = &*it;
   CachedAccount entry;
-  auto stored = Queries(store_).Account(account_id);
+  auto stored = Queries(store_).Account(account_id);  // the header; entities are loaded per event
   if (stored.ok()) entry.state = std::move(stored).value();
   else if (stored.status().code() != Status::Code::kNotFound) return stored.status();
   return last_ = &*cache_.emplace(account_id, std::move(entry)).first;
@@ -106,9 +106,13 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
       account.dirty = true;
       dirty_.push_back(*entry);
     }
+    // The keys and clients the event names, unless cached (only dirty accounts hold any).
+    const std::size_t entities_before = account.state.keys.size() + account.state.clients.size();
+    if (Status l = Queries(store_).LoadEntities(&account.state, EventRefs(ev->data)); !l.ok()) return l;
     // The same Apply the command ran on these events before appending them (domain/account_state.h).
     Status s = Apply(&account.state, *ev, hash);
     if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
+    cached_entities_ += account.state.keys.size() + account.state.clients.size() - entities_before;
     if (auto k = EventKeyId(ev->data); !k.empty()) MarkKeyDirty(account, account.state.FindKey(std::string(k)));
     if (auto c = EventClientId(ev->data); !c.empty()) {  // client events are rare: a scan keeps the list unique
       const ClientState* client = account.state.FindClient(std::string(c));
@@ -128,7 +132,7 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
   *at = pos;
   if (commit) return Commit(wb, pos);
   // Filling: the states wait in the cache, unless it overflows.
-  const bool evict = cache_.size() > options_.max_cached_accounts;
+  const bool evict = cache_.size() > options_.max_cached_accounts || cached_entities_ > options_.max_cached_entities;
   if (evict) PutDirty(wb);
   if (wb.Count() == 0) return Status::Ok();
   if (Status s = store_.Write(&wb); !s.ok()) return s;
@@ -170,17 +174,26 @@ void Projector::PutDirty(rocksdb::WriteBatch& wb) {
     account.dirty = false;
     account.dirty_keys.clear();
     account.dirty_clients.clear();
+    // Written: the next event about them reads them back, so only headers stay cached.
+    cached_entities_ -= std::min(cached_entities_, account.state.keys.size() + account.state.clients.size());
+    account.state.keys.clear();
+    account.state.clients.clear();
   }
   dirty_.clear();
 }
 
 void Projector::ClearCache() {
   cache_.clear();
+  cached_entities_ = 0;
   last_ = nullptr;
 }
 
 void Projector::DropDirty() {
-  for (CacheEntry* entry : dirty_) cache_.erase(cache_.find(entry->first));
+  for (CacheEntry* entry : dirty_) {
+    const AccountState& st = entry->second.state;
+    cached_entities_ -= std::min(cached_entities_, st.keys.size() + st.clients.size());
+    cache_.erase(cache_.find(entry->first));
+  }
   dirty_.clear();
   last_ = nullptr;
 }

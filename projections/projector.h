@@ -46,7 +46,9 @@ namespace authledger {
 class Projector {
  public:
   struct Options {
-    std::size_t max_cached_accounts = 100000;               // decoded aggregates kept between batches
+    std::size_t max_cached_accounts = 100000;  // account headers kept between batches
+    // Keys and clients a fill keeps in memory until it writes them (about 0.5 KB each).
+    std::size_t max_cached_entities = 100000;
     std::size_t fill_run_bytes = AuditBulkLoad::kRunBytes;  // audit rows sorted in memory at a time when filling
   };
   Projector(EventLog& log, ProjectionStore& store) : Projector(log, store, Options{}) {}
@@ -128,6 +130,7 @@ class Projector {
   std::unordered_map<std::string, CachedAccount> cache_;
   std::vector<CacheEntry*> dirty_;
   CacheEntry* last_ = nullptr;           // the entry CachedState returned last
+  std::size_t cached_entities_ = 0;      // keys and clients held in cache_'s states
   std::unique_ptr<AuditBulkLoad> fill_;  // while filling an empty store
   rocksdb::WriteBatch batch_;            // ApplyBatch's, kept between batches (applying thread only)
   std::thread thread_;

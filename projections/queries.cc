@@ -38,8 +38,34 @@ Result<ClientState> Queries::Client(const std::string& account_id, const std::st
   return DecodeClientState(v);
 }
 
-Result<AccountState> Queries::Account(const std::string& account_id) const {
-  // The header and the keys from one snapshot: both are written by the same batch.
+namespace {
+// Reads the `refs` rows `state` lacks through `ro`.
+Status LoadRows(ProjectionStore& store, const rocksdb::ReadOptions& ro, AccountState* state, const EntityRefs& refs) {
+  std::string v;
+  for (const std::string& key_id : refs.keys) {
+    if (state->keys.count(key_id)) continue;
+    rocksdb::Status s = store.db()->Get(ro, store.cf(Cf::kAccountKeys), state->id + "/" + key_id, &v);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocks(s);
+    auto k = DecodeKeyState(v);
+    if (!k.ok()) return k.status();
+    state->keys.emplace(key_id, std::move(k).value());
+  }
+  for (const std::string& client_id : refs.clients) {
+    if (state->clients.count(client_id)) continue;
+    rocksdb::Status s = store.db()->Get(ro, store.cf(Cf::kAccountClients), state->id + "/" + client_id, &v);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocks(s);
+    auto c = DecodeClientState(v);
+    if (!c.ok()) return c.status();
+    state->clients.emplace(client_id, std::move(c).value());
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<AccountState> Queries::Account(const std::string& account_id, const EntityRefs& refs) const {
+  // The header and the rows from one snapshot: the projector writes them in one batch.
   const rocksdb::Snapshot* snap = store_.db()->GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
@@ -49,17 +75,16 @@ Result<AccountState> Queries::Account(const std::string& account_id) const {
     if (!s.ok()) return s.code() == Status::Code::kNotFound ? Status::NotFound("no such account") : s;
     auto st = DecodeAccountState(v);
     if (!st.ok()) return st;
-    auto keys = AccountRows(store_, ro, Cf::kAccountKeys, account_id, DecodeKeyState);
-    if (!keys.ok()) return keys.status();
-    for (KeyState& k : *keys) st->keys.emplace(k.id, std::move(k));
-    auto clients = AccountRows(store_, ro, Cf::kAccountClients, account_id, DecodeClientState);
-    if (!clients.ok()) return clients.status();
-    for (ClientState& c : *clients) st->clients.emplace(c.id, std::move(c));
+    if (Status r = LoadRows(store_, ro, &*st, refs); !r.ok()) return r;
     return st;
   };
   Result<AccountState> r = load();
   store_.db()->ReleaseSnapshot(snap);
   return r;
+}
+
+Status Queries::LoadEntities(AccountState* state, const EntityRefs& refs) const {
+  return LoadRows(store_, rocksdb::ReadOptions(), state, refs);
 }
 
 Result<std::vector<KeyState>> Queries::ListKeys(const std::string& account_id) const {

@@ -19,8 +19,13 @@ namespace authledger {
 class Queries {
  public:
   explicit Queries(ProjectionStore& store) : store_(store) {}
-  // NotFound if the account has no events applied.
-  Result<AccountState> Account(const std::string& account_id) const;
+  // The account's write model as the projections hold it: its header and those of
+  // the keys and clients `refs` names that exist, from one snapshot. NotFound if
+  // the account has no events applied. Costs one read per name, never more.
+  Result<AccountState> Account(const std::string& account_id, const EntityRefs& refs = {}) const;
+  // Adds to `state` those of the keys and clients `refs` names that it lacks and
+  // the projections hold (absent ones are left out).
+  Status LoadEntities(AccountState* state, const EntityRefs& refs) const;
   Result<std::vector<KeyState>> ListKeys(const std::string& account_id) const;
   Result<KeyState> Key(const std::string& account_id, const std::string& key_id) const;
   // The account's OAuth clients, deleted ones included, sorted by id (none for

@@ -7,7 +7,7 @@ namespace authledger {
 namespace {
 
 constexpr std::uint8_t kVersion = 1;         // key state
-constexpr std::uint8_t kAccountVersion = 2;  // 1 held the keys too
+constexpr std::uint8_t kAccountVersion = 3;  // 1 held the keys too; 2 had no counters
 constexpr std::uint8_t kClientVersion = 1;
 
 void PutStrings(ByteWriter& w, const std::vector<std::string>& v) {
@@ -161,7 +161,7 @@ Result<ClientState> DecodeClientState(std::string_view bytes) {
 
 std::string EncodeAccountState(const AccountState& st) {
   std::string s;
-  s.reserve(128);
+  s.reserve(128 + 24 * st.ending_keys.size());
   ByteWriter w(&s);
   w.U8(kAccountVersion);
   w.Varint(st.seq);
@@ -169,6 +169,14 @@ std::string EncodeAccountState(const AccountState& st) {
   w.Str(st.id);
   w.Str(st.name);
   w.I64(st.created_at);
+  w.I64(st.last_event_time);
+  w.Varint(st.open_keys);
+  w.Varint(st.ending_keys.size());
+  for (const KeyEnd& e : st.ending_keys) {
+    w.I64(e.at);
+    w.Str(e.key_id);
+  }
+  w.Varint(st.active_clients);
   return s;
 }
 
@@ -189,6 +197,17 @@ Result<AccountState> DecodeAccountState(std::string_view bytes) {
   st.id = in.Str();
   st.name = in.Str();
   st.created_at = in.I64();
+  st.last_event_time = in.I64();
+  st.open_keys = in.Varint();
+  const std::size_t ending = in.Count();
+  st.ending_keys.reserve(ending);
+  for (std::size_t i = 0; i < ending && in.ok(); ++i) {
+    KeyEnd e;
+    e.at = in.I64();
+    e.key_id = in.Str();
+    st.ending_keys.push_back(std::move(e));
+  }
+  st.active_clients = in.Varint();
   if (!ok || !in.done()) return Damaged("account");
   return st;
 }

@@ -42,7 +42,8 @@ const char* CfName(Cf cf);
 
 class ProjectionStore {
  public:
-  static constexpr int kFormat = 4;  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients
+  static constexpr int kFormat = 5;  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients;
+                                     // 4: account headers without counters
   static constexpr const char* kFillingKey = "filling";  // in meta
 
   // Opens (creating if missing) the store in `dir`.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -318,18 +319,62 @@ TEST(DomainKeyStatusTest, StatusAtBoundaries) {
   EXPECT_EQ(k.StatusAt(5000), KeyStatus::kRevoked);
 }
 
-TEST(DomainKeyStatusTest, CountLiveKeys) {
+TEST(DomainKeyStatusTest, CountLiveKeysFromTheCounters) {
   AccountState s;
-  s.keys["a"].id = "a";           // active
-  s.keys["b"].expires_at = 100;   // expired at 100
-  s.keys["c"].replaced_by = "a";  // rotating until 200
-  s.keys["c"].grace_until = 200;
-  s.keys["d"].revoked_at = 1;  // revoked
+  s.open_keys = 1;                           // e.g. "a": no end
+  s.ending_keys = {{100, "b"}, {200, "c"}};  // "b" expires at 100, "c" rotates away at 200
   EXPECT_EQ(s.CountLiveKeys(50), 3u);
   EXPECT_EQ(s.CountLiveKeys(100), 2u);
+  EXPECT_EQ(s.CountLiveKeys(199), 2u);
   EXPECT_EQ(s.CountLiveKeys(200), 1u);
+  s.keys["a"].id = "a";
   EXPECT_EQ(s.FindKey("a")->id, "a");
   EXPECT_EQ(s.FindKey("zz"), nullptr);
+}
+
+// The counters Apply keeps agree with counting every key's status, whatever the
+// history: creations with and without expiry, rotations, revocations, time passing.
+TEST(DomainKeyStatusTest, CountersAgreeWithAScanOverRandomHistories) {
+  std::mt19937_64 rng(20261204);
+  for (int history = 0; history < 40; ++history) {
+    Chain c;
+    ASSERT_TRUE(c.Add(AccountCreated{"Acme"}).ok());
+    std::vector<std::string> ids;
+    for (int step = 0; step < 120; ++step) {
+      c.now += static_cast<TimeMs>(rng() % 5000);
+      const std::uint64_t what = rng() % 10;
+      if (what < 4 || ids.empty()) {  // create, a third with an expiry
+        KeyCreated k = SimpleKey("K" + std::to_string(100000000000 + ids.size()));
+        if (rng() % 3 == 0) k.expires_at = c.now + 1 + static_cast<TimeMs>(rng() % 20000);
+        ASSERT_TRUE(c.Add(k).ok());
+        ids.push_back(k.key_id);
+        continue;
+      }
+      const std::string& id = ids[rng() % ids.size()];
+      const KeyState& k = *c.state.FindKey(id);
+      if (what < 7) {  // rotate a live, not yet rotated key
+        if (k.StatusAt(c.now) != KeyStatus::kActive) continue;
+        std::string next = "K" + std::to_string(100000000000 + ids.size());
+        Decision d = DecideRotateKey(c.state, id, NewKey{next, std::string(64, 'd')},
+                                     static_cast<TimeMs>(rng() % 10000), Caller{}, KeyPolicy{}, c.now);
+        ASSERT_TRUE(d.ok()) << d.status().ToString();
+        ASSERT_TRUE(c.Commit(d));
+        ids.push_back(next);
+      } else if (!k.revoked_at) {
+        ASSERT_TRUE(c.Add(KeyRevoked{id, ""}).ok());
+      }
+      for (TimeMs later : {c.now, c.now + 1000, c.now + 10000, c.now + 100000}) {
+        std::size_t scanned = 0;
+        for (const auto& [kid, key] : c.state.keys) {
+          const KeyStatus st = key.StatusAt(later);
+          scanned += st == KeyStatus::kActive || st == KeyStatus::kRotating;
+        }
+        ASSERT_EQ(c.state.CountLiveKeys(later), scanned) << "history " << history << " step " << step;
+      }
+      // The list only holds keys that may still end later than the last event.
+      for (const KeyEnd& e : c.state.ending_keys) ASSERT_GT(e.at, c.state.last_event_time);
+    }
+  }
 }
 
 // ---- OAuth clients ------------------------------------------------------------------

@@ -20,6 +20,10 @@ AccountState RichState() {
   s.created_at = 1795676673123;
   s.seq = 300;  // > 127: a two-byte varint
   s.head_hash = std::string(64, 'f');
+  s.last_event_time = s.created_at + 7200000;
+  s.open_keys = 130;  // > 127: a two-byte varint
+  s.ending_keys = {{s.created_at + 73LL * 3600000, "KeyA00000001"}, {s.created_at + 90LL * 86400000, "KeyZ00000001"}};
+  s.active_clients = 2;
   KeyState a;
   a.id = "KeyA00000001";
   a.name = "ci";
