@@ -204,12 +204,14 @@ Status FindValidRecord(int fd, std::uint64_t from, std::uint64_t end, std::uint6
 }  // namespace
 
 struct EmbeddedLog::Writer {
-  AppendBatch* batch = nullptr;
+  AppendBatch owned;  // the batch (batch points here)
+  AppendBatch* batch = &owned;
   std::vector<std::string_view> events;  // the batch's envelopes
   std::size_t size = 0;                  // encoded record size
-  bool done = false;                     // guarded by queue_mu_
   Status status = Status::Internal("ledger append was not attempted");
   Position position = 0;
+  AppendDone callback;  // AppendAsync; Append waits on `cv` instead
+  bool done = false;    // guarded by queue_mu_ (Append)
   std::condition_variable cv;
 };
 
@@ -225,6 +227,12 @@ struct EmbeddedLog::Pending {
 EmbeddedLog::EmbeddedLog(std::string dir, EmbeddedLogOptions opts) : dir_(std::move(dir)), opts_(opts) {}
 
 EmbeddedLog::~EmbeddedLog() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();  // after writing what is queued
   WakeAll();
   for (Segment& s : segments_) {
     if (s.fd >= 0) ::close(s.fd);
@@ -419,46 +427,75 @@ void EmbeddedLog::AddIndexEntryLocked(Position first, std::uint32_t segment, std
   }
 }
 
+bool EmbeddedLog::Enqueue(Writer* w) {
+  w->events.reserve(w->batch->events.size());
+  for (const AppendEvent& e : w->batch->events) w->events.push_back(e.bytes);
+  w->status = lf::CheckRecord(w->batch->account_id, w->events, &w->size);
+  if (w->status.ok()) w->status = CheckBatchAttributes(*w->batch);
+  if (w->status.ok() && w->batch->expected_seq > std::numeric_limits<std::uint64_t>::max() - w->events.size())
+    w->status = Status::InvalidArgument("ledger batch expected_seq is out of range");
+  if (!w->status.ok()) return false;
+  std::call_once(writer_started_, [this] { writer_thread_ = std::thread([this] { WriterLoop(); }); });
+  {
+    std::lock_guard lock(queue_mu_);
+    if (stopping_) {
+      w->status = Status::Unavailable("the ledger is closing");
+      return false;
+    }
+    writers_.push_back(w);
+  }
+  queue_cv_.notify_one();
+  return true;
+}
+
 Result<Position> EmbeddedLog::Append(AppendBatch batch) {
   Writer w;
-  w.batch = &batch;
-  w.events.reserve(batch.events.size());
-  for (const AppendEvent& e : batch.events) w.events.push_back(e.bytes);
-  Status s = lf::CheckRecord(batch.account_id, w.events, &w.size);
-  if (!s.ok()) return s;
-  s = CheckBatchAttributes(batch);
-  if (!s.ok()) return s;
-  if (batch.expected_seq > std::numeric_limits<std::uint64_t>::max() - batch.events.size()) {
-    return Status::InvalidArgument("ledger batch expected_seq is out of range");
-  }
-
+  w.owned = std::move(batch);
+  if (!Enqueue(&w)) return w.status;
   std::unique_lock lock(queue_mu_);
-  writers_.push_back(&w);
-  w.cv.wait(lock, [&] { return w.done || writers_.front() == &w; });
-  if (!w.done) {
-    // Leader: take as much of the queue as fits in one group.
-    std::vector<Writer*> group;
-    std::size_t bytes = 0;
-    for (Writer* x : writers_) {
-      if (!group.empty() && bytes + x->size > kMaxGroupBytes) break;
-      group.push_back(x);
-      bytes += x->size;
-    }
-    lock.unlock();
-    WriteGroup(group);
-    lock.lock();
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      Writer* x = writers_.front();
-      writers_.pop_front();
-      if (x != &w) {
-        x->done = true;
-        x->cv.notify_one();
-      }
-    }
-    if (!writers_.empty()) writers_.front()->cv.notify_one();
-  }
+  w.cv.wait(lock, [&] { return w.done; });
   if (!w.status.ok()) return w.status;
   return w.position;
+}
+
+void EmbeddedLog::AppendAsync(AppendBatch batch, AppendDone done) {
+  auto w = std::make_unique<Writer>();
+  w->owned = std::move(batch);
+  w->callback = std::move(done);
+  if (!Enqueue(w.get())) return w->callback(w->status);
+  w.release();  // owned by the queue until WriterLoop calls back
+}
+
+void EmbeddedLog::WriterLoop() {
+  std::vector<Writer*> group;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return !writers_.empty() || stopping_; });
+      if (writers_.empty()) return;  // stopping, and everything queued is written
+      // One group: as much of the queue as fits (at least one batch).
+      std::size_t bytes = 0;
+      group.clear();
+      for (Writer* x : writers_) {
+        if (!group.empty() && bytes + x->size > kMaxGroupBytes) break;
+        group.push_back(x);
+        bytes += x->size;
+      }
+      writers_.erase(writers_.begin(), writers_.begin() + static_cast<std::ptrdiff_t>(group.size()));
+    }
+    WriteGroup(group);
+    for (Writer* x : group) {
+      if (x->callback) {
+        std::unique_ptr<Writer> owned(x);
+        if (x->status.ok()) x->callback(x->position);
+        else x->callback(x->status);
+        continue;
+      }
+      std::lock_guard lock(queue_mu_);
+      x->done = true;
+      x->cv.notify_one();
+    }
+  }
 }
 
 void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {

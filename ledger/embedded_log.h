@@ -8,14 +8,16 @@
 //    (a crash mid-write) is cut off and reported by recovery(); any other damage fails
 //    Open with Corruption naming the segment file and byte offset. Nothing else ever
 //    changes bytes already written.
-//  - Append returns after the batch is fdatasync'd (options.sync) and visible to Read,
-//    Head, AccountSeq and WaitForAppend. Concurrent Appends are group-committed: one
-//    write and one fdatasync per group. A batch whose write failed fails with IOError
-//    once its bytes are taken back (truncated, durably), else with OutcomeUnknown
-//    (reopening may find it stored). After an I/O error every later Append fails with
-//    IOError until the log is reopened.
+//  - Append returns (AppendAsync calls back) after the batch is fdatasync'd
+//    (options.sync) and visible to Read, Head, AccountSeq and WaitForAppend. Batches
+//    are written by the log's own writer thread (started by the first append), which
+//    takes everything queued as one group: one write and one fdatasync per group, in
+//    queue order, and no caller's thread ever waits for the disk in AppendAsync. A batch whose write failed fails with
+//    IOError once its bytes are taken back (truncated, durably), else with OutcomeUnknown (reopening may find it
+//    stored). After an I/O error every later Append fails with IOError until the log is reopened.
 //  - All methods are thread-safe. Destroy the log only once no call is in flight
-//    (call WakeAll first to release WaitForAppend callers).
+//    (call WakeAll first to release WaitForAppend callers); the destructor writes
+//    what is still queued, calls back, and stops the writer thread.
 #pragma once
 
 #include <atomic>
@@ -28,6 +30,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -65,6 +68,7 @@ class EmbeddedLog final : public EventLog {
   // One partition: a Position is the event's number, a Cursor has one offset.
   std::uint32_t Partitions() const override { return 1; }
   Result<Position> Append(AppendBatch batch) override;
+  void AppendAsync(AppendBatch batch, AppendDone done) override;
   Status Read(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out) override;
   Cursor Heads() const override;
   std::uint64_t AccountSeq(const std::string& account_id) const override;
@@ -97,6 +101,10 @@ class EmbeddedLog final : public EventLog {
   struct Pending;  // one encoded record of a group
 
   EmbeddedLog(std::string dir, EmbeddedLogOptions opts);
+  // Checks `w`'s batch and queues it for the writer thread; false (w->status set,
+  // nothing queued) if the batch is refused before any I/O.
+  bool Enqueue(Writer* w);
+  void WriterLoop();
   Status Recover();
   Status ScanSegment(std::size_t seg_index, bool is_last);
   Status CreateSegment(std::uint32_t number);
@@ -111,11 +119,15 @@ class EmbeddedLog final : public EventLog {
   int dir_fd_ = -1;
   RecoveryReport recovery_;
 
-  // Group commit queue (LevelDB's writers_ deque): the front Writer is the leader.
+  // Group commit queue, emptied a group at a time by the writer thread.
   std::mutex queue_mu_;
+  std::condition_variable queue_cv_;  // the writer thread waits for work
   std::deque<Writer*> writers_;
+  bool stopping_ = false;  // guarded by queue_mu_
+  std::once_flag writer_started_;
+  std::thread writer_thread_;
 
-  // Leader-only state (only the current leader touches it; the queue serialises leaders).
+  // Writer-thread-only state.
   std::uint64_t active_size_ = 0;  // bytes in the active segment incl. unsynced
   Status failed_;                  // sticky I/O error
 

@@ -7,7 +7,11 @@
 //  - Append() writes one batch of one account's events, in order, to that
 //    account's partition. It returns only once the batch is durable (embedded:
 //    fsync'd; Kafka: every event's delivery report is in), with the Position of
-//    its last event. On failure nothing of the batch is acknowledged.
+//    its last event. On failure nothing of the batch is acknowledged. A batch's
+//    events occupy consecutive positions: the i-th of n is at last - (n-1-i).
+//  - AppendAsync() does the same without holding the calling thread: `done` is
+//    called exactly once, on a thread of the log's, when Append would return.
+//    Batches handed over from one thread are appended in that order.
 //  - Each event of a batch comes with its envelope's attributes (AppendEvent);
 //    a backend uses them instead of parsing the bytes. Every event's
 //    partitionkey must be the batch's account and its accountseq must be
@@ -32,6 +36,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +89,12 @@ class EventLog {
 
   // Appends `batch` durably; returns the position of its last event.
   virtual Result<Position> Append(AppendBatch batch) = 0;
+
+  // Append without waiting: `done` gets what Append would return. It must not
+  // block (it runs on the log's own thread) and must not throw. The default
+  // runs Append on the calling thread.
+  using AppendDone = std::function<void(Result<Position>)>;
+  virtual void AppendAsync(AppendBatch batch, AppendDone done) { done(Append(std::move(batch))); }
 
   // Sets *out (cleared first) to at most `max` events that `after` has not
   // consumed, each partition's in order. Partitions may be interleaved in any

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -407,6 +408,70 @@ TEST_P(LedgerContractTest, ConcurrentAppendsGetDistinctPositions) {
   for (auto& ev : got) EXPECT_TRUE(read.emplace(ev.position, ev.bytes).second);
   EXPECT_EQ(read, expected);
   EXPECT_TRUE(ContiguousPerAccount(got));
+}
+
+// AppendAsync: each batch's `done` is called once, with what Append would return; a
+// batch's events sit at consecutive positions ending there; refusals come the same way.
+TEST_P(LedgerContractTest, AppendAsyncCallsBackOnceWithConsecutivePositions) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log);
+  struct Sent {
+    std::vector<std::string> bytes;
+    std::promise<Result<Position>> result;
+    std::atomic<int> calls{0};
+  };
+  constexpr int kAccounts = 6, kRounds = 8;
+  std::vector<std::unique_ptr<Sent>> sent;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<Sent*> this_round;
+    for (int a = 0; a < kAccounts; ++a) {  // one batch per account in flight at a time
+      AppendBatch b =
+          MakeBatch(TestAccount(2000 + a), static_cast<std::uint64_t>(round) * 3, 3, "async" + std::to_string(round));
+      auto& s = sent.emplace_back(std::make_unique<Sent>());
+      s->bytes = BytesOf(b);
+      log->AppendAsync(std::move(b), [s = s.get()](Result<Position> r) {
+        if (s->calls.fetch_add(1) == 0) s->result.set_value(std::move(r));
+      });
+      this_round.push_back(s.get());
+    }
+    for (Sent* s : this_round) {
+      auto f = s->result.get_future();
+      ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+      Result<Position> r = f.get();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      s->result = std::promise<Result<Position>>();  // spent
+      s->bytes.push_back(std::to_string(*r));        // remembered: the last position
+    }
+  }
+  std::map<Position, std::string> expected;
+  for (auto& s : sent) {
+    EXPECT_EQ(s->calls.load(), 1);
+    const Position last = std::stoull(s->bytes.back());
+    for (std::size_t i = 0; i < 3; ++i) expected[last - (2 - i)] = s->bytes[i];
+  }
+  Cursor cursor(log->Partitions());
+  std::vector<StoredEvent> got;
+  ASSERT_TRUE(ReadUntil(*log, &cursor, log->Heads(), &got));
+  std::map<Position, std::string> read;
+  for (auto& ev : got) read.emplace(ev.position, ev.bytes);
+  EXPECT_EQ(read, expected);
+
+  // Refusals arrive through `done` too, and write nothing.
+  std::promise<Result<Position>> stale;
+  log->AppendAsync(MakeBatch(TestAccount(2000), 0, 1, "stale"), [&](Result<Position> r) { stale.set_value(r); });
+  auto stale_result = stale.get_future().get();
+  ASSERT_FALSE(stale_result.ok());
+  EXPECT_EQ(stale_result.status().code(), Status::Code::kConflict);
+  AppendBatch foreign = MakeBatch(TestAccount(2001), 3 * kRounds, 1, "foreign");
+  foreign.account_id = TestAccount(2002);  // its event names another account
+  std::promise<Result<Position>> refused;
+  log->AppendAsync(std::move(foreign), [&](Result<Position> r) { refused.set_value(r); });
+  auto refused_result = refused.get_future().get();
+  ASSERT_FALSE(refused_result.ok());
+  EXPECT_EQ(refused_result.status().code(), Status::Code::kInvalidArgument);
+  std::vector<StoredEvent> more;
+  ASSERT_TRUE(log->Read(cursor, 100, &more).ok());
+  EXPECT_TRUE(more.empty());
 }
 
 // Followers (WaitForAppend + Read, as the projector does) while writers append: each
