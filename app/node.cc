@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "app/ledger.h"
+#include "commands/await.h"
 #include "commands/handlers.h"
 #include "domain/crypto.h"
 
@@ -186,12 +187,13 @@ Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, cons
         " already has events; bootstrap runs once (use --allow-existing to add another account)");
   n.projector().Start();
   Actor actor = Actor::Cli(operator_name, "authledger bootstrap");
-  auto account = CreateAccount(n.commands(), account_name, actor);
+  auto account = Await<CreatedAccount>([&](auto done) { CreateAccount(n.commands(), account_name, actor, done); });
   if (!account.ok()) return account.status();
   CreateKeyInput input;
   input.name = "bootstrap-admin";
   input.scopes = {std::string(kAdminWildcard)};
-  auto key = CreateKey(n.commands(), account->account_id, input, Caller{}, actor);
+  auto key =
+      Await<IssuedKey>([&](auto done) { CreateKey(n.commands(), account->account_id, input, Caller{}, actor, done); });
   if (!key.ok()) return key.status();
   return BootstrapResult{account->account_id, key->key.id, std::move(key->full_key), key->position,
                          n.checkpointer()->public_key_hex()};

@@ -3,11 +3,14 @@
 
 namespace authledger {
 
-Result<CreatedAccount> CreateAccount(CommandContext& ctx, const std::string& name, const Actor& actor) {
-  std::string id = NewAccountId();
-  auto out = ctx.Execute(id, actor, {}, [&](const AccountState& s, TimeMs) { return DecideCreateAccount(s, name); });
-  if (!out.ok()) return out.status();
-  return CreatedAccount{id, out->position};
+void CreateAccount(CommandContext& ctx, const std::string& name, const Actor& actor, Done<CreatedAccount> done) {
+  const std::string id = NewAccountId();
+  ctx.Submit(
+      id, actor, {}, [&](const AccountState& s, TimeMs) { return DecideCreateAccount(s, name); },
+      [id, done = std::move(done)](Result<CommandOutcome> out) {
+        if (!out.ok()) return done(out.status());
+        done(CreatedAccount{id, out->position});
+      });
 }
 
 }  // namespace authledger

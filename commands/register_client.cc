@@ -4,14 +4,16 @@
 
 namespace authledger {
 
-Result<ClientWithSecret> RegisterClient(CommandContext& ctx, const std::string& account_id,
-                                        const RegisterClientInput& input, const Caller& caller, const Actor& actor) {
+void RegisterClient(CommandContext& ctx, const std::string& account_id, const RegisterClientInput& input,
+                    const Caller& caller, const Actor& actor, Done<ClientWithSecret> done) {
   const std::string client_id = NewClientId();
   const bool confidential = input.token_endpoint_auth_method != "none";
-  return IssueClientSecret(
-      ctx, account_id, client_id, confidential, actor, [&](const AccountState& s, const std::string& secret_hash_hex) {
+  IssueClientSecret(
+      ctx, account_id, client_id, confidential, actor,
+      [&](const AccountState& s, const std::string& secret_hash_hex) {
         return DecideRegisterClient(s, input, NewClient{client_id, secret_hash_hex}, caller, ctx.config().policy);
-      });
+      },
+      std::move(done));
 }
 
 }  // namespace authledger

@@ -17,9 +17,14 @@ Handler AdminHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn) {
   };
 }
 
-Handler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn) {
-  if (d.replica) return [&d](RequestContext& ctx) { return RedirectToWriter(d, ctx); };
-  return AdminHandler(d, scope, fn);
+AsyncHandler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminWriteFn fn) {
+  if (d.replica) return [&d](RequestContext& ctx, Respond respond) { respond(RedirectToWriter(d, ctx)); };
+  return [&d, scope, fn](RequestContext& ctx, Respond respond) {
+    auto auth = d.auth.Authenticate(ctx, scope);
+    if (auto* res = std::get_if<HttpResponse>(&auth)) return respond(std::move(*res));
+    if (auto email = ActorEmail(ctx); !email.ok()) return respond(ProblemFromStatus(ctx.req, email.status()));
+    fn(d, ctx, std::get<Principal>(auth), std::move(respond));
+  };
 }
 
 Result<std::string> ActorEmail(const RequestContext& ctx) {

@@ -15,12 +15,16 @@ namespace authledger {
 
 // An authenticated management call: the caller's key is valid and holds the scope.
 using AdminHandlerFn = HttpResponse (*)(ApiDeps&, RequestContext&, const Principal&);
+// The same for a call that writes: it answers through `respond`, once, from any
+// thread (the command answers once the ledger and the projector are done).
+using AdminWriteFn = void (*)(ApiDeps&, RequestContext&, const Principal&, Respond respond);
 
 // Authenticates for `scope` (or admin:*), checks X-Actor-Email (400 if it is
 // malformed or repeated), then runs fn.
 Handler AdminHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn);
-// The same for a call that writes: a read replica redirects it to the writer.
-Handler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn);
+// The same for a call that writes (Router::AddAsync): a read replica redirects it
+// to the writer.
+AsyncHandler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminWriteFn fn);
 
 // The key that made the call, for whom (X-Actor-Email), from where, through which endpoint.
 Actor ActorOf(const RequestContext& ctx, const Principal& p);

@@ -39,10 +39,17 @@ HttpResponse SecretResponse(RequestContext& ctx, http::status status, Result<Cli
   return res;
 }
 
-HttpResponse RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+// Answers a command that issued a client secret with SecretResponse.
+Done<ClientWithSecret> AnswerSecret(RequestContext& ctx, http::status status, Respond respond) {
+  return [&ctx, status, respond = std::move(respond)](Result<ClientWithSecret> issued) {
+    respond(SecretResponse(ctx, status, std::move(issued)));
+  };
+}
+
+void RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
   auto in = JsonInput::Parse(
       ctx.req, {"name", "description", "redirect_uris", "scopes", "grant_types", "token_endpoint_auth_method"});
-  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  if (!in.ok()) return respond(ProblemFromStatus(ctx.req, in.status()));
   RegisterClientInput input;
   for (Status s :
        {in->String("name", &input.name, true, 400), in->String("description", &input.description, false, 2000),
@@ -50,9 +57,9 @@ HttpResponse RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Princi
         in->StringList("scopes", &input.scopes, true, 64, 64),
         in->StringList("grant_types", &input.grant_types, false, 3, 32),
         in->String("token_endpoint_auth_method", &input.token_endpoint_auth_method, false, 32)})
-    if (!s.ok()) return ProblemFromStatus(ctx.req, s);
-  return SecretResponse(ctx, http::status::created,
-                        RegisterClient(d.commands, p.account_id, input, CallerOf(p), ActorOf(ctx, p)));
+    if (!s.ok()) return respond(ProblemFromStatus(ctx.req, s));
+  RegisterClient(d.commands, p.account_id, input, CallerOf(p), ActorOf(ctx, p),
+                 AnswerSecret(ctx, http::status::created, std::move(respond)));
 }
 
 HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
@@ -76,23 +83,25 @@ HttpResponse GetClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
   return JsonResponse(ctx.req, http::status::ok, ClientToJson(*c).dump());
 }
 
-HttpResponse RotateSecretHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+void RotateSecretHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
+  if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
   if (auto in = JsonInput::Parse(ctx.req, {}, /*empty_ok=*/true); !in.ok())
-    return ProblemFromStatus(ctx.req, in.status());
-  return SecretResponse(ctx, http::status::ok,
-                        RotateClientSecret(d.commands, p.account_id, ctx.params[0], CallerOf(p), ActorOf(ctx, p)));
+    return respond(ProblemFromStatus(ctx.req, in.status()));
+  RotateClientSecret(d.commands, p.account_id, ctx.params[0], CallerOf(p), ActorOf(ctx, p),
+                     AnswerSecret(ctx, http::status::ok, std::move(respond)));
 }
 
-HttpResponse DeleteClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+void DeleteClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
+  if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
   std::string reason;
-  if (Status s = ReadReason(ctx, &reason); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  auto out = DeleteClient(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p));
-  if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
-  const ClientState* c = out->state.FindClient(ctx.params[0]);
-  if (!c) return ProblemFromStatus(ctx.req, Status::NotFound("no such client in this account"));
-  return WriteResponse(ctx, http::status::ok, ClientToJson(*c), out->position, out->applied);
+  if (Status s = ReadReason(ctx, &reason); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
+  DeleteClient(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p),
+               [&ctx, respond = std::move(respond)](Result<CommandOutcome> out) {
+                 if (!out.ok()) return respond(ProblemFromStatus(ctx.req, out.status()));
+                 const ClientState* c = out->state.FindClient(ctx.params[0]);
+                 if (!c) return respond(ProblemFromStatus(ctx.req, Status::NotFound("no such client in this account")));
+                 respond(WriteResponse(ctx, http::status::ok, ClientToJson(*c), out->position, out->applied));
+               });
 }
 
 }  // namespace
@@ -100,12 +109,12 @@ HttpResponse DeleteClientHandler(ApiDeps& d, RequestContext& ctx, const Principa
 void AddClientsApi(Router& r, ApiDeps& d) {
   using V = http::verb;
   auto read = [&d](AdminHandlerFn fn) { return AdminHandler(d, kClientsAdminScope, fn); };
-  auto write = [&d](AdminHandlerFn fn) { return AdminWriteHandler(d, kClientsAdminScope, fn); };
-  r.Add(V::post, "/v1/oauth/clients", HandlerKind::kBlocking, write(RegisterClientHandler));
+  auto write = [&d](AdminWriteFn fn) { return AdminWriteHandler(d, kClientsAdminScope, fn); };
+  r.AddAsync(V::post, "/v1/oauth/clients", write(RegisterClientHandler));
   r.Add(V::get, "/v1/oauth/clients", HandlerKind::kBlocking, read(ListClientsHandler));
   r.Add(V::get, "/v1/oauth/clients/{id}", HandlerKind::kBlocking, read(GetClientHandler));
-  r.Add(V::post, "/v1/oauth/clients/{id}/rotate-secret", HandlerKind::kBlocking, write(RotateSecretHandler));
-  r.Add(V::delete_, "/v1/oauth/clients/{id}", HandlerKind::kBlocking, write(DeleteClientHandler));
+  r.AddAsync(V::post, "/v1/oauth/clients/{id}/rotate-secret", write(RotateSecretHandler));
+  r.AddAsync(V::delete_, "/v1/oauth/clients/{id}", write(DeleteClientHandler));
 }
 
 }  // namespace authledger

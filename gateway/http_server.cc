@@ -18,6 +18,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -128,6 +129,55 @@ class StreamChannel final : public ResponseStream, public std::enable_shared_fro
   asio::steady_timer wake_;  // touched on the coroutine's executor only
 };
 
+// The answer of one asynchronous handler (Router::AddAsync): handed over once,
+// from any thread; the session coroutine waits for it on `wake_`, a timer that
+// never expires and is cancelled on the coroutine's own executor when it is in.
+class AnswerSlot final : public std::enable_shared_from_this<AnswerSlot> {
+ public:
+  AnswerSlot(const asio::any_io_executor& ex, std::function<void()> on_answer)
+      : wake_(ex, asio::steady_timer::time_point::max()), on_answer_(std::move(on_answer)) {}
+
+  // The first answer wins; later ones are dropped.
+  void Set(HttpResponse res) {
+    {
+      std::lock_guard lock(mu_);
+      if (answered_) return;
+      answered_ = true;
+      answer_ = std::move(res);
+    }
+    on_answer_();
+    asio::post(wake_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
+  }
+
+  asio::awaitable<HttpResponse> Wait() {
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (answer_) co_return std::move(*answer_);
+      }
+      // Set() cancels on this same single-threaded executor: no wake-up is lost.
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      beast::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  bool answered_ = false;
+  std::optional<HttpResponse> answer_;
+  asio::steady_timer wake_;  // touched on the coroutine's executor only
+  std::function<void()> on_answer_;
+};
+
+// What an asynchronous handler calls; answers 500 if the last copy of it is
+// dropped unanswered (a handler bug must not hang the client).
+struct Responder {
+  std::shared_ptr<AnswerSlot> slot;
+  HttpResponse dropped;
+  ~Responder() { slot->Set(std::move(dropped)); }
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -144,6 +194,11 @@ struct HttpServer::Impl {
   std::atomic<bool> stopped{false};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> blocking_in_flight{0};
+  // Asynchronous answers not yet handed over: Stop() waits for them, since the
+  // handlers that give them still use their requests.
+  std::mutex answers_mu;
+  std::condition_variable answers_cv;
+  std::size_t answers_pending = 0;
   std::uint16_t bound_port = 0;
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
@@ -173,6 +228,42 @@ struct HttpServer::Impl {
     // Hop to the command pool and back: the I/O thread stays free meanwhile.
     HttpResponse res = co_await asio::co_spawn(
         command_pool->get_executor(), [&]() -> asio::awaitable<HttpResponse> { co_return run(); }, asio::use_awaitable);
+    blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    co_return res;
+  }
+
+  // An asynchronous route: starts the handler on the command pool and waits,
+  // holding no thread, for its answer.
+  asio::awaitable<HttpResponse> DispatchAsync(RequestContext& ctx, const AsyncHandler& handler) {
+    if (blocking_in_flight.fetch_add(1, std::memory_order_relaxed) >= options.max_blocking_in_flight) {
+      blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
+      co_return ProblemFromStatus(ctx.req, Status::Unavailable("too many requests in progress; retry shortly"));
+    }
+    {
+      std::lock_guard lock(answers_mu);
+      ++answers_pending;
+    }
+    auto slot = std::make_shared<AnswerSlot>(co_await asio::this_coro::executor, [this] {
+      {
+        std::lock_guard lock(answers_mu);
+        --answers_pending;
+      }
+      answers_cv.notify_all();
+    });
+    auto responder = std::make_shared<Responder>(  // built in place: a temporary would answer as it dies
+        slot, ProblemFromStatus(ctx.req, Status::Internal("the handler for " + ctx.endpoint + " gave no answer")));
+    Respond respond = [responder](HttpResponse res) { responder->slot->Set(std::move(res)); };
+    asio::post(*command_pool, [&ctx, &handler, respond = std::move(respond)]() mutable {
+      Respond keep = respond;
+      try {
+        handler(ctx, std::move(respond));
+      } catch (const std::exception& e) {
+        spdlog::error("handler for {} threw: {}", ctx.endpoint, e.what());
+        keep(ProblemFromStatus(ctx.req, Status::Internal(e.what())));
+      }
+    });
+    responder.reset();  // the handler's copies decide when it is dropped
+    HttpResponse res = co_await slot->Wait();
     blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
     co_return res;
   }
@@ -342,6 +433,8 @@ struct HttpServer::Impl {
         auto refused = co_await Stream(stream, ctx, *match.stream);
         if (!refused) break;
         res = std::move(*refused);
+      } else if (match.async) {
+        res = co_await DispatchAsync(ctx, *match.async);
       } else if (match.handler) {
         res = co_await Dispatch(ctx, *match.handler, match.kind);
       } else {
@@ -421,6 +514,12 @@ void HttpServer::Stop() {
   }
   impl_->StopStreams();
   if (impl_->command_pool) impl_->command_pool->join();
+  {
+    // Asynchronous handlers still use their requests until they answer.
+    std::unique_lock lock(impl_->answers_mu);
+    if (!impl_->answers_cv.wait_for(lock, std::chrono::seconds(30), [&] { return impl_->answers_pending == 0; }))
+      spdlog::error("http: {} answers still pending at shutdown", impl_->answers_pending);
+  }
   for (auto& ctx : impl_->contexts) ctx->stop();
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();

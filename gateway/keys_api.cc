@@ -36,22 +36,28 @@ HttpResponse IssuedResponse(ApiDeps& d, const RequestContext& ctx, const Result<
   return res;
 }
 
-HttpResponse CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
+// Answers a command that issued a key with IssuedResponse.
+Done<IssuedKey> AnswerIssued(ApiDeps& d, const RequestContext& ctx, Respond respond) {
+  return
+      [&d, &ctx, respond = std::move(respond)](Result<IssuedKey> issued) { respond(IssuedResponse(d, ctx, issued)); };
+}
+
+void CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
   auto in = JsonInput::Parse(ctx.req, {"name", "scopes", "environment", "expires_at", "allowed_cidrs"});
-  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  if (!in.ok()) return respond(ProblemFromStatus(ctx.req, in.status()));
   CreateKeyInput input;
   std::string expires;
   for (Status s :
        {in->String("name", &input.name, true, 400), in->StringList("scopes", &input.scopes, true, 64, 64),
         in->String("environment", &input.environment, false, 8), in->String("expires_at", &expires, false, 40),
         in->StringList("allowed_cidrs", &input.allowed_cidrs, false, 32, 64)})
-    if (!s.ok()) return ProblemFromStatus(ctx.req, s);
+    if (!s.ok()) return respond(ProblemFromStatus(ctx.req, s));
   if (!expires.empty()) {
     auto t = ParseRfc3339(expires);
-    if (!t) return ProblemFromStatus(ctx.req, Status::InvalidArgument("expires_at must be an RFC 3339 time"));
+    if (!t) return respond(ProblemFromStatus(ctx.req, Status::InvalidArgument("expires_at must be an RFC 3339 time")));
     input.expires_at = *t;
   }
-  return IssuedResponse(d, ctx, CreateKey(d.commands, p.account_id, input, CallerOf(p), ActorOf(ctx, p)));
+  CreateKey(d.commands, p.account_id, input, CallerOf(p), ActorOf(ctx, p), AnswerIssued(d, ctx, std::move(respond)));
 }
 
 HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
@@ -80,49 +86,53 @@ HttpResponse GetKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) 
   return JsonResponse(ctx.req, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()).dump());
 }
 
-HttpResponse KeyAfterWrite(ApiDeps& d, RequestContext& ctx, const Principal&, const Result<CommandOutcome>& out) {
-  if (!out.ok()) return ProblemFromStatus(ctx.req, out.status());
-  const KeyState* k = out->state.FindKey(ctx.params[0]);
-  if (!k) return ProblemFromStatus(ctx.req, Status::NotFound("no such key in this account"));
-  return WriteResponse(ctx, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()), out->position,
-                       out->applied);
+// Answers a command on the key in the path with the key as it left it.
+Done<CommandOutcome> AnswerKey(ApiDeps& d, const RequestContext& ctx, Respond respond) {
+  return [&d, &ctx, respond = std::move(respond)](Result<CommandOutcome> out) {
+    if (!out.ok()) return respond(ProblemFromStatus(ctx.req, out.status()));
+    const KeyState* k = out->state.FindKey(ctx.params[0]);
+    if (!k) return respond(ProblemFromStatus(ctx.req, Status::NotFound("no such key in this account")));
+    respond(WriteResponse(ctx, http::status::ok, KeyToJson(*k, d.commands.config().brand, d.clock.Now()), out->position,
+                          out->applied));
+  };
 }
 
-HttpResponse GrantScopesHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+void GrantScopesHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
   auto in = JsonInput::Parse(ctx.req, {"scopes"});
-  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  if (!in.ok()) return respond(ProblemFromStatus(ctx.req, in.status()));
   std::vector<std::string> scopes;
-  if (Status s = in->StringList("scopes", &scopes, true, 64, 64); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  return KeyAfterWrite(d, ctx, p,
-                       GrantScopes(d.commands, p.account_id, ctx.params[0], scopes, CallerOf(p), ActorOf(ctx, p)));
+  if (Status s = in->StringList("scopes", &scopes, true, 64, 64); !s.ok())
+    return respond(ProblemFromStatus(ctx.req, s));
+  GrantScopes(d.commands, p.account_id, ctx.params[0], scopes, CallerOf(p), ActorOf(ctx, p),
+              AnswerKey(d, ctx, std::move(respond)));
 }
 
-HttpResponse RevokeScopeHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  return KeyAfterWrite(
-      d, ctx, p, RevokeScope(d.commands, p.account_id, ctx.params[0], ctx.params[1], CallerOf(p), ActorOf(ctx, p)));
+void RevokeScopeHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
+  RevokeScope(d.commands, p.account_id, ctx.params[0], ctx.params[1], CallerOf(p), ActorOf(ctx, p),
+              AnswerKey(d, ctx, std::move(respond)));
 }
 
-HttpResponse RotateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+void RotateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
   auto in = JsonInput::Parse(ctx.req, {"grace_period_seconds"}, /*empty_ok=*/true);
-  if (!in.ok()) return ProblemFromStatus(ctx.req, in.status());
+  if (!in.ok()) return respond(ProblemFromStatus(ctx.req, in.status()));
   std::optional<std::int64_t> grace_s;
   if (Status s = in->Integer("grace_period_seconds", &grace_s, 0, 10LL * 365 * 86400); !s.ok())
-    return ProblemFromStatus(ctx.req, s);
+    return respond(ProblemFromStatus(ctx.req, s));
   std::optional<TimeMs> grace;
   if (grace_s) grace = *grace_s * kSecondMs;
-  return IssuedResponse(d, ctx,
-                        RotateKey(d.commands, p.account_id, ctx.params[0], grace, CallerOf(p), ActorOf(ctx, p)));
+  RotateKey(d.commands, p.account_id, ctx.params[0], grace, CallerOf(p), ActorOf(ctx, p),
+            AnswerIssued(d, ctx, std::move(respond)));
 }
 
-HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
+void RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respond respond) {
+  if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
   std::string reason;
-  if (Status s = ReadReason(ctx, &reason); !s.ok()) return ProblemFromStatus(ctx.req, s);
-  return KeyAfterWrite(d, ctx, p,
-                       RevokeKey(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p)));
+  if (Status s = ReadReason(ctx, &reason); !s.ok()) return respond(ProblemFromStatus(ctx.req, s));
+  RevokeKey(d.commands, p.account_id, ctx.params[0], reason, CallerOf(p), ActorOf(ctx, p),
+            AnswerKey(d, ctx, std::move(respond)));
 }
 
 }  // namespace
@@ -130,14 +140,14 @@ HttpResponse RevokeKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& 
 void AddKeysApi(Router& r, ApiDeps& d) {
   using V = http::verb;
   auto bind = [&d](AdminHandlerFn fn) { return AdminHandler(d, kKeysAdminScope, fn); };
-  auto write = [&d](AdminHandlerFn fn) { return AdminWriteHandler(d, kKeysAdminScope, fn); };
-  r.Add(V::post, "/v1/keys", HandlerKind::kBlocking, write(CreateKeyHandler));
+  auto write = [&d](AdminWriteFn fn) { return AdminWriteHandler(d, kKeysAdminScope, fn); };
+  r.AddAsync(V::post, "/v1/keys", write(CreateKeyHandler));
   r.Add(V::get, "/v1/keys", HandlerKind::kBlocking, bind(ListKeysHandler));
   r.Add(V::get, "/v1/keys/{id}", HandlerKind::kBlocking, bind(GetKeyHandler));
-  r.Add(V::delete_, "/v1/keys/{id}", HandlerKind::kBlocking, write(RevokeKeyHandler));
-  r.Add(V::post, "/v1/keys/{id}/rotate", HandlerKind::kBlocking, write(RotateKeyHandler));
-  r.Add(V::post, "/v1/keys/{id}/scopes", HandlerKind::kBlocking, write(GrantScopesHandler));
-  r.Add(V::delete_, "/v1/keys/{id}/scopes/{scope}", HandlerKind::kBlocking, write(RevokeScopeHandler));
+  r.AddAsync(V::delete_, "/v1/keys/{id}", write(RevokeKeyHandler));
+  r.AddAsync(V::post, "/v1/keys/{id}/rotate", write(RotateKeyHandler));
+  r.AddAsync(V::post, "/v1/keys/{id}/scopes", write(GrantScopesHandler));
+  r.AddAsync(V::delete_, "/v1/keys/{id}/scopes/{scope}", write(RevokeScopeHandler));
 }
 
 }  // namespace authledger

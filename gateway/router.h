@@ -1,8 +1,10 @@
 // Router: maps "METHOD /path/{param}" patterns to handlers. A handler is either
 // inline (runs on the I/O thread; must not block — the verify hot path),
-// blocking (runs on the command pool — anything that appends to the ledger), or
-// streaming (see StreamHandler — GET /v1/events). Unknown paths get 404, known
-// paths with another method 405 + Allow, both as problem+json.
+// blocking (runs on the command pool — reads that may wait), asynchronous (starts
+// on the command pool and answers later, from any thread — the writes, which wait
+// for the ledger and the projector without holding a thread), or streaming (see
+// StreamHandler — GET /v1/events). Unknown paths get 404, known paths with
+// another method 405 + Allow, both as problem+json.
 #pragma once
 
 #include <functional>
@@ -15,6 +17,12 @@
 namespace authledger {
 
 using Handler = std::function<HttpResponse(RequestContext&)>;
+
+// How an asynchronous handler answers: call it once, from any thread. The
+// request (RequestContext and what it refers to) stays valid until then. If
+// every copy is dropped unanswered, the client gets a 500.
+using Respond = std::function<void(HttpResponse)>;
+using AsyncHandler = std::function<void(RequestContext&, Respond)>;
 
 // How a streaming handler sends a response whose body is produced over time.
 // The server writes each piece before the call returns, so a handler never has
@@ -41,7 +49,7 @@ class ResponseStream {
 // A streamed response is the last one on its connection.
 using StreamHandler = std::function<std::optional<HttpResponse>(RequestContext&, ResponseStream&)>;
 
-enum class HandlerKind { kInline, kBlocking, kStream };
+enum class HandlerKind { kInline, kBlocking, kAsync, kStream };
 
 class Router {
  public:
@@ -49,10 +57,13 @@ class Router {
   void Add(http::verb method, std::string pattern, HandlerKind kind, Handler handler);
   // A streaming route (HandlerKind::kStream).
   void AddStream(http::verb method, std::string pattern, StreamHandler handler);
+  // An asynchronous route (HandlerKind::kAsync).
+  void AddAsync(http::verb method, std::string pattern, AsyncHandler handler);
 
   struct Match {
     const Handler* handler = nullptr;       // null: no route (see error), or a streaming route
     const StreamHandler* stream = nullptr;  // set instead of handler for kStream routes
+    const AsyncHandler* async = nullptr;    // set instead of handler for kAsync routes
     HandlerKind kind = HandlerKind::kInline;
     std::vector<std::string> params;
     std::string endpoint;
@@ -68,6 +79,7 @@ class Router {
     HandlerKind kind;
     Handler handler;
     StreamHandler stream;
+    AsyncHandler async;
   };
   std::vector<Route> routes_;
 };

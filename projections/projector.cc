@@ -55,9 +55,37 @@ Status Projector::health() const {
 void Projector::Fail(Status s) {
   {
     std::lock_guard lock(mu_);
-    failure_ = std::move(s);
+    failure_ = s;
   }
   applied_cv_.notify_all();
+  ReleaseWaiters([&](const Waiter&) { return std::optional<Status>(s); });
+}
+
+void Projector::ReleaseWaiters(const std::function<std::optional<Status>(const Waiter&)>& ready) {
+  std::vector<std::pair<std::function<void(Status)>, Status>> calls;
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(waiters_, [&](Waiter& w) {
+      std::optional<Status> s = ready(w);
+      if (!s) return false;
+      calls.emplace_back(std::move(w.done), std::move(*s));
+      return true;
+    });
+  }
+  for (auto& [done, s] : calls) done(std::move(s));
+}
+
+void Projector::WhenApplied(Position p, std::chrono::milliseconds timeout, std::function<void(Status)> done) {
+  if (PartitionOf(p) >= partitions_) return done(WaitApplied(p, std::chrono::milliseconds(0)));
+  Status now;
+  {
+    std::lock_guard lock(mu_);
+    if (!failure_.ok()) now = failure_;
+    else if (HasApplied(p)) now = Status::Ok();
+    else if (stop_.load()) now = Status::Unavailable("the projector stopped");  // Stop released the others
+    else return waiters_.push_back(Waiter{p, std::chrono::steady_clock::now() + timeout, std::move(done)});
+  }
+  done(now);
 }
 
 Result<Projector::CacheEntry*> Projector::CachedState(const std::string& account_id) {
@@ -208,6 +236,7 @@ Status Projector::Commit(rocksdb::WriteBatch& wb, const Cursor& at) {
     for (std::uint32_t p = 0; p < partitions_; ++p) applied_[p].store(at.offset(p), std::memory_order_release);
   }
   applied_cv_.notify_all();
+  ReleaseWaiters([&](const Waiter& w) { return HasApplied(w.position) ? std::optional(Status::Ok()) : std::nullopt; });
   return Status::Ok();
 }
 
@@ -261,15 +290,20 @@ void Projector::Start() {
 }
 
 void Projector::Stop() {
-  stop_.store(true);
+  {
+    std::lock_guard lock(mu_);  // WhenApplied sees it under mu_: no waiter is added after the release below
+    stop_.store(true);
+  }
   log_.WakeAll();
   if (thread_.joinable()) thread_.join();
+  ReleaseWaiters([](const Waiter&) { return std::optional(Status::Unavailable("the projector stopped")); });
 }
 
 void Projector::Run() {
   DecodedBatch batch;
   while (!stop_.load(std::memory_order_acquire)) {
-    Cursor heads = log_.WaitForAppend(applied(), std::chrono::milliseconds(200));
+    ExpireWaiters();
+    Cursor heads = log_.WaitForAppend(applied(), NextWait());
     if (stop_.load(std::memory_order_acquire)) break;
     if (Covers(heads)) continue;
     Status s = batch.Read(log_, applied(), kBatchEvents, nullptr, /*decode=*/true);
@@ -289,6 +323,23 @@ void Projector::Run() {
       return;  // stop loudly: health() reports it, /readyz fails
     }
   }
+}
+
+void Projector::ExpireWaiters() {
+  const auto now = std::chrono::steady_clock::now();
+  ReleaseWaiters([&](const Waiter& w) -> std::optional<Status> {
+    if (w.deadline > now) return std::nullopt;
+    return Status::Unavailable("projections have not reached position " + PositionToString(w.position) + " yet");
+  });
+}
+
+std::chrono::milliseconds Projector::NextWait() {
+  auto wait = std::chrono::milliseconds(200);
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  for (const Waiter& w : waiters_)
+    wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(std::max(w.deadline - now, now - now)));
+  return std::max(wait, std::chrono::milliseconds(1));
 }
 
 Status Projector::WaitApplied(Position p, std::chrono::milliseconds timeout) {

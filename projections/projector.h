@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <string>
@@ -84,6 +85,12 @@ class Projector {
   // OK, Unavailable on timeout, or the projector's failure.
   Status WaitApplied(Position p, std::chrono::milliseconds timeout);
   Status WaitApplied(const Cursor& c, std::chrono::milliseconds timeout);
+  // The same without blocking: `done` is called exactly once with what
+  // WaitApplied would return — at once if `p` is applied already (on this
+  // thread), else on the projector's thread (after the batch holding `p` is
+  // committed, on failure, after the timeout, or with Unavailable at Stop). It
+  // must be quick and must not call back into the projector.
+  void WhenApplied(Position p, std::chrono::milliseconds timeout, std::function<void(Status)> done);
   Status health() const;
 
   static constexpr std::size_t kBatchEvents = 1024;          // following the live ledger
@@ -115,6 +122,8 @@ class Projector {
   bool Covers(const Cursor& c) const;
   void Run();
   void Fail(Status s);
+  void ExpireWaiters();                  // WhenApplied's whose timeout passed get Unavailable
+  std::chrono::milliseconds NextWait();  // until the next waiter's deadline (200 ms at most)
 
   EventLog& log_;
   ProjectionStore& store_;
@@ -125,6 +134,14 @@ class Projector {
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;
   Status failure_;  // guarded by mu_
+  struct Waiter {
+    Position position;
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(Status)> done;
+  };
+  std::vector<Waiter> waiters_;  // WhenApplied's, guarded by mu_
+  // Calls the waiters that `ready` picks (under mu_) with the status it gives them.
+  void ReleaseWaiters(const std::function<std::optional<Status>(const Waiter&)>& ready);
   // Decoded account aggregates, as applied (used only by the applying thread);
   // the node-based maps keep the dirty_, dirty_keys and dirty_clients pointers valid.
   std::unordered_map<std::string, CachedAccount> cache_;

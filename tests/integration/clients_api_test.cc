@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "commands/await.h"
 #include "commands/handlers.h"
 #include "domain/api_key.h"
 #include "domain/ids.h"
@@ -211,12 +212,14 @@ TEST_F(ClientsApiTest, ScopesBoundWhatACallerMayDo) {
   EXPECT_EQ(http().Call("DELETE", "/v1/oauth/clients/" + mine["id"].get<std::string>(), mk).status, 200);
 
   // Another account's client is not found.
-  auto other = CreateAccount(t.node().commands(), "other", Actor::Cli("test"));
+  auto other =
+      Await<CreatedAccount>([&](auto done) { CreateAccount(t.node().commands(), "other", Actor::Cli("test"), done); });
   ASSERT_TRUE(other.ok());
   CreateKeyInput in;
   in.name = "other admin";
   in.scopes = {"admin:*"};
-  auto other_key = CreateKey(t.node().commands(), other->account_id, in, Caller{}, Actor::Cli("test"));
+  auto other_key = Await<IssuedKey>(
+      [&](auto done) { CreateKey(t.node().commands(), other->account_id, in, Caller{}, Actor::Cli("test"), done); });
   ASSERT_TRUE(other_key.ok());
   ExpectProblem(http().Call("GET", "/v1/oauth/clients/" + pid, other_key->full_key), 404, "no client");
   ExpectProblem(http().Call("DELETE", "/v1/oauth/clients/" + pid, other_key->full_key), 404, "no client");

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "commands/await.h"
 #include "commands/handlers.h"
 #include "domain/events.h"
 #include "tests/support/test_node.h"
@@ -390,17 +391,21 @@ TEST_F(EventsApiTest, NewEventsArriveLiveAndPromptly) {
 
 TEST_F(EventsApiTest, OtherAccountsEventsAndCheckpointsAreNeverSent) {
   Actor actor = Actor::Cli("tester", "authledger test");
-  auto other = CreateAccount(t.node().commands(), "other-account", actor);
+  auto other =
+      Await<CreatedAccount>([&](auto done) { CreateAccount(t.node().commands(), "other-account", actor, done); });
   ASSERT_TRUE(other.ok());
   CreateKeyInput input;
   input.name = "other siem";
   input.scopes = {"events:read"};
-  auto other_key = CreateKey(t.node().commands(), other->account_id, input, Caller{}, actor);
+  auto other_key = Await<IssuedKey>(
+      [&](auto done) { CreateKey(t.node().commands(), other->account_id, input, Caller{}, actor, done); });
   ASSERT_TRUE(other_key.ok());
   NewKey({"monitors:read"}, "mine");
   ASSERT_TRUE(t.node().checkpointer()->Checkpoint().ok());
   input.name = "other second";
-  ASSERT_TRUE(CreateKey(t.node().commands(), other->account_id, input, Caller{}, actor).ok());
+  ASSERT_TRUE(Await<IssuedKey>([&](auto done) {
+                CreateKey(t.node().commands(), other->account_id, input, Caller{}, actor, done);
+              }).ok());
   ASSERT_TRUE(t.node().checkpointer()->Checkpoint().ok());
 
   auto mine = ExpectedFor(t.account_id());
@@ -424,7 +429,9 @@ TEST_F(EventsApiTest, OtherAccountsEventsAndCheckpointsAreNeverSent) {
     EXPECT_TRUE(NoEventWithin(*s, milliseconds(600)));
     // Live: another account's new event is not sent either.
     input.name = "other third";
-    ASSERT_TRUE(CreateKey(t.node().commands(), other->account_id, input, Caller{}, actor).ok());
+    ASSERT_TRUE(Await<IssuedKey>([&](auto done) {
+                  CreateKey(t.node().commands(), other->account_id, input, Caller{}, actor, done);
+                }).ok());
     EXPECT_TRUE(NoEventWithin(*s, milliseconds(600)));
   }
   {

@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "commands/await.h"
 #include "commands/handlers.h"
 #include "domain/api_key.h"
 #include "tests/support/test_node.h"
@@ -285,12 +286,13 @@ TEST_F(KeysApiTest, RevocationTakesEffectOnTheVeryNextRequest) {
 
 TEST_F(KeysApiTest, KeysOfAnotherAccountAreNotFound) {
   Actor cli = Actor::Cli("test");
-  auto other = CreateAccount(t.node().commands(), "other", cli);
+  auto other = Await<CreatedAccount>([&](auto done) { CreateAccount(t.node().commands(), "other", cli, done); });
   ASSERT_TRUE(other.ok());
   CreateKeyInput in;
   in.name = "theirs";
   in.scopes = {"admin:*"};
-  auto theirs = CreateKey(t.node().commands(), other->account_id, in, Caller{}, cli);
+  auto theirs =
+      Await<IssuedKey>([&](auto done) { CreateKey(t.node().commands(), other->account_id, in, Caller{}, cli, done); });
   ASSERT_TRUE(theirs.ok());
   std::string id = theirs->key.id;
   Position before = Head();
