@@ -29,9 +29,9 @@
 # The Kafka settings are the shipped ones (KafkaLog's defaults); the devbroker topic has
 # DEVBROKER_PARTITIONS partitions.
 #
-# Time: the full default matrix takes about 30 minutes on 2 cores with today's code (the 1M-key
-# rows seed and fill for several minutes); a subset, e.g. LEDGERS=embedded ACCOUNTS=1 KEYS="0 10000"
-# CONNECTIONS=64 ROUNDS=1, takes about a minute.
+# Time: the full default matrix took 16 minutes on 2 cores with the write path of issue 11 (9
+# ledgers, 6 runs of ~15 s each; the 1M-key one copies a 1.1 GB data dir before each run); a
+# subset, e.g. LEDGERS=embedded ACCOUNTS=1 KEYS="0 10000" CONNECTIONS=64 ROUNDS=1, about a minute.
 #
 # Environment:
 #   LEDGERS               ledgers to measure               (default: "embedded devbroker")
@@ -52,7 +52,7 @@
 #   BENCH_CONFIG          use this config file instead of the bench configuration
 #   BENCH_BUILD_DIR       build directory                  (default: build-bench)
 #   AUTHLEDGER_BIN, BENCH_SEED_BIN, DEVBROKER_BIN  use these binaries instead of building them
-#   TMPDIR                where the data dirs go (the 1M-key row needs ~3 GB) (default: /tmp)
+#   TMPDIR                where the data dirs go (the 1M-key row needs ~2.5 GB) (default: /tmp)
 #   KEEP_TMP=1            keep the temp dir (logs, wrk outputs) for inspection
 # Note: wrk, the server (and the devbroker) share this machine's cores; compare within a run.
 set -euo pipefail

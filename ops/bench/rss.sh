@@ -20,7 +20,8 @@
 #   5. reads VmRSS and VmHWM again, prints the table, the ratio of the median verify req/s (large /
 #      small; the issue-12 target is >= 0.90) and whether the large server stayed under 300 MB;
 #      stops both servers and removes the temp dir on exit (also on Ctrl-C).
-# Time: about 10 minutes on 2 cores with today's code (seeding and filling the million keys).
+# Time: about 3 minutes on 2 cores with the write path of issue 11 (seeding and filling the
+# million keys take about a minute of it).
 #
 # Environment:
 #   ACCOUNTS        accounts in each ledger                  (default: 1000)
@@ -36,7 +37,7 @@
 #   BENCH_CONFIG    config file for both servers             (default: none, the defaults)
 #   BENCH_BUILD_DIR build directory                          (default: build-bench)
 #   AUTHLEDGER_BIN, BENCH_SEED_BIN  use these binaries instead of building them
-#   TMPDIR          where the data dirs go (~3 GB for 1M keys) (default: /tmp)
+#   TMPDIR          where the data dirs go (1.1 GB for 1M keys) (default: /tmp)
 #   KEEP_TMP=1      keep the temp dir (logs, wrk outputs) for inspection
 # Note: wrk and the servers share this machine's cores; compare within a run.
 set -euo pipefail
