@@ -128,7 +128,8 @@ TimeMs NowMs() {
       .count();
 }
 
-// One account's events, appended in batches of at most o.batch events as they are generated.
+// One account's events, appended in batches of o.batch events (one more when a key and its revocation
+// straddle the limit) as they are generated.
 class AccountWriter {
  public:
   AccountWriter(Run& run, std::string account_id) : run_(run), id_(std::move(account_id)) {
