@@ -5,7 +5,8 @@
 #
 #   build   compiler, CMake, ccache and the libraries the project links against
 #   test    build + curl, python3, kcat (integration and end-to-end tests), clang-format
-#   bench   build + curl, python3, wrk and an nginx binary (ops/bench/verify.sh)
+#   bench   build + curl, python3, wrk and an nginx binary (ops/bench/verify.sh; create.sh and rss.sh
+#           use wrk and curl, and build bench_seed and devbroker from the build packages)
 #
 # Idempotent: each package is checked with dpkg-query; when everything is present nothing runs
 # (no root needed, no network). Otherwise, as root, it runs `apt-get update` once and
