@@ -33,6 +33,10 @@ constexpr IntSetting kFailedAuthPerMinute{"security", "failed_auth_per_minute", 
 constexpr IntSetting kKeyReadsPerMinute{"limits", "key_reads_per_minute", 1, 1'000'000};
 constexpr IntSetting kKeyWritesPerMinute{"limits", "key_writes_per_minute", 1, 1'000'000};
 constexpr IntSetting kKafkaPartitions{"kafka", "partitions", 0, 32};
+constexpr IntSetting kBlockCacheMb{"memory", "block_cache_mb", 8, 1'000'000};
+constexpr IntSetting kWriteBufferMb{"memory", "write_buffer_mb", 8, 1'000'000};
+constexpr IntSetting kCachedAccounts{"memory", "cached_accounts", 100, 100'000'000};
+constexpr IntSetting kFillCachedKeys{"memory", "fill_cached_keys", 1000, 100'000'000};
 
 constexpr TimeMs kMaxDuration = 100LL * 365 * kDayMs;  // what ParseDuration accepts
 
@@ -110,7 +114,10 @@ Status Config::Validate() const {
   if (!writer_url.empty() && !writer_url.starts_with("http://") && !writer_url.starts_with("https://"))
     return Status::InvalidArgument("server.writer_url must start with http:// or https://");
   if (!kafka_brokers.empty() && kafka_topic.empty()) return Status::InvalidArgument("kafka.topic must not be empty");
-  if (Status s = CheckRange(kKafkaPartitions, kafka_partitions); !s.ok()) return s;
+  for (Status s : {CheckRange(kKafkaPartitions, kafka_partitions), CheckRange(kBlockCacheMb, block_cache_mb),
+                   CheckRange(kWriteBufferMb, write_buffer_mb), CheckRange(kCachedAccounts, cached_accounts),
+                   CheckRange(kFillCachedKeys, fill_cached_keys)})
+    if (!s.ok()) return s;
   if (kafka_delivery_timeout < 100 || kafka_delivery_timeout > 300 * kSecondMs)
     return Status::InvalidArgument("kafka.delivery_timeout must be between 100ms and 300s");
   return Status::Ok();
@@ -186,7 +193,11 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadDuration(t, "usage", "resolution", &c.usage_resolution),
                    Read(t, "audit", "signing_key_file", &c.signing_key_file),
                    ReadDuration(t, "audit", "checkpoint_interval", &c.checkpoint_interval),
-                   ReadDuration(t, "audit", "retention", &c.audit_retention)}) {
+                   ReadDuration(t, "audit", "retention", &c.audit_retention),
+                   ReadInt(t, kBlockCacheMb, &c.block_cache_mb),
+                   ReadInt(t, kWriteBufferMb, &c.write_buffer_mb),
+                   ReadInt(t, kCachedAccounts, &c.cached_accounts),
+                   ReadInt(t, kFillCachedKeys, &c.fill_cached_keys)}) {
     if (!s.ok()) return s;
   }
   if (auto* arr = t["scopes"]["catalogue"].as_array()) {

@@ -63,6 +63,20 @@ Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create,
   return pepper;
 }
 
+StoreOptions StoreOptionsOf(const Config& config) {
+  StoreOptions o;
+  o.block_cache_bytes = config.block_cache_mb << 20;
+  o.write_buffer_bytes = config.write_buffer_mb << 20;
+  return o;
+}
+
+Projector::Options ProjectorOptionsOf(const Config& config) {
+  Projector::Options o;
+  o.max_cached_accounts = config.cached_accounts;
+  o.max_cached_entities = config.fill_cached_keys;
+  return o;
+}
+
 Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& clock) {
   if (Status s = config.Validate(); !s.ok()) return s;
   std::error_code ec;
@@ -79,10 +93,10 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   auto pepper = LoadOrCreateSecret(config.PepperPath(), !config.is_replica() && fresh_ledger,
                                    "without the pepper no existing key can be verified");
   if (!pepper.ok()) return pepper.status();
-  auto store = ProjectionStore::Open(config.ProjectionsDir());
+  auto store = ProjectionStore::Open(config.ProjectionsDir(), StoreOptionsOf(config));
   if (!store.ok()) return store.status();
   n->store_ = std::move(store).value();
-  n->projector_ = std::make_unique<Projector>(*n->log_, *n->store_);
+  n->projector_ = std::make_unique<Projector>(*n->log_, *n->store_, ProjectorOptionsOf(config));
   if (Status s = n->projector_->Init(); !s.ok()) return s;
   if (Status s = n->projector_->CatchUp(); !s.ok()) return s;
   n->queries_ = std::make_unique<Queries>(*n->store_);
@@ -96,6 +110,7 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   cc.policy.default_grace = config.rotation_grace;
   cc.policy.max_live_keys = config.max_live_keys;
   cc.policy.max_clients = config.max_oauth_clients;
+  cc.max_cached_accounts = config.cached_accounts;
   n->commands_ = std::make_unique<CommandContext>(*n->log_, *n->projector_, *n->queries_, clock, std::move(cc));
   n->usage_ = std::make_unique<UsageRecorder>(*n->commands_, config.usage_resolution);
   if (config.is_replica()) n->usage_->Disable();  // a replica appends nothing
@@ -203,9 +218,9 @@ Status Rebuild(const Config& config, const std::function<void(std::uint64_t, std
   auto ledger = OpenLedger(config, LedgerAccess::kReadOnly);
   if (!ledger.ok()) return ledger.status();
   if (Status s = ProjectionStore::Destroy(config.ProjectionsDir()); !s.ok()) return s;
-  auto store = ProjectionStore::Open(config.ProjectionsDir());
+  auto store = ProjectionStore::Open(config.ProjectionsDir(), StoreOptionsOf(config));
   if (!store.ok()) return store.status();
-  Projector projector(*ledger->log, **store);
+  Projector projector(*ledger->log, **store, ProjectorOptionsOf(config));
   if (Status s = projector.Init(); !s.ok()) return s;
   const std::uint64_t total = ledger->log->Heads().Total();
   return projector.CatchUp([&](const Cursor& applied) {

@@ -77,6 +77,10 @@ class Node {
   bool stopped_ = false;
 };
 
+// The memory bounds of Config's [memory] section, for the store and the projector.
+StoreOptions StoreOptionsOf(const Config& config);
+Projector::Options ProjectorOptionsOf(const Config& config);
+
 // Reads a server secret (the pepper, the checkpoint signing key) from `path`,
 // creating it (32 CSPRNG bytes as hex, mode 0600, atomically) when it does not
 // exist and `may_create`; otherwise FailedPrecondition says `why_needed`.

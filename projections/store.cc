@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 #include <spdlog/spdlog.h>
 
 namespace authledger {
@@ -44,10 +48,27 @@ Status OpenError(const std::string& dir, const rocksdb::Status& s) {
 
 constexpr std::size_t kAccountIdLength = 17;  // "acct_" + 12 (domain/ids.h)
 
-rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
+rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
+                                       const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
-  // Point lookups only: bloom filters, hash index, a 64 MiB block cache.
-  if (cf == Cf::kKeyIndex) o.OptimizeForPointLookup(64);
+  // Every family's blocks, and their index and filter blocks, live in the one
+  // bounded cache (so they cost memory that does not grow with the data).
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.cache_index_and_filter_blocks = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  if (cf == Cf::kKeyIndex || cf == Cf::kAccountKeys || cf == Cf::kAccounts) {
+    // Point lookups (the hot path; a command's header and keys): a hash index in
+    // each data block, and whole-key bloom filters on the memtable too.
+    t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+    t.data_block_hash_table_util_ratio = 0.75;
+    o.memtable_prefix_bloom_size_ratio = 0.02;
+    o.memtable_whole_key_filtering = true;
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  // A family's memtable may use at most half of the whole budget.
+  o.write_buffer_size = std::max<std::size_t>(options.write_buffer_bytes / 2, 1u << 20);
   // Each account's audit rows arrive in (nearly) increasing key order: a memtable
   // insert hint per account prefix makes them cheap.
   if (cf == Cf::kAudit) {
@@ -74,14 +95,14 @@ bool IsOtherFormat(const std::string& dir) {
 }
 }  // namespace
 
-Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& dir) {
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& dir, const StoreOptions& options) {
   if (IsOtherFormat(dir)) {
     spdlog::warn("projections at {} were written by another version of authledger: deleting them, they are "
                  "rebuilt from the ledger",
                  dir);
     if (Status s = Destroy(dir); !s.ok()) return s;
   }
-  auto store = OpenCurrent(dir);
+  auto store = OpenCurrent(dir, options);
   if (!store.ok()) return store;
   std::string format, position, filling;
   Status f = (*store)->Get(Cf::kMeta, "format", &format);
@@ -103,7 +124,7 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string
   if (current || p.ok()) {
     store->reset();
     if (Status s = Destroy(dir); !s.ok()) return s;
-    store = OpenCurrent(dir);
+    store = OpenCurrent(dir, options);
     if (!store.ok()) return store;
   }
   rocksdb::WriteBatch wb;
@@ -112,9 +133,12 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string
   return store;
 }
 
-Result<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenCurrent(const std::string& dir) {
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenCurrent(const std::string& dir,
+                                                                      const StoreOptions& store_options) {
   rocksdb::DBOptions options;
   options.create_if_missing = true;
+  // All memtables together stay within the budget (with atomic_flush, a full budget flushes them all).
+  options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(store_options.write_buffer_bytes);
   options.create_missing_column_families = true;
   options.max_background_jobs = 2;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -124,8 +148,9 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenCurrent(const std:
   options.atomic_flush = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(store_options.block_cache_bytes);
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i)
-    cfs.emplace_back(CfName(static_cast<Cf>(i)), CfOptions(static_cast<Cf>(i)));
+    cfs.emplace_back(CfName(static_cast<Cf>(i)), CfOptions(static_cast<Cf>(i), store_options, cache));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(options, dir, cfs, &handles, &raw);

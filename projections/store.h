@@ -40,6 +40,13 @@ namespace authledger {
 enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kAccountClients, kCount };
 const char* CfName(Cf cf);
 
+// Memory the store may hold, whatever the size of its data.
+struct StoreOptions {
+  std::size_t block_cache_bytes = 64u << 20;   // one LRU cache for every column family's blocks,
+                                               // index and filter blocks included
+  std::size_t write_buffer_bytes = 64u << 20;  // all memtables together; beyond, they are flushed
+};
+
 class ProjectionStore {
  public:
   static constexpr int kFormat = 5;  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients;
@@ -47,7 +54,7 @@ class ProjectionStore {
   static constexpr const char* kFillingKey = "filling";  // in meta
 
   // Opens (creating if missing) the store in `dir`.
-  static Result<std::unique_ptr<ProjectionStore>> Open(const std::string& dir);
+  static Result<std::unique_ptr<ProjectionStore>> Open(const std::string& dir, const StoreOptions& options = {});
   // Deletes the store in `dir` (for rebuild), with its FillDir. OK if it does not exist.
   static Status Destroy(const std::string& dir);
   ~ProjectionStore();
@@ -82,7 +89,7 @@ class ProjectionStore {
 
  private:
   ProjectionStore() = default;
-  static Result<std::unique_ptr<ProjectionStore>> OpenCurrent(const std::string& dir);
+  static Result<std::unique_ptr<ProjectionStore>> OpenCurrent(const std::string& dir, const StoreOptions& options);
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

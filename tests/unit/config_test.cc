@@ -43,6 +43,26 @@ TEST_F(ConfigTest, DefaultsAreValidAndMatchTheDocumentedExample) {
   EXPECT_EQ(example->role, c.role);
   EXPECT_EQ(example->max_oauth_clients, c.max_oauth_clients);
   EXPECT_EQ(c.max_oauth_clients, 25u);
+  EXPECT_EQ(example->block_cache_mb, c.block_cache_mb);
+  EXPECT_EQ(example->write_buffer_mb, c.write_buffer_mb);
+  EXPECT_EQ(example->cached_accounts, c.cached_accounts);
+  EXPECT_EQ(example->fill_cached_keys, c.fill_cached_keys);
+}
+
+TEST_F(ConfigTest, MemorySection) {
+  Write("[memory]\nblock_cache_mb = 16\nwrite_buffer_mb = 32\ncached_accounts = 500\nfill_cached_keys = 2000\n");
+  auto c = LoadConfigFile(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->block_cache_mb, 16u);
+  EXPECT_EQ(c->write_buffer_mb, 32u);
+  EXPECT_EQ(c->cached_accounts, 500u);
+  EXPECT_EQ(c->fill_cached_keys, 2000u);
+  Write("[memory]\nblock_cache_mb = 4\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().message(),
+            "config: memory.block_cache_mb = 4 is out of range: it must be 8..1000000");
+  Config v;
+  v.cached_accounts = 10;
+  EXPECT_EQ(v.Validate().message(), "memory.cached_accounts = 10 is out of range: it must be 100..100000000");
 }
 
 TEST_F(ConfigTest, OauthClientLimit) {
