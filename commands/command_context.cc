@@ -54,6 +54,12 @@ Status LedgerVerdict(const std::string& account_id, const Status& s) {
           "persisted; list before retrying a create");
     case Status::Code::kUnavailable:
       return Status::Unavailable("the ledger is unavailable: nothing was written; retry");
+    case Status::Code::kConflict:
+      // This node is the ledger's only writer, so its model of the account was
+      // behind (an earlier write's outcome was unknown): the client did nothing
+      // wrong. The model is read again, from the ledger's own sequence, at the retry.
+      return Status::Unavailable(
+          "this node was catching up with an earlier write to this account: nothing was written; retry");
     default: return s;
   }
 }
@@ -351,13 +357,10 @@ void CommandContext::OnApplied(const ModelPtr& m, std::vector<std::unique_ptr<Wo
 
 Result<CommandOutcome> CommandContext::Execute(const std::string& account_id, const Actor& actor,
                                                const EntityRefs& refs, const DecideFn& decide) {
-  for (int attempt = 0;; ++attempt) {
-    std::promise<Result<CommandOutcome>> answer;
-    std::future<Result<CommandOutcome>> future = answer.get_future();
-    Submit(account_id, actor, refs, decide, [&answer](Result<CommandOutcome> r) { answer.set_value(std::move(r)); });
-    Result<CommandOutcome> r = future.get();
-    if (r.ok() || r.status().code() != Status::Code::kConflict || attempt == 4) return r;
-  }
+  std::promise<Result<CommandOutcome>> answer;
+  std::future<Result<CommandOutcome>> future = answer.get_future();
+  Submit(account_id, actor, refs, decide, [&answer](Result<CommandOutcome> r) { answer.set_value(std::move(r)); });
+  return future.get();
 }
 
 Result<CommandOutcome> CommandContext::ExecuteAtHead(const std::string& account_id, const Actor& actor,

@@ -18,8 +18,10 @@
 // The write model is exact because this node is the only writer of the ledger:
 // an entity stays in it while a command that touched it is unanswered, and is
 // read back from the projections afterwards. A failed append answers its commands
-// with the ledger's verdict — Unavailable: nothing was written (retry);
-// OutcomeUnknown: it may be stored (look before repeating a create) — drops the
+// with the ledger's verdict — Unavailable: nothing was written (retry; this
+// includes the ledger's Conflict, which can only mean the model was behind after
+// an unknown outcome); OutcomeUnknown: it may be stored (look before repeating a
+// create) — drops the
 // account's model, and answers the commands decided on top of the failed ones
 // with Unavailable (they assumed events the ledger may not have). A write that is
 // durable but not applied here within projection_wait is still a success, with
@@ -93,8 +95,7 @@ class CommandContext {
   // before Submit returns.
   void Submit(const std::string& account_id, const Actor& actor, const EntityRefs& refs, const DecideFn& decide,
               Done<CommandOutcome> done);
-  // Submit, and wait for `done`. A decision that lost a race with another writer
-  // (Conflict) is taken again, a few times.
+  // Submit, and wait for `done`.
   Result<CommandOutcome> Execute(const std::string& account_id, const Actor& actor, const EntityRefs& refs,
                                  const DecideFn& decide);
   // Blocking, for checkpoints: holds every account's next append back until no

@@ -137,6 +137,11 @@ class AnswerSlot final : public std::enable_shared_from_this<AnswerSlot> {
   AnswerSlot(const asio::any_io_executor& ex, std::function<void()> on_answer)
       : wake_(ex, asio::steady_timer::time_point::max()), on_answer_(std::move(on_answer)) {}
 
+  bool answered() const {
+    std::lock_guard lock(mu_);
+    return answered_;
+  }
+
   // The first answer wins; later ones are dropped.
   void Set(HttpResponse res) {
     {
@@ -163,7 +168,7 @@ class AnswerSlot final : public std::enable_shared_from_this<AnswerSlot> {
   }
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   bool answered_ = false;
   std::optional<HttpResponse> answer_;
   asio::steady_timer wake_;  // touched on the coroutine's executor only
@@ -172,10 +177,14 @@ class AnswerSlot final : public std::enable_shared_from_this<AnswerSlot> {
 
 // What an asynchronous handler calls; answers 500 if the last copy of it is
 // dropped unanswered (a handler bug must not hang the client).
+// The request outlives it: the session waits until the slot is answered.
 struct Responder {
   std::shared_ptr<AnswerSlot> slot;
-  HttpResponse dropped;
-  ~Responder() { slot->Set(std::move(dropped)); }
+  const RequestContext& ctx;
+  ~Responder() {
+    if (!slot->answered())  // built only then: a problem for Internal is logged as it is built
+      slot->Set(ProblemFromStatus(ctx.req, Status::Internal("the handler for " + ctx.endpoint + " gave no answer")));
+  }
 };
 
 }  // namespace
@@ -250,8 +259,7 @@ struct HttpServer::Impl {
       }
       answers_cv.notify_all();
     });
-    auto responder = std::make_shared<Responder>(  // built in place: a temporary would answer as it dies
-        slot, ProblemFromStatus(ctx.req, Status::Internal("the handler for " + ctx.endpoint + " gave no answer")));
+    auto responder = std::make_shared<Responder>(slot, ctx);  // in place: a temporary would answer as it dies
     Respond respond = [responder](HttpResponse res) { responder->slot->Set(std::move(res)); };
     asio::post(*command_pool, [&ctx, &handler, respond = std::move(respond)]() mutable {
       Respond keep = respond;
