@@ -73,13 +73,19 @@ bool RequestContext::QueryParam(std::string_view name, std::string* value) const
 void Router::Add(http::verb method, std::string pattern, HandlerKind kind, Handler handler) {
   if (kind == HandlerKind::kStream) throw std::invalid_argument("Router::Add: streaming routes use AddStream");
   auto segments = Split(pattern);
-  routes_.push_back(Route{method, std::move(pattern), std::move(segments), kind, std::move(handler), nullptr});
+  routes_.push_back(Route{method, std::move(pattern), std::move(segments), kind, std::move(handler), nullptr, nullptr});
 }
 
 void Router::AddStream(http::verb method, std::string pattern, StreamHandler handler) {
   auto segments = Split(pattern);
-  routes_.push_back(
-      Route{method, std::move(pattern), std::move(segments), HandlerKind::kStream, nullptr, std::move(handler)});
+  routes_.push_back(Route{method, std::move(pattern), std::move(segments), HandlerKind::kStream, nullptr,
+                          std::move(handler), nullptr});
+}
+
+void Router::AddJsonBody(http::verb method, std::string pattern, JsonBodyHandler handler) {
+  auto segments = Split(pattern);
+  routes_.push_back(Route{method, std::move(pattern), std::move(segments), HandlerKind::kInline, nullptr, nullptr,
+                          std::move(handler)});
 }
 
 Router::Match Router::Find(const HttpRequest& req, std::string_view path) const {
@@ -110,6 +116,7 @@ Router::Match Router::Find(const HttpRequest& req, std::string_view path) const 
         continue;
       }
       if (r.kind == HandlerKind::kStream) m.stream = &r.stream;
+      else if (r.json_body) m.json_body = &r.json_body;
       else m.handler = &r.handler;
       m.kind = r.kind;
       m.params = std::move(params);

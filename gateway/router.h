@@ -1,7 +1,7 @@
 // Router: maps "METHOD /path/{param}" patterns to handlers. A handler is either
-// inline (runs on the I/O thread; must not block — the verify hot path),
-// blocking (runs on the command pool — anything that appends to the ledger), or
-// streaming (see StreamHandler — GET /v1/events). Unknown paths get 404, known
+// inline (runs on the I/O thread; must not block — the verify hot path, whose
+// handler is a JsonBodyHandler), blocking (runs on the command pool — anything
+// that appends to the ledger), or streaming (see StreamHandler — GET /v1/events). Unknown paths get 404, known
 // paths with another method 405 + Allow, both as problem+json.
 #pragma once
 
@@ -15,6 +15,12 @@
 namespace authledger {
 
 using Handler = std::function<HttpResponse(RequestContext&)>;
+
+// An inline route on the hot path whose usual answer is a 200 application/json:
+// the handler writes that body into `body` (a buffer its connection reuses,
+// empty on entry) and returns nullopt, and the server sends it behind a
+// precomputed head without allocating; or it returns any other response whole.
+using JsonBodyHandler = std::function<std::optional<HttpResponse>(RequestContext&, std::string& body)>;
 
 // How a streaming handler sends a response whose body is produced over time.
 // The server writes each piece before the call returns, so a handler never has
@@ -49,10 +55,13 @@ class Router {
   void Add(http::verb method, std::string pattern, HandlerKind kind, Handler handler);
   // A streaming route (HandlerKind::kStream).
   void AddStream(http::verb method, std::string pattern, StreamHandler handler);
+  // An inline route answered through a JsonBodyHandler.
+  void AddJsonBody(http::verb method, std::string pattern, JsonBodyHandler handler);
 
   struct Match {
-    const Handler* handler = nullptr;       // null: no route (see error), or a streaming route
-    const StreamHandler* stream = nullptr;  // set instead of handler for kStream routes
+    const Handler* handler = nullptr;            // null: no route (see error), or one of the two below
+    const StreamHandler* stream = nullptr;       // set instead of handler for kStream routes
+    const JsonBodyHandler* json_body = nullptr;  // set instead of handler for AddJsonBody routes
     HandlerKind kind = HandlerKind::kInline;
     std::vector<std::string> params;
     std::string endpoint;
@@ -68,6 +77,7 @@ class Router {
     HandlerKind kind;
     Handler handler;
     StreamHandler stream;
+    JsonBodyHandler json_body;
   };
   std::vector<Route> routes_;
 };

@@ -42,7 +42,9 @@ const char* CfName(Cf cf);
 
 class ProjectionStore {
  public:
-  static constexpr int kFormat = 4;  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients
+  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients; 4: clients in rows of their own;
+  // 5: key_index records with parsed CIDR blocks (key_index.h: record version 2).
+  static constexpr int kFormat = 5;
   static constexpr const char* kFillingKey = "filling";  // in meta
 
   // Opens (creating if missing) the store in `dir`.
