@@ -55,7 +55,8 @@ std::variant<Principal, HttpResponse> Authenticator::Authenticate(const RequestC
       }))
     return Unauthorized(ctx, "the Authorization header must use the Bearer scheme");
   std::string_view token = h.substr(kBearer.size());
-  VerifyResult r = verifier_.Verify(token, required_scope, ctx.remote_ip);
+  VerifyResult r;
+  verifier_.Verify(token, required_scope, ctx.remote_ip, &r);
   switch (r.code) {
     case VerifyCode::kValid: break;
     case VerifyCode::kInsufficientScope: {
@@ -79,7 +80,8 @@ std::variant<Principal, HttpResponse> Authenticator::Authenticate(const RequestC
     return res;
   }
   usage_.Note(r.record.account_id, r.key_id, ctx.remote_ip, clock_.Now());
-  Principal p{r.record.account_id, r.key_id, ScopeSet(r.record.scopes.begin(), r.record.scopes.end())};
+  Principal p{std::string(r.record.account_id), std::string(r.key_id), {}};
+  for (std::string_view scope : r.record.scopes) p.scopes.emplace(scope);
   return p;
 }
 

@@ -177,7 +177,8 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
   std::vector<StoredEvent> batch;
   while (!out.closed()) {
     if (SteadyClock::now() - last_check >= kRecheck) {
-      VerifyResult r = d.verifier.Verify(BearerToken(ctx.req), kEventsReadScope, ctx.remote_ip);
+      VerifyResult r;
+      d.verifier.Verify(BearerToken(ctx.req), kEventsReadScope, ctx.remote_ip, &r);
       if (!r.valid()) {  // the client reconnects and is told why (401/403)
         spdlog::info("GET /v1/events: key {} no longer qualifies ({}); stream ended", r.key_id, r.detail);
         return std::nullopt;

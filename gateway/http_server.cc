@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -187,6 +188,81 @@ struct Responder {
   }
 };
 
+// The whole message for a JsonBodyHandler's 200 answer, into *out (reused):
+// byte for byte what JsonResponse() and the session loop's Server and keep-alive
+// fields make Beast write, from a precomputed head.
+void JsonOkMessage(unsigned version, bool keep_alive, std::string_view body, std::string* out) {
+  static constexpr std::string_view kHead =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: ";
+  out->assign(kHead);
+  (*out)[5] = static_cast<char>('0' + version / 10);
+  (*out)[7] = static_cast<char>('0' + version % 10);
+  char digits[20];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, body.size());
+  out->append(digits, end);
+  out->append("\r\nServer: authledger\r\n");
+  // Beast's keep_alive(): HTTP/1.1 and later keep the connection unless told
+  // "close"; HTTP/1.0 closes it unless told "keep-alive".
+  if (version >= 11 && !keep_alive) out->append("Connection: close\r\n");
+  if (version < 11 && keep_alive) out->append("Connection: keep-alive\r\n");
+  out->append("\r\n");
+  out->append(body);
+}
+
+// A connection's deadline: one timer per connection instead of one per read and
+// write (beast::tcp_stream's way, which costs a timer wait, a cancel and an
+// aborted handler per operation). Arm() only stores the time unless the timer
+// would fire too late; when the timer fires before the stored time it waits
+// again, and once the time has passed it closes the socket, which fails the
+// pending read or write. Disarm() suspends it while no I/O is due (between the
+// pieces of a stream). State is shared with the timer's handler, which may run
+// after the session has ended.
+class Deadline {
+ public:
+  Deadline(tcp::socket& socket) : state_(std::make_shared<State>(socket)) {}
+  ~Deadline() {
+    state_->socket = nullptr;
+    state_->timer.cancel();
+  }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+  void Arm(std::chrono::milliseconds timeout) {
+    state_->at = Clock::now() + timeout;
+    if (!state_->waiting || state_->at < state_->timer.expiry()) Wait(state_);
+  }
+  void Disarm() { state_->at = Clock::time_point::max(); }
+  // True once the deadline passed with the socket open (it is closed now).
+  bool expired() const { return state_->expired; }
+
+ private:
+  using Clock = asio::steady_timer::clock_type;
+  struct State {
+    explicit State(tcp::socket& s) : socket(&s), timer(s.get_executor()) {}
+    tcp::socket* socket;  // null once the session has ended
+    asio::steady_timer timer;
+    Clock::time_point at = Clock::time_point::max();
+    bool waiting = false;
+    bool expired = false;
+  };
+
+  static void Wait(const std::shared_ptr<State>& state) {
+    state->timer.expires_at(state->at);
+    state->waiting = true;
+    state->timer.async_wait([state](const beast::error_code& ec) {
+      if (ec == asio::error::operation_aborted) return;  // re-set by Wait(), or the session ended
+      state->waiting = false;
+      if (ec || !state->socket || state->at == Clock::time_point::max()) return;
+      if (Clock::now() < state->at) return Wait(state);
+      state->expired = true;
+      beast::error_code ignored;
+      state->socket->close(ignored);
+    });
+  }
+
+  std::shared_ptr<State> state_;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -218,10 +294,14 @@ struct HttpServer::Impl {
     ~ConnectionSlot() { n.fetch_sub(1, std::memory_order_relaxed); }
   };
 
-  asio::awaitable<HttpResponse> Dispatch(RequestContext& ctx, const Handler& handler, HandlerKind kind) {
-    auto run = [&]() -> HttpResponse {
+  // Runs `call` (a handler bound to its arguments, returning Result) inline or
+  // on the command pool, as `kind` and the request say; a handler that throws
+  // answers 500.
+  template <typename Result, typename Call>
+  asio::awaitable<Result> Dispatch(RequestContext& ctx, HandlerKind kind, Call call) {
+    auto run = [&]() -> Result {
       try {
-        return handler(ctx);
+        return call();
       } catch (const std::exception& e) {
         spdlog::error("handler for {} threw: {}", ctx.endpoint, e.what());
         return ProblemFromStatus(ctx.req, Status::Internal(e.what()));
@@ -235,8 +315,8 @@ struct HttpServer::Impl {
       co_return ProblemFromStatus(ctx.req, Status::Unavailable("too many requests in progress; retry shortly"));
     }
     // Hop to the command pool and back: the I/O thread stays free meanwhile.
-    HttpResponse res = co_await asio::co_spawn(
-        command_pool->get_executor(), [&]() -> asio::awaitable<HttpResponse> { co_return run(); }, asio::use_awaitable);
+    Result res = co_await asio::co_spawn(
+        command_pool->get_executor(), [&]() -> asio::awaitable<Result> { co_return run(); }, asio::use_awaitable);
     blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
     co_return res;
   }
@@ -339,15 +419,18 @@ struct HttpServer::Impl {
   // timeout per write. Returns the response to send as usual if the handler
   // answered whole (an error) or no stream could start; nullopt once a stream
   // has ended (the connection is then closed).
-  asio::awaitable<std::optional<HttpResponse>> Stream(beast::tcp_stream& stream, RequestContext& ctx,
+  asio::awaitable<std::optional<HttpResponse>> Stream(tcp::socket& socket, Deadline& deadline, RequestContext& ctx,
                                                       const StreamHandler& handler) {
-    auto channel = std::make_shared<StreamChannel>(stream.get_executor());
+    auto channel = std::make_shared<StreamChannel>(socket.get_executor());
     if (auto refused = StartStream(channel, ctx, handler)) co_return refused;
     const bool chunked = ctx.req.version() >= 11;
     const auto timeout = std::chrono::milliseconds(options.request_timeout_ms);
     bool started = false;
+    // While the handler prepares a piece, no I/O is due.
+    deadline.Disarm();
     while (StreamChannel::Piece* piece = co_await channel->Next()) {
       beast::error_code ec;
+      deadline.Arm(timeout);
       if (auto* head = std::get_if<HttpResponse>(piece); head && !started) {
         http::response<http::empty_body> h(std::move(head->base()));
         h.set(http::field::server, "authledger");
@@ -355,31 +438,30 @@ struct HttpServer::Impl {
         h.keep_alive(false);
         h.chunked(chunked);
         http::response_serializer<http::empty_body> sr(h);
-        stream.expires_after(timeout);
-        co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+        co_await http::async_write_header(socket, sr, asio::redirect_error(asio::use_awaitable, ec));
         started = true;
         // A client sends nothing after its request: readability means it closed
         // its side (or misbehaves), and the stream ends at once.
-        stream.socket().async_wait(tcp::socket::wait_read, [channel](const beast::error_code&) { channel->Close(); });
+        socket.async_wait(tcp::socket::wait_read, [channel](const beast::error_code&) { channel->Close(); });
       } else if (auto* data = std::get_if<std::string>(piece); data && started) {
-        stream.expires_after(timeout);
         if (chunked && !data->empty())  // (an empty chunk would end the body)
-          co_await asio::async_write(stream, http::make_chunk(asio::buffer(*data)),
+          co_await asio::async_write(socket, http::make_chunk(asio::buffer(*data)),
                                      asio::redirect_error(asio::use_awaitable, ec));
         else if (!chunked)
-          co_await asio::async_write(stream, asio::buffer(*data), asio::redirect_error(asio::use_awaitable, ec));
+          co_await asio::async_write(socket, asio::buffer(*data), asio::redirect_error(asio::use_awaitable, ec));
       } else {
         spdlog::error("stream handler for {} wrote out of order (Start once, then Write)", ctx.endpoint);
         ec = asio::error::invalid_argument;
       }
+      deadline.Disarm();
       if (ec) channel->Close();
       else channel->Written();
     }
     // The handler has returned.
     if (started && chunked && !channel->closed()) {
       beast::error_code ec;
-      stream.expires_after(timeout);
-      co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+      deadline.Arm(timeout);
+      co_await asio::async_write(socket, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
     }
     ReleaseStream(channel);
     if (started) co_return std::nullopt;
@@ -389,23 +471,24 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> Session(tcp::socket socket) {
     ConnectionSlot slot{connections};
-    beast::tcp_stream stream(std::move(socket));
     beast::error_code ec;
-    std::string remote_ip = stream.socket().remote_endpoint(ec).address().to_string();
+    std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
     if (ec) co_return;
+    Deadline deadline(socket);
     beast::flat_buffer buffer(8192);
+    std::string out;  // the bytes of a JsonBodyHandler's answer; reused, like body
+    std::string body;
     const auto timeout = std::chrono::milliseconds(options.request_timeout_ms);
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      // One deadline covers reading the request and writing its response; it is
-      // re-armed before the write only if handling took a good part of it (a
-      // timer operation per request instead of two on the hot path).
-      stream.expires_after(timeout);
-      auto armed_at = std::chrono::steady_clock::now();
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+      // The deadline covers waiting for and reading the request, then writing
+      // the response; not the handler in between (a command may take longer).
+      deadline.Arm(timeout);
+      co_await http::async_read(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      deadline.Disarm();
+      if (deadline.expired() || ec == http::error::end_of_stream || ec == asio::error::eof ||
           ec == asio::error::connection_reset)
         break;
       if (ec) {
@@ -420,8 +503,8 @@ struct HttpServer::Impl {
                           "Request headers too large", "request headers exceed the limit")
                 : Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request", ec.message());
         res.keep_alive(false);
-        stream.expires_after(timeout);
-        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        deadline.Arm(timeout);
+        co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
         break;
       }
       HttpRequest req = parser.release();
@@ -435,26 +518,39 @@ struct HttpServer::Impl {
                          q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
                          std::move(match.params),
                          std::move(match.endpoint)};
+      const bool keep_alive = req.keep_alive() && !stopped.load(std::memory_order_relaxed);
       HttpResponse res;
       if (match.stream) {
         // A stream is the connection's last response, unless it was refused.
-        auto refused = co_await Stream(stream, ctx, *match.stream);
+        auto refused = co_await Stream(socket, deadline, ctx, *match.stream);
         if (!refused) break;
         res = std::move(*refused);
       } else if (match.async) {
         res = co_await DispatchAsync(ctx, *match.async);
+      } else if (match.json_body) {
+        body.clear();
+        auto whole = co_await Dispatch<std::optional<HttpResponse>>(ctx, match.kind,
+                                                                    [&] { return (*match.json_body)(ctx, body); });
+        if (!whole) {
+          JsonOkMessage(req.version(), keep_alive, body, &out);
+          deadline.Arm(timeout);
+          co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+          if (ec || !keep_alive) break;
+          continue;
+        }
+        res = std::move(*whole);
       } else if (match.handler) {
-        res = co_await Dispatch(ctx, *match.handler, match.kind);
+        res = co_await Dispatch<HttpResponse>(ctx, match.kind, [&] { return (*match.handler)(ctx); });
       } else {
         res = std::move(match.error);
       }
       res.set(http::field::server, "authledger");
-      res.keep_alive(req.keep_alive() && !stopped.load(std::memory_order_relaxed));
-      if (std::chrono::steady_clock::now() - armed_at > timeout / 2) stream.expires_after(timeout);
-      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !res.keep_alive()) break;
+      res.keep_alive(keep_alive);
+      deadline.Arm(timeout);
+      co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep_alive) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
   }
 
   asio::awaitable<void> Accept() {

@@ -74,19 +74,26 @@ void Router::Add(http::verb method, std::string pattern, HandlerKind kind, Handl
   if (kind == HandlerKind::kStream || kind == HandlerKind::kAsync)
     throw std::invalid_argument("Router::Add: streaming and asynchronous routes use AddStream and AddAsync");
   auto segments = Split(pattern);
-  routes_.push_back(Route{method, std::move(pattern), std::move(segments), kind, std::move(handler), nullptr, nullptr});
+  routes_.push_back(
+      Route{method, std::move(pattern), std::move(segments), kind, std::move(handler), nullptr, nullptr, nullptr});
 }
 
 void Router::AddStream(http::verb method, std::string pattern, StreamHandler handler) {
   auto segments = Split(pattern);
   routes_.push_back(Route{method, std::move(pattern), std::move(segments), HandlerKind::kStream, nullptr,
-                          std::move(handler), nullptr});
+                          std::move(handler), nullptr, nullptr});
 }
 
 void Router::AddAsync(http::verb method, std::string pattern, AsyncHandler handler) {
   auto segments = Split(pattern);
   routes_.push_back(Route{method, std::move(pattern), std::move(segments), HandlerKind::kAsync, nullptr, nullptr,
-                          std::move(handler)});
+                          std::move(handler), nullptr});
+}
+
+void Router::AddJsonBody(http::verb method, std::string pattern, JsonBodyHandler handler) {
+  auto segments = Split(pattern);
+  routes_.push_back(Route{method, std::move(pattern), std::move(segments), HandlerKind::kInline, nullptr, nullptr,
+                          nullptr, std::move(handler)});
 }
 
 Router::Match Router::Find(const HttpRequest& req, std::string_view path) const {
@@ -118,6 +125,7 @@ Router::Match Router::Find(const HttpRequest& req, std::string_view path) const 
       }
       if (r.kind == HandlerKind::kStream) m.stream = &r.stream;
       else if (r.kind == HandlerKind::kAsync) m.async = &r.async;
+      else if (r.json_body) m.json_body = &r.json_body;
       else m.handler = &r.handler;
       m.kind = r.kind;
       m.params = std::move(params);

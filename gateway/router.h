@@ -1,10 +1,10 @@
 // Router: maps "METHOD /path/{param}" patterns to handlers. A handler is either
-// inline (runs on the I/O thread; must not block — the verify hot path),
-// blocking (runs on the command pool — reads that may wait), asynchronous (starts
-// on the command pool and answers later, from any thread — the writes, which wait
-// for the ledger and the projector without holding a thread), or streaming (see
-// StreamHandler — GET /v1/events). Unknown paths get 404, known paths with
-// another method 405 + Allow, both as problem+json.
+// inline (runs on the I/O thread; must not block — the verify hot path, whose
+// handler is a JsonBodyHandler), blocking (runs on the command pool — reads that
+// may wait), asynchronous (starts on the command pool and answers later, from any
+// thread — the writes, which wait for the ledger and the projector without
+// holding a thread), or streaming (see StreamHandler — GET /v1/events). Unknown
+// paths get 404, known paths with another method 405 + Allow, both as problem+json.
 #pragma once
 
 #include <functional>
@@ -23,6 +23,12 @@ using Handler = std::function<HttpResponse(RequestContext&)>;
 // every copy is dropped unanswered, the client gets a 500.
 using Respond = std::function<void(HttpResponse)>;
 using AsyncHandler = std::function<void(RequestContext&, Respond)>;
+
+// An inline route on the hot path whose usual answer is a 200 application/json:
+// the handler writes that body into `body` (a buffer its connection reuses,
+// empty on entry) and returns nullopt, and the server sends it behind a
+// precomputed head without allocating; or it returns any other response whole.
+using JsonBodyHandler = std::function<std::optional<HttpResponse>(RequestContext&, std::string& body)>;
 
 // How a streaming handler sends a response whose body is produced over time.
 // The server writes each piece before the call returns, so a handler never has
@@ -59,11 +65,14 @@ class Router {
   void AddStream(http::verb method, std::string pattern, StreamHandler handler);
   // An asynchronous route (HandlerKind::kAsync).
   void AddAsync(http::verb method, std::string pattern, AsyncHandler handler);
+  // An inline route answered through a JsonBodyHandler.
+  void AddJsonBody(http::verb method, std::string pattern, JsonBodyHandler handler);
 
   struct Match {
-    const Handler* handler = nullptr;       // null: no route (see error), or a streaming route
-    const StreamHandler* stream = nullptr;  // set instead of handler for kStream routes
-    const AsyncHandler* async = nullptr;    // set instead of handler for kAsync routes
+    const Handler* handler = nullptr;            // null: no route (see error), or one of the three below
+    const StreamHandler* stream = nullptr;       // set instead of handler for kStream routes
+    const AsyncHandler* async = nullptr;         // set instead of handler for kAsync routes
+    const JsonBodyHandler* json_body = nullptr;  // set instead of handler for AddJsonBody routes
     HandlerKind kind = HandlerKind::kInline;
     std::vector<std::string> params;
     std::string endpoint;
@@ -80,6 +89,7 @@ class Router {
     Handler handler;
     StreamHandler stream;
     AsyncHandler async;
+    JsonBodyHandler json_body;
   };
   std::vector<Route> routes_;
 };

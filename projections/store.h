@@ -49,8 +49,10 @@ struct StoreOptions {
 
 class ProjectionStore {
  public:
-  static constexpr int kFormat = 5;  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients;
-                                     // 4: account headers without counters
+  // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients; 4: clients in rows of their own;
+  // 5: account headers with counters (per-entity write models); 6: key_index records with parsed CIDR blocks
+  // (key_index.h: record version 2).
+  static constexpr int kFormat = 6;
   static constexpr const char* kFillingKey = "filling";  // in meta
 
   // Opens (creating if missing) the store in `dir`.

@@ -44,12 +44,24 @@ namespace authledger {
 enum class VerifyCode { kValid, kMalformed, kNotFound, kRevoked, kExpired, kInsufficientScope, kIpNotAllowed };
 std::string_view VerifyCodeName(VerifyCode c);  // "VALID", "MALFORMED", ...
 
+// The answer, with views into the key it was asked about and the record it was
+// read from. A result may be reused for further calls (it keeps the buffer a
+// record copied out of the memtable needs); Reset() releases the record — call
+// it, or destroy the result, before the ProjectionStore closes.
 struct VerifyResult {
   VerifyCode code = VerifyCode::kNotFound;
-  std::string key_id;  // set once the key's shape was valid
-  KeyRecord record;    // set once the secret matched (REVOKED and later codes); empty otherwise
-  std::string detail;  // a human sentence; never contains the key
+  std::string_view key_id;  // set once the key's shape was valid (a view into the key)
+  KeyRecordView record;     // set once the secret matched (REVOKED and later codes); empty otherwise
+  std::string_view detail;  // a human sentence; never contains the key
   bool valid() const { return code == VerifyCode::kValid; }
+
+  VerifyResult() = default;
+  VerifyResult(const VerifyResult&) = delete;
+  VerifyResult& operator=(const VerifyResult&) = delete;
+  void Reset();
+
+  rocksdb::PinnableSlice value;  // the record's bytes: pinned in RocksDB's cache, or a copy
+  std::string detail_storage;    // backs `detail` when it is not static text
 };
 
 class Verifier {
@@ -57,8 +69,9 @@ class Verifier {
   // `store` and `clock` must outlive the Verifier. `brand`: the key prefix this service issues.
   Verifier(ProjectionStore& store, const Clock& clock, std::string pepper, std::string brand);
   // `scope` empty: any scope. `ip` empty: only keys without an IP allowlist can
-  // be VALID (a restricted key answers IP_NOT_ALLOWED).
-  VerifyResult Verify(std::string_view key, std::string_view scope, std::string_view ip) const;
+  // be VALID (a restricted key answers IP_NOT_ALLOWED). *out is reset first;
+  // its views point into `key` and into *out itself.
+  void Verify(std::string_view key, std::string_view scope, std::string_view ip, VerifyResult* out) const;
 
  private:
   ProjectionStore& store_;

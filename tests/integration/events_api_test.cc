@@ -573,5 +573,25 @@ TEST_F(EventsApiTest, StoppingTheServerEndsOpenStreamsPromptly) {
   EXPECT_TRUE(b->WaitEnd(milliseconds(3000)));
 }
 
+// The request timeout bounds each write of a stream, not the time between them: a stream
+// whose keep-alives come less often than the timeout stays open (gateway/http_server.cc).
+TEST(EventsApiTimeoutTest, AStreamQuieterThanTheRequestTimeoutStaysOpen) {
+  TestNode t([](Config& c) {
+    c.request_timeout_ms = 200;
+    c.event_stream_keepalive = 700;
+  });
+  EventStreamClient s(t.node().port(), "/v1/events", {{"Authorization", "Bearer " + t.admin_key()}});
+  ASSERT_EQ(s.status, 200);
+  std::size_t events = 0;
+  const auto t0 = SteadyClock::now();
+  while (SteadyClock::now() - t0 < milliseconds(1600)) {
+    auto b = s.Next(milliseconds(2000));
+    ASSERT_TRUE(b) << "the stream ended after " << (SteadyClock::now() - t0) / milliseconds(1) << " ms";
+    if (b->data) ++events;
+  }
+  EXPECT_GT(events, 0u);
+  EXPECT_FALSE(s.ended());
+}
+
 }  // namespace
 }  // namespace authledger::testing

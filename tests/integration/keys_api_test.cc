@@ -1,11 +1,13 @@
 // The API-key lifecycle over real HTTP on loopback: every endpoint and its errors.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <thread>
 
 #include "commands/await.h"
 #include "commands/handlers.h"
 #include "domain/api_key.h"
+#include "gateway/responses.h"
 #include "tests/support/test_node.h"
 
 namespace authledger::testing {
@@ -347,6 +349,49 @@ TEST_F(KeysApiTest, VerifyCodes) {
   ExpectProblem(http().Call("POST", "/v1/keys/verify", "", {{"key", key}, {"extra", 1}}), 400, "unknown field");
   ExpectProblem(http().Request("POST", "/v1/keys/verify", "{"), 400);
   ExpectProblem(http().Call("POST", "/v1/keys/verify", "", {{"key", key}, {"ip", "not-an-ip"}}), 400, "IPv4");
+}
+
+// The verify route's answer is written from a precomputed head (gateway/http_server.cc): byte for
+// byte what Beast writes for the same response, for each HTTP version and keep-alive choice.
+TEST_F(KeysApiTest, VerifyAnswerIsWhatBeastWouldWrite) {
+  const std::string key = admin();
+  // A key with escapes in the body reads the same as without.
+  ASSERT_EQ(key[0], 'a');
+  const std::string escaped = "\\u0061" + key.substr(1);
+  const std::string body = R"({"key":")" + escaped + R"(","scope":"keys:admin"})";
+  auto request = [&](const std::string& version, const std::string& connection) {
+    return "POST /v1/keys/verify HTTP/" + version + "\r\nHost: x\r\nContent-Type: application/json\r\n" + connection +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  // Two pipelined requests per connection: the first keeps it open, the second closes it.
+  struct Case {
+    std::string version, first, second;
+    unsigned v;
+  };
+  for (const Case& c :
+       {Case{"1.1", "", "Connection: close\r\n", 11}, Case{"1.0", "Connection: keep-alive\r\n", "", 10}}) {
+    std::string got = http().Raw(request(c.version, c.first) + request(c.version, c.second));
+    for (bool keep_alive : {true, false}) {
+      const std::size_t head_end = got.find("\r\n\r\n");
+      ASSERT_NE(head_end, std::string::npos) << got;
+      const std::string head = got.substr(0, head_end + 4);
+      const std::size_t length_at = head.find("Content-Length: ");
+      ASSERT_NE(length_at, std::string::npos) << head;
+      const std::size_t length = std::stoul(head.substr(length_at + 16));
+      const std::string answer = got.substr(head_end + 4, length);
+      got.erase(0, head_end + 4 + length);
+      EXPECT_EQ(json::parse(answer)["code"], "VALID") << answer;
+
+      HttpRequest req{http::verb::post, "/v1/keys/verify", c.v};
+      HttpResponse want = JsonResponse(req, http::status::ok, answer);
+      want.set(http::field::server, "authledger");
+      want.keep_alive(keep_alive);
+      std::ostringstream beast;
+      beast << want;
+      EXPECT_EQ(head + answer, beast.str()) << "HTTP/" << c.version << " keep-alive " << keep_alive;
+    }
+    EXPECT_EQ(got, "");
+  }
 }
 
 TEST_F(KeysApiTest, LastUsedIsRecordedThroughTheLedger) {

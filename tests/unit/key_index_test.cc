@@ -95,10 +95,10 @@ TEST(KeyIndexTest, LayoutMatchesTheDocumentedFormat) {
   r.revoked = true;
   r.ends_at = 0x0102030405060708;
   r.scopes = {"s:t"};
-  r.allowed_cidrs = {};
+  r.allowed_cidrs = {"10.1.0.0/16", "2001:db8::/32", "::ffff:192.0.2.0/120", "not a cidr"};
   std::string b = EncodeKeyRecord(r);
   std::string want;
-  want += '\x01';  // version
+  want += '\x02';  // version
   want += '\x03';  // live | revoked
   want += std::string(32, '\x11');
   want += std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8);  // i64 little-endian
@@ -109,9 +109,82 @@ TEST(KeyIndexTest, LayoutMatchesTheDocumentedFormat) {
                       "\x03\x00"
                       "s:t",
                       7);
-  want += std::string("\x00\x00", 2);
+  want += std::string("\x04\x00", 2);
+  // 16 address bytes (IPv4-mapped), prefix bits of the 128-bit form, written as IPv4.
+  want += std::string(10, '\0') + "\xFF\xFF\x0A\x01" + std::string(2, '\0') + '\x70' + '\x01';
+  want += std::string("\x20\x01\x0D\xB8", 4) + std::string(12, '\0') + '\x20' + '\x00';
+  want += std::string(10, '\0') + std::string("\xFF\xFF\xC0\x00\x02\x00", 6) + '\x78' + '\x01';
+  want += std::string(16, '\0') + '\xFF' + '\x00';  // unparseable: matches nothing
   EXPECT_EQ(ToHex(reinterpret_cast<const unsigned char*>(b.data()), b.size()),
             ToHex(reinterpret_cast<const unsigned char*>(want.data()), want.size()));
+}
+
+TEST(KeyIndexTest, ViewPointsIntoTheBytes) {
+  const std::string bytes = EncodeKeyRecord(Sample());
+  KeyRecordView v;
+  ASSERT_TRUE(DecodeKeyRecord(bytes, &v));
+  EXPECT_EQ(v.account_id, "acct_AbCdEf012345");
+  EXPECT_GE(v.account_id.data(), bytes.data());
+  EXPECT_LT(v.account_id.data(), bytes.data() + bytes.size());
+  EXPECT_EQ(v.secret_hash, std::string_view(reinterpret_cast<const char*>(Sample().secret_hash.data()), 32));
+  EXPECT_TRUE(v.live);
+  EXPECT_FALSE(v.revoked);
+  EXPECT_EQ(v.ends_at, 1795676673123);
+  EXPECT_EQ(std::vector<std::string>(v.scopes.begin(), v.scopes.end()), Sample().scopes);
+  EXPECT_EQ(v.scopes.size(), 2u);
+  ASSERT_EQ(v.allowed_cidrs.size(), 2u);
+  EXPECT_EQ(v.allowed_cidrs.at(0)->ToString(), "10.0.0.0/8");
+  EXPECT_EQ(v.allowed_cidrs.at(1)->ToString(), "2001:db8::/32");
+  KeyRecordView empty;
+  KeyRecord none;
+  const std::string none_bytes = EncodeKeyRecord(none);
+  ASSERT_TRUE(DecodeKeyRecord(none_bytes, &empty));
+  EXPECT_TRUE(empty.scopes.empty());
+  EXPECT_EQ(empty.scopes.begin(), empty.scopes.end());
+  EXPECT_TRUE(empty.allowed_cidrs.empty());
+}
+
+TEST(KeyIndexTest, AllowlistMatchesAddressesInPlace) {
+  KeyRecord r = Sample();
+  r.allowed_cidrs = {"203.0.113.0/24", "2001:db8::/32", "::ffff:198.51.100.0/120"};
+  const std::string bytes = EncodeKeyRecord(r);
+  KeyRecordView v;
+  ASSERT_TRUE(DecodeKeyRecord(bytes, &v));
+  for (const char* in :
+       {"203.0.113.0", "203.0.113.255", "2001:db8::1", "2001:db8:ffff::", "198.51.100.7", "::ffff:203.0.113.9"})
+    EXPECT_TRUE(v.allowed_cidrs.AnyContains(*ParseIp(in))) << in;
+  for (const char* in : {"203.0.114.0", "10.0.0.1", "2001:db9::1", "::1", "198.51.101.7"})
+    EXPECT_FALSE(v.allowed_cidrs.AnyContains(*ParseIp(in))) << in;
+}
+
+TEST(KeyIndexTest, UnparseableCidrStillRestrictsTheKey) {
+  KeyRecord r = Sample();
+  r.allowed_cidrs = {"not a cidr", "10.0.0.1/8"};  // the second has host bits set
+  const std::string bytes = EncodeKeyRecord(r);
+  KeyRecordView v;
+  ASSERT_TRUE(DecodeKeyRecord(bytes, &v));
+  ASSERT_EQ(v.allowed_cidrs.size(), 2u);  // fail closed: a restricted key stays restricted
+  EXPECT_FALSE(v.allowed_cidrs.at(0).has_value());
+  for (const char* in : {"10.0.0.1", "0.0.0.0", "::", "255.255.255.255"})
+    EXPECT_FALSE(v.allowed_cidrs.AnyContains(*ParseIp(in))) << in;
+  KeyRecord back;
+  ASSERT_TRUE(DecodeKeyRecord(bytes, &back));
+  EXPECT_EQ(back.allowed_cidrs, (std::vector<std::string>{"", ""}));
+}
+
+TEST(KeyIndexTest, CidrEntriesOutOfRangeRejected) {
+  const std::string bytes = EncodeKeyRecord(Sample());  // two CIDRs, the last 36 bytes
+  const std::size_t prefix_at = bytes.size() - CidrList::kEntryBytes + 16;
+  for (int prefix : {129, 200, 254}) {
+    std::string b = bytes;
+    b[prefix_at] = static_cast<char>(prefix);
+    KeyRecordView v;
+    EXPECT_FALSE(DecodeKeyRecord(b, &v)) << prefix;
+  }
+  std::string b = bytes;
+  b[prefix_at + 1] = 2;  // the IPv4 flag is 0 or 1
+  KeyRecordView v;
+  EXPECT_FALSE(DecodeKeyRecord(b, &v));
 }
 
 TEST(KeyIndexTest, EveryTruncationIsRejected) {
@@ -119,6 +192,8 @@ TEST(KeyIndexTest, EveryTruncationIsRejected) {
   for (std::size_t n = 0; n < bytes.size(); ++n) {
     KeyRecord out;
     EXPECT_FALSE(DecodeKeyRecord(std::string_view(bytes).substr(0, n), &out)) << "length " << n;
+    KeyRecordView view;
+    EXPECT_FALSE(DecodeKeyRecord(std::string_view(bytes).substr(0, n), &view)) << "length " << n;
   }
 }
 
@@ -131,7 +206,7 @@ TEST(KeyIndexTest, TrailingBytesRejected) {
 
 TEST(KeyIndexTest, WrongVersionRejected) {
   std::string bytes = EncodeKeyRecord(Sample());
-  for (int v : {0, 2, 0x7F, 0xFF}) {
+  for (int v : {0, 1, 3, 0x7F, 0xFF}) {
     std::string b = bytes;
     b[0] = static_cast<char>(v);
     KeyRecord out;
