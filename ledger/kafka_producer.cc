@@ -319,12 +319,11 @@ void KafkaProducer::Produce(std::unique_ptr<Job> owned) {
   rd_kafka_resp_err_t produce_err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (std::size_t i = 0; i < n; ++i) {
     std::string& value = batch.events[i].bytes;
-    produce_err = rd_kafka_producev(rk_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(p)),
-                                    RD_KAFKA_V_MSGFLAGS(0),  // the job keeps the bytes until they are reported
-                                    RD_KAFKA_V_KEY(account.data(), account.size()),
-                                    RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                    RD_KAFKA_V_HEADERS(job->headers[i].get()),
-                                    RD_KAFKA_V_OPAQUE(&job->messages[i]), RD_KAFKA_V_END);
+    produce_err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(p)),
+        RD_KAFKA_V_MSGFLAGS(0),  // the job keeps the bytes until they are reported
+        RD_KAFKA_V_KEY(account.data(), account.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
+        RD_KAFKA_V_HEADERS(job->headers[i].get()), RD_KAFKA_V_OPAQUE(&job->messages[i]), RD_KAFKA_V_END);
     if (produce_err) break;     // the headers were not taken over
     job->headers[i].release();  // owned by the message now
     ++produced;

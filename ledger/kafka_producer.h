@@ -118,7 +118,8 @@ class KafkaProducer {
   std::atomic<bool> foreign_writer_{false};
   std::mutex error_mu_;
   std::string last_error_;  // the producer's most recent client error, for messages
-  std::chrono::steady_clock::time_point last_failed_probe_{};  // append thread only
+  // When a probe last failed (append thread only).
+  std::chrono::steady_clock::time_point last_failed_probe_{};
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

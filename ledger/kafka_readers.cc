@@ -64,8 +64,7 @@ class KafkaReaders::Lease {
   Reader* r_;
 };
 
-KafkaReaders::KafkaReaders(const KafkaLogOptions& opts, KafkaTopicState& state, ConsumerPtr first,
-                           KafkaOwnTail* tail)
+KafkaReaders::KafkaReaders(const KafkaLogOptions& opts, KafkaTopicState& state, ConsumerPtr first, KafkaOwnTail* tail)
     : opts_(opts), state_(state), tail_(tail), partitions_(state.partitions()) {
   if (first) {
     auto r = std::make_unique<Reader>();
@@ -281,8 +280,7 @@ bool KafkaReaders::ReadOwn(const Cursor& after, std::size_t max, std::vector<Sto
   for (;;) {
     const std::uint64_t generation = tail_->generation();
     const KafkaOwnTail::Cover cover = tail_->Serve(after, state_.Heads(), max, out);
-    if (cover == KafkaOwnTail::Cover::kServed || (cover == KafkaOwnTail::Cover::kPending && !out->empty()))
-      return true;
+    if (cover == KafkaOwnTail::Cover::kServed || (cover == KafkaOwnTail::Cover::kPending && !out->empty())) return true;
     out->clear();
     if (cover == KafkaOwnTail::Cover::kFetch || SteadyClock::now() >= until) return false;
     tail_->WaitChange(generation, until);  // our own batch in flight: its delivery report
