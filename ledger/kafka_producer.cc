@@ -70,11 +70,12 @@ KafkaProducer::~KafkaProducer() {
   if (append_thread_.joinable()) append_thread_.join();  // after producing what was handed over
   if (!rk_) return;
   rd_kafka_flush(rk_, kFlushTimeoutMs);
-  // What is still undelivered fails now, so that every `done` is called.
+  // What is still undelivered fails now (its reports served by the flush), so that
+  // every `done` is called.
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_flush(rk_, kFlushTimeoutMs);
   stop_ = true;
   if (poll_thread_.joinable()) poll_thread_.join();
-  rd_kafka_poll(rk_, 0);  // the purged messages' reports
   if (topic_) rd_kafka_topic_destroy(topic_);
   rd_kafka_destroy(rk_);
 }
