@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "ledger/kafka_client.h"
+#include "ledger/kafka_own_tail.h"
 #include "ledger/kafka_producer.h"
 #include "ledger/kafka_readers.h"
 #include "ledger/kafka_topic_state.h"
@@ -23,6 +24,7 @@ struct KafkaLog::Impl {
   // Declared in dependency order, so destroyed producer first, state last.
   KafkaLogOptions opts;
   std::unique_ptr<kafka::KafkaTopicState> state;
+  std::unique_ptr<kafka::KafkaOwnTail> tail;  // null: read-only
   std::unique_ptr<kafka::KafkaReaders> readers;
   std::unique_ptr<kafka::KafkaProducer> producer;  // null: read-only
 };
@@ -101,9 +103,11 @@ Result<std::unique_ptr<KafkaLog>> KafkaLog::Open(KafkaLogOptions options) {
   if (!topic.ok()) return topic.status();
   impl->state = std::make_unique<kafka::KafkaTopicState>(opts.topic, static_cast<std::uint32_t>(topic->size()));
   for (std::uint32_t p = 0; p < topic->size(); ++p) impl->state->InitPartition(p, (*topic)[p].low, (*topic)[p].high);
-  impl->readers = std::make_unique<kafka::KafkaReaders>(opts, *impl->state, std::move(consumer).value());
+  if (opts.producer) impl->tail = std::make_unique<kafka::KafkaOwnTail>(*impl->state);
+  impl->readers =
+      std::make_unique<kafka::KafkaReaders>(opts, *impl->state, std::move(consumer).value(), impl->tail.get());
   if (opts.producer) {
-    auto producer = kafka::KafkaProducer::Start(opts, *impl->state, *impl->readers);
+    auto producer = kafka::KafkaProducer::Start(opts, *impl->state, *impl->readers, *impl->tail);
     if (!producer.ok()) return producer.status();
     impl->producer = std::move(producer).value();
   }
@@ -116,6 +120,12 @@ Result<Position> KafkaLog::Append(AppendBatch batch) {
   if (!impl_->producer)
     return Status::FailedPrecondition("kafka ledger: opened read-only (producer=false); cannot append");
   return impl_->producer->Append(std::move(batch));
+}
+
+void KafkaLog::AppendAsync(AppendBatch batch, AppendDone done) {
+  if (!impl_->producer)
+    return done(Status::FailedPrecondition("kafka ledger: opened read-only (producer=false); cannot append"));
+  impl_->producer->AppendAsync(std::move(batch), std::move(done));
 }
 
 Status KafkaLog::Read(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out) {

@@ -7,7 +7,8 @@
 //
 // This class is a facade; the parts are internal to ledger/: kafka_topic_state.h
 // (what the log knows of the topic, the conflict table), kafka_readers.h (the reader
-// pool: Read, WaitForAppend), kafka_producer.h (Append), kafka_headers.h (the
+// pool: Read, WaitForAppend), kafka_producer.h (Append, AppendAsync), kafka_own_tail.h
+// (the writer's own events, served to Read without a fetch), kafka_headers.h (the
 // headers), kafka_client.h (librdkafka configuration).
 //
 // Contract, in addition to EventLog's:
@@ -15,8 +16,11 @@
 //    no broker answers, NotFound if the topic is missing (auto-creation is never asked
 //    for; librdkafka 2.0.2's mock cluster creates it anyway), InvalidArgument if it has
 //    more than kMaxPartitions partitions or not `partitions`.
-//  - Append (producer only, else FailedPrecondition) uses an idempotent producer with
-//    acks=all and returns once every event's delivery report succeeded. A failure is
+//  - Append and AppendAsync (producer only, else FailedPrecondition) use an idempotent
+//    producer with acks=all; AppendAsync produces on the log's append thread without
+//    waiting, and its `done` runs when every event's delivery report is in (on the
+//    producer's poll thread), so concurrent batches share produce requests; Append is
+//    AppendAsync and a wait. A batch succeeds once every delivery report succeeded. A failure is
 //    Unavailable when nothing of the batch was stored, OutcomeUnknown when a failed
 //    delivery may have been persisted or part of the batch was delivered. Every
 //    attribute of every event must be set, with partitionkey == account_id and
@@ -38,6 +42,9 @@
 //  - Read never skips: an event that is not exactly the next offset of its partition
 //    (retention, compaction), a cursor before the topic's start or beyond its end, is
 //    Corruption. Read-only users learn new events through Read and WaitForAppend.
+//  - A writer's Read serves the events it delivered itself lately from memory (the
+//    latest ~16 MiB), at once, and never an event whose delivery report is not in; it
+//    fetches what it did not write (or no longer holds), as read-only logs do.
 //  - Thread-safe. Destroy only once no call is in flight (call WakeAll first); the
 //    destructor waits up to 5 s for outstanding deliveries.
 #pragma once
@@ -76,6 +83,7 @@ class KafkaLog final : public EventLog {
 
   std::uint32_t Partitions() const override;
   Result<Position> Append(AppendBatch batch) override;
+  void AppendAsync(AppendBatch batch, AppendDone done) override;
   Status Read(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out) override;
   Cursor Heads() const override;
   std::uint64_t AccountSeq(const std::string& account_id) const override;

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <vector>
+#include <optional>
+#include <utility>
 
 #include "ledger/kafka_client.h"
 #include "ledger/kafka_headers.h"
@@ -22,42 +22,57 @@ constexpr auto kResyncBudget = 1000ms;  // reading done by one Append to re-sync
 constexpr std::size_t kResyncBatch = 1000;
 constexpr int kFlushTimeoutMs = 5000;
 
-// One produced message's outcome; Completion collects a batch's.
-struct Completion;
-struct Delivery {
-  Completion* completion = nullptr;
+}  // namespace
+
+// One produced message's outcome.
+struct KafkaProducer::Delivery {
+  Job* job = nullptr;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::int64_t offset = -1;
   rd_kafka_msg_status_t status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
 };
-struct Completion {
-  explicit Completion(std::size_t n) : messages(n) {
-    for (auto& d : messages) d.completion = this;
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t reported = 0;
+
+struct KafkaProducer::Job {
+  AppendBatch batch;  // its bytes stay here until the last delivery report (produced without a copy)
+  EventLog::AppendDone done;
+  std::uint32_t partition = 0;
+  std::vector<HeadersPtr> headers;  // until produced: then the messages own them
   std::vector<Delivery> messages;
+  rd_kafka_resp_err_t produce_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::mutex mu;  // the rest: the append thread produces while the poll thread reports
+  bool producing = true;
+  std::size_t produced = 0, reported = 0;
 };
 
-}  // namespace
-
-KafkaProducer::KafkaProducer(const KafkaLogOptions& opts, KafkaTopicState& state, KafkaReaders& readers)
+KafkaProducer::KafkaProducer(const KafkaLogOptions& opts, KafkaTopicState& state, KafkaReaders& readers,
+                             KafkaOwnTail& tail)
     : opts_(opts),
       state_(state),
       readers_(readers),
+      tail_(tail),
       partitions_(state.partitions()),
       parts_(std::make_unique<Partition[]>(partitions_)) {}
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Start(const KafkaLogOptions& opts, KafkaTopicState& state,
-                                                            KafkaReaders& readers) {
-  std::unique_ptr<KafkaProducer> producer(new KafkaProducer(opts, state, readers));
+                                                            KafkaReaders& readers, KafkaOwnTail& tail) {
+  std::unique_ptr<KafkaProducer> producer(new KafkaProducer(opts, state, readers, tail));
   if (Status s = producer->StartClient(); !s.ok()) return s;
+  producer->append_thread_ = std::thread([p = producer.get()] { p->AppendLoop(); });
   return producer;
 }
 
 KafkaProducer::~KafkaProducer() {
+  {
+    std::lock_guard<std::mutex> l(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (append_thread_.joinable()) append_thread_.join();  // after producing what was handed over
   if (!rk_) return;
+  rd_kafka_flush(rk_, kFlushTimeoutMs);
+  // What is still undelivered fails now (its reports served by the flush), so that
+  // every `done` is called.
+  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   rd_kafka_flush(rk_, kFlushTimeoutMs);
   stop_ = true;
   if (poll_thread_.joinable()) poll_thread_.join();
@@ -74,8 +89,8 @@ Status KafkaProducer::StartClient() {
                        // One request in flight per broker: a retried request can never be
                        // overtaken by the next one, even by a broker that checks idempotent
                        // sequences loosely (librdkafka's mock stored a later record and then
-                       // dropped the retried earlier one as a duplicate). Appends are
-                       // latency-bound anyway (docs/performance.md).
+                       // dropped the retried earlier one as a duplicate). The batches of all
+                       // accounts waiting meanwhile go out together in the next request.
                        {"max.in.flight.requests.per.connection", "1"},
                        {"message.timeout.ms", std::to_string(opts_.delivery_timeout.count())},
                        {"request.timeout.ms", std::to_string(opts_.delivery_timeout.count())}},
@@ -104,14 +119,19 @@ Status KafkaProducer::StartClient() {
 void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* d = static_cast<Delivery*>(m->_private);
   if (!d) return;
-  static_cast<KafkaProducer*>(opaque)->CheckOwnOffsets(m);
-  Completion* c = d->completion;
-  std::lock_guard<std::mutex> l(c->mu);
-  d->err = m->err;
-  d->offset = m->offset;
-  d->status = rd_kafka_message_status(m);
-  ++c->reported;
-  c->cv.notify_all();  // under the lock: the Append may free *c as soon as it sees the count
+  auto* self = static_cast<KafkaProducer*>(opaque);
+  self->CheckOwnOffsets(m);
+  Job* job = d->job;
+  bool complete = false;
+  {
+    std::lock_guard<std::mutex> l(job->mu);
+    d->err = m->err;
+    d->offset = m->offset;
+    d->status = rd_kafka_message_status(m);
+    ++job->reported;
+    complete = !job->producing && job->reported == job->produced;
+  }
+  if (complete) self->Finish(job);
 }
 
 void KafkaProducer::CheckOwnOffsets(const rd_kafka_message_t* m) {
@@ -151,11 +171,18 @@ std::string KafkaProducer::LastError() {
 
 Status KafkaProducer::ProbeIfDown() {
   if (!brokers_down_.load()) return Status::Ok();
+  const auto unreachable = [&] {
+    return Status::Unavailable("kafka ledger: brokers " + opts_.brokers + " unreachable (" + LastError() + "); retry");
+  };
+  // One probe per kProbeTimeout: the batches queued behind a failed probe fail at once.
+  if (SteadyClock::now() - last_failed_probe_ < kProbeTimeout) return unreachable();
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, topic_, &md, ClampMs(kProbeTimeout));
   if (md) rd_kafka_metadata_destroy(md);
-  if (err)
-    return Status::Unavailable("kafka ledger: brokers " + opts_.brokers + " unreachable (" + LastError() + "); retry");
+  if (err) {
+    last_failed_probe_ = SteadyClock::now();
+    return unreachable();
+  }
   brokers_down_ = false;
   return Status::Ok();
 }
@@ -189,24 +216,69 @@ Status KafkaProducer::Resync(std::uint32_t p) {
 }
 
 Result<Position> KafkaProducer::Append(AppendBatch batch) {
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<Position>> result;
+  };
+  auto wait = std::make_shared<Wait>();
+  AppendAsync(std::move(batch), [wait](Result<Position> r) {
+    std::lock_guard<std::mutex> l(wait->mu);
+    wait->result.emplace(std::move(r));
+    wait->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> l(wait->mu);
+  wait->cv.wait(l, [&] { return wait->result.has_value(); });
+  return std::move(*wait->result);
+}
+
+void KafkaProducer::AppendAsync(AppendBatch batch, EventLog::AppendDone done) {
+  auto job = std::make_unique<Job>();
+  job->batch = std::move(batch);
+  job->done = std::move(done);
+  {
+    std::lock_guard<std::mutex> l(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(job));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  job->done(Status::Unavailable("kafka ledger: the ledger is closing"));
+}
+
+void KafkaProducer::AppendLoop() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> l(queue_mu_);
+      queue_cv_.wait(l, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything handed over is produced
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Produce(std::move(job));
+  }
+}
+
+Status KafkaProducer::Prepare(Job& job) {
+  AppendBatch& batch = job.batch;
   if (batch.account_id.empty()) return Status::InvalidArgument("kafka ledger: batch without account id");
   if (batch.events.empty()) return Status::InvalidArgument("kafka ledger: empty batch");
-  const std::string& account = batch.account_id;
-  const std::size_t n = batch.events.size();
   if (Status s = CheckBatchAttributes(batch); !s.ok()) return Status::InvalidArgument("kafka ledger: " + s.message());
-  std::vector<HeadersPtr> headers;
-  headers.reserve(n);
+  const std::size_t n = batch.events.size();
+  job.headers.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     auto h = MessageHeaders(batch.events[i].attributes);
     if (!h.ok())
       return Status::InvalidArgument("kafka ledger: event " + std::to_string(i) +
                                      " of the batch: " + h.status().message());
-    headers.push_back(std::move(h).value());
+    job.headers.push_back(std::move(h).value());
   }
-  const std::uint32_t p = PartitionFor(account, partitions_);
+  const std::uint32_t p = job.partition = PartitionFor(batch.account_id, partitions_);
   if (batch.expected_head && PartitionOf(*batch.expected_head) != p)
     return Status::InvalidArgument("kafka ledger: expected head " + PositionToString(*batch.expected_head) +
-                                   " is not in partition " + std::to_string(p) + " of account " + account);
+                                   " is not in partition " + std::to_string(p) + " of account " + batch.account_id);
   if (fatal_.load())
     return Status::Unavailable("kafka ledger: the producer failed (" + LastError() + "); reopen the ledger");
   if (foreign_writer_.load())
@@ -214,40 +286,72 @@ Result<Position> KafkaProducer::Append(AppendBatch batch) {
                                " while this writer was appending; it appends no more (one writer per topic): "
                                "stop the other writer, then restart this one");
   if (Status s = ProbeIfDown(); !s.ok()) return s;
-
-  Partition& part = parts_[p];
-  std::shared_lock<std::shared_mutex> shared(part.append_mu, std::defer_lock);
-  std::unique_lock<std::shared_mutex> exclusive(part.append_mu, std::defer_lock);
-  if (batch.expected_head) exclusive.lock();
-  else shared.lock();
+  if (batch.expected_head)
+    if (Status s = WaitIdle(p); !s.ok()) return s;
   if (Status s = Resync(p); !s.ok()) return s;
-  if (Status s = state_.BeginAppend(account, batch.expected_seq, batch.expected_head, p); !s.ok()) return s;
+  return state_.BeginAppend(batch.account_id, batch.expected_seq, batch.expected_head, p);
+}
 
-  Completion done(n);
+Status KafkaProducer::WaitIdle(std::uint32_t p) {
+  std::unique_lock<std::mutex> l(flight_mu_);
+  // Deliveries end within delivery_timeout; the second more is the poll thread's slack.
+  const auto limit = opts_.delivery_timeout + std::chrono::seconds(1);
+  if (flight_cv_.wait_for(l, limit, [&] { return parts_[p].in_flight == 0; })) return Status::Ok();
+  return Status::Unavailable("kafka ledger: " + opts_.topic + " partition " + std::to_string(p) +
+                             ": earlier appends are still undelivered after " + std::to_string(limit.count()) +
+                             " ms; retry");
+}
+
+void KafkaProducer::Produce(std::unique_ptr<Job> owned) {
+  if (Status s = Prepare(*owned); !s.ok()) return owned->done(std::move(s));
+  Job* job = owned.release();  // from now on Finish deletes it
+  AppendBatch& batch = job->batch;
+  const std::string& account = batch.account_id;
+  const std::uint32_t p = job->partition;
+  const std::size_t n = batch.events.size();
+  job->messages.resize(n);
+  for (auto& d : job->messages) d.job = job;
+  {
+    std::lock_guard<std::mutex> l(flight_mu_);
+    ++parts_[p].in_flight;
+  }
+  tail_.Expect(p);
   std::size_t produced = 0;
   rd_kafka_resp_err_t produce_err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (std::size_t i = 0; i < n; ++i) {
     std::string& value = batch.events[i].bytes;
-    produce_err =
-        rd_kafka_producev(rk_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(p)),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(account.data(), account.size()),
-                          RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_HEADERS(headers[i].get()),
-                          RD_KAFKA_V_OPAQUE(&done.messages[i]), RD_KAFKA_V_END);
-    if (produce_err) break;  // the headers were not taken over
-    headers[i].release();    // owned by the message now
+    produce_err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(p)),
+        RD_KAFKA_V_MSGFLAGS(0),  // the job keeps the bytes until they are reported
+        RD_KAFKA_V_KEY(account.data(), account.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
+        RD_KAFKA_V_HEADERS(job->headers[i].get()), RD_KAFKA_V_OPAQUE(&job->messages[i]), RD_KAFKA_V_END);
+    if (produce_err) break;     // the headers were not taken over
+    job->headers[i].release();  // owned by the message now
     ++produced;
   }
+  bool complete = false;
   {
-    std::unique_lock<std::mutex> l(done.mu);
-    done.cv.wait(l, [&] { return done.reported == produced; });
+    std::lock_guard<std::mutex> l(job->mu);
+    job->producing = false;
+    job->produced = produced;
+    job->produce_err = produce_err;
+    complete = job->reported == produced;
   }
+  if (complete) Finish(job);
+}
 
-  rd_kafka_resp_err_t first_err = produce_err;
+void KafkaProducer::Finish(Job* raw) {
+  std::unique_ptr<Job> job(raw);
+  const AppendBatch& batch = job->batch;
+  const std::string& account = batch.account_id;
+  const std::uint32_t p = job->partition;
+  const std::size_t n = batch.events.size();
+  rd_kafka_resp_err_t first_err = job->produce_err;
   bool maybe_persisted = false;
   std::size_t delivered = 0;
-  std::vector<std::int64_t> offsets(produced, -1);
-  for (std::size_t i = 0; i < produced; ++i) {
-    const Delivery& d = done.messages[i];
+  std::vector<std::int64_t> offsets(job->produced, -1);
+  for (std::size_t i = 0; i < job->produced; ++i) {
+    const Delivery& d = job->messages[i];
     if (d.err) {
       if (!first_err) first_err = d.err;
       if (d.status != RD_KAFKA_MSG_STATUS_NOT_PERSISTED) maybe_persisted = true;
@@ -257,19 +361,33 @@ Result<Position> KafkaProducer::Append(AppendBatch batch) {
     ++delivered;
     offsets[i] = d.offset;
   }
+  const bool ok = !first_err && delivered == n;
+  // The tail first, then the heads: whoever sees the heads move finds the events served.
+  std::vector<KafkaOwnTail::Event> events;
+  if (ok && static_cast<std::uint64_t>(offsets.back() - offsets.front()) + 1 == n) {
+    events.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+      events.push_back(KafkaOwnTail::Event{std::move(job->batch.events[i].bytes), account, batch.expected_seq + i + 1});
+  }
+  tail_.Complete(p, ok ? offsets.front() : -1, std::move(events));
   state_.EndAppend(account, p, batch.expected_seq, offsets, maybe_persisted);
   if (delivered > 0) brokers_down_ = false;
-  if (first_err || delivered != n) {
+  {
+    std::lock_guard<std::mutex> l(flight_mu_);
+    --parts_[p].in_flight;
+  }
+  flight_cv_.notify_all();
+  if (!ok) {
     const std::string what = "kafka ledger: " + std::string(rd_kafka_err2name(first_err)) + ": " +
                              rd_kafka_err2str(first_err) + " (account " + account + ", " + opts_.topic + " partition " +
                              std::to_string(p) + ", " + std::to_string(delivered) + " of " + std::to_string(n) +
                              " events delivered)";
     // A part of the batch stored is, for the caller, as uncertain as a delivery that may have been.
     if (maybe_persisted || delivered > 0)
-      return Status::OutcomeUnknown(what + "; the batch may be stored, in whole or in part");
-    return Status::Unavailable(what + "; nothing of it was stored");
+      return job->done(Status::OutcomeUnknown(what + "; the batch may be stored, in whole or in part"));
+    return job->done(Status::Unavailable(what + "; nothing of it was stored"));
   }
-  return MakePosition(p, static_cast<std::uint64_t>(offsets.back()) + 1);
+  job->done(MakePosition(p, static_cast<std::uint64_t>(offsets.back()) + 1));
 }
 
 }  // namespace authledger::kafka

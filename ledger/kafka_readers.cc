@@ -14,6 +14,7 @@ using namespace std::chrono_literals;
 constexpr auto kReadWait = 1000ms;  // Read waits this long for a first event
 constexpr auto kPollSlice = 100ms;  // one consumer poll inside Read
 constexpr auto kWaitSlice = 50ms;   // one consumer poll inside WaitForAppend
+constexpr auto kOwnWait = 200ms;    // Read waits this long for an own batch in flight
 
 struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
@@ -63,8 +64,8 @@ class KafkaReaders::Lease {
   Reader* r_;
 };
 
-KafkaReaders::KafkaReaders(const KafkaLogOptions& opts, KafkaTopicState& state, ConsumerPtr first)
-    : opts_(opts), state_(state), partitions_(state.partitions()) {
+KafkaReaders::KafkaReaders(const KafkaLogOptions& opts, KafkaTopicState& state, ConsumerPtr first, KafkaOwnTail* tail)
+    : opts_(opts), state_(state), tail_(tail), partitions_(state.partitions()) {
   if (first) {
     auto r = std::make_unique<Reader>();
     r->rk = std::move(first);
@@ -81,6 +82,9 @@ Result<KafkaReaders::Reader*> KafkaReaders::Acquire(const Cursor& at, bool wait)
     Reader* pick = nullptr;
     for (auto& r : readers_)
       if (!r->busy && r->positioned && r->cursor == at) pick = r.get();
+    if (!pick)
+      for (auto& r : readers_)
+        if (!r->busy && CanSkipTo(*r, at)) pick = r.get();
     if (!pick && readers_.size() < kMaxReaders) {
       auto rk = NewReaderConsumer(opts_);
       if (!rk.ok()) return rk.status();
@@ -112,8 +116,27 @@ void KafkaReaders::Release(Reader* r) {
   cv_.notify_one();
 }
 
+bool KafkaReaders::CanSkipTo(const Reader& r, const Cursor& at) const {
+  if (!r.positioned || at.partitions() != partitions_) return false;
+  std::uint64_t skip = 0;
+  for (std::uint32_t p = 0; p < partitions_; ++p) {
+    if (at.offset(p) < r.cursor.offset(p)) return false;
+    if (at.offset(p) > r.fetched.offset(p)) skip += at.offset(p) - r.fetched.offset(p);
+  }
+  return skip <= kMaxSkip;
+}
+
 Status KafkaReaders::Seek(Reader& r, const Cursor& at) {
   if (r.positioned && r.cursor == at) return Status::Ok();
+  if (CanSkipTo(r, at)) {
+    // Forward, a little: drop what is buffered before `at`; Take passes over what the
+    // consumer still brings before it (offsets below `fetched`).
+    std::erase_if(r.buffer, [&](const StoredEvent& e) { return at.Covers(e.position); });
+    for (std::uint32_t p = 0; p < partitions_; ++p)
+      if (at.offset(p) > r.fetched.offset(p)) r.fetched.Advance(at.at(p));
+    r.cursor = at;
+    return Status::Ok();
+  }
   r.buffer.clear();
   r.positioned = false;
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions_));
@@ -216,6 +239,7 @@ Status KafkaReaders::Read(const Cursor& after, std::size_t max, std::vector<Stor
   bool behind = false;
   if (Status s = state_.CheckCursor(after, &behind); !s.ok()) return s;
   if (!behind) return Status::Ok();
+  if (tail_ && ReadOwn(after, max, out)) return Status::Ok();
   auto acquired = Acquire(after, /*wait=*/true);
   if (!acquired.ok()) return acquired.status();
   Reader& r = **acquired;
@@ -251,6 +275,33 @@ Status KafkaReaders::Read(const Cursor& after, std::size_t max, std::vector<Stor
   return Status::Ok();
 }
 
+bool KafkaReaders::ReadOwn(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out) {
+  const auto until = SteadyClock::now() + kOwnWait;
+  for (;;) {
+    const std::uint64_t generation = tail_->generation();
+    const KafkaOwnTail::Cover cover = tail_->Serve(after, state_.Heads(), max, out);
+    if (cover == KafkaOwnTail::Cover::kServed || (cover == KafkaOwnTail::Cover::kPending && !out->empty())) return true;
+    out->clear();
+    if (cover == KafkaOwnTail::Cover::kFetch || SteadyClock::now() >= until) return false;
+    tail_->WaitChange(generation, until);  // our own batch in flight: its delivery report
+  }
+}
+
+bool KafkaReaders::TakeFetched(const Cursor& after) {
+  auto acquired = Acquire(after, /*wait=*/false);
+  if (!acquired.ok() || !*acquired) return false;
+  Reader& r = **acquired;
+  Lease lease(this, &r);
+  if (!Seek(r, after).ok() || !r.buffer.empty()) return false;
+  // Passes over what is fetched already of the events up to `after` (ours, mostly).
+  for (std::uint64_t i = 0; i <= kMaxSkip && r.buffer.empty(); ++i) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(r.rk.get(), 0);
+    if (!m || !Take(r, m).ok()) break;
+  }
+  LearnWatermarks(r);
+  return !r.buffer.empty();
+}
+
 Cursor KafkaReaders::WaitForAppend(const Cursor& after, std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
   const std::uint64_t generation = state_.wake_generation();
@@ -258,6 +309,12 @@ Cursor KafkaReaders::WaitForAppend(const Cursor& after, std::chrono::millisecond
     Cursor heads(partitions_);
     if (state_.Woken(after, generation, &heads) || SteadyClock::now() >= deadline) return heads;
     const int slice = std::min(MsUntil(deadline), ClampMs(kWaitSlice));
+    if (tail_) {
+      // A writer: its own deliveries move the heads (and wake us); a reader's fetches
+      // bring others' events, taken without waiting for them.
+      if (!TakeFetched(after)) state_.WaitWoken(after, generation, std::chrono::milliseconds(slice));
+      continue;
+    }
     auto acquired = Acquire(after, /*wait=*/false);
     bool polled = false;
     if (acquired.ok() && *acquired) {

@@ -14,8 +14,16 @@
 //    Corruption; an unknown topic or partition NotFound; an authorization failure
 //    PermissionDenied; anything else Unavailable. It waits up to ~1 s for a first
 //    event; an empty result means nothing after `after` is available yet.
-//  - WaitForAppend returns once KafkaTopicState::Woken, or at the timeout; it polls a
-//    free reader meanwhile, so a read-only log learns of new events by itself.
+//  - A writing log's Read serves what its own-event tail (ledger/kafka_own_tail.h) holds
+//    for every partition it must read, without fetching; when a partition's next
+//    events are probably its own batch in flight, it waits for that delivery (200 ms
+//    at most) rather than fetch; else it fetches, as a read-only log always does.
+//  - WaitForAppend returns once KafkaTopicState::Woken, or at the timeout. Meanwhile a
+//    read-only log polls a free reader, so it learns of new events by itself; a
+//    writing log waits for its own deliveries to move the heads, and takes only what a
+//    free reader has fetched already (others' events; it never blocks in a poll).
+//  - A reader positioned a little behind a cursor (at most kMaxSkip events) moves
+//    forward by passing over what it fetches before it, without being re-positioned.
 //  - Thread-safe. Destroying the pool closes every consumer; no call may be in flight.
 #pragma once
 
@@ -33,6 +41,7 @@
 #include "domain/status.h"
 #include "ledger/event_log.h"
 #include "ledger/kafka_log.h"
+#include "ledger/kafka_own_tail.h"
 #include "ledger/kafka_topic_state.h"
 
 namespace authledger::kafka {
@@ -49,9 +58,11 @@ Result<ConsumerPtr> NewReaderConsumer(const KafkaLogOptions& opts);
 class KafkaReaders {
  public:
   static constexpr std::size_t kMaxReaders = 4;
+  static constexpr std::uint64_t kMaxSkip = 4096;
 
-  // `first` (may be null): a consumer from NewReaderConsumer to adopt.
-  KafkaReaders(const KafkaLogOptions& opts, KafkaTopicState& state, ConsumerPtr first);
+  // `first` (may be null): a consumer from NewReaderConsumer to adopt. `tail`: the
+  // writer's own-event tail (outlives the pool), null for a read-only log.
+  KafkaReaders(const KafkaLogOptions& opts, KafkaTopicState& state, ConsumerPtr first, KafkaOwnTail* tail);
   ~KafkaReaders();
   KafkaReaders(const KafkaReaders&) = delete;
   KafkaReaders& operator=(const KafkaReaders&) = delete;
@@ -75,6 +86,13 @@ class KafkaReaders {
   Result<Reader*> Acquire(const Cursor& at, bool wait);
   void Release(Reader* r);
   Status Seek(Reader& r, const Cursor& at);
+  // True if r is positioned at most kMaxSkip events behind `at` (none ahead).
+  bool CanSkipTo(const Reader& r, const Cursor& at) const;
+  // Read from the own-event tail: true if *out is the answer.
+  bool ReadOwn(const Cursor& after, std::size_t max, std::vector<StoredEvent>* out);
+  // A writer's WaitForAppend: takes what a free reader at `after` has fetched already,
+  // without waiting, up to the first event after `after`; false if there was none.
+  bool TakeFetched(const Cursor& after);
   // Takes one polled message (destroying it) into r's buffer after checking that it is
   // exactly the next event of its partition.
   Status Take(Reader& r, rd_kafka_message_t* raw);
@@ -84,6 +102,7 @@ class KafkaReaders {
 
   const KafkaLogOptions& opts_;
   KafkaTopicState& state_;
+  KafkaOwnTail* const tail_;
   const std::uint32_t partitions_;
   std::mutex mu_;
   std::condition_variable cv_;  // a reader was released

@@ -109,6 +109,29 @@ class Replica {
   std::unique_ptr<HttpClient> http_;
 };
 
+// A write is answered once the writer's projector applied it, and the projector takes
+// the writer's own events from memory: no command waits for a fetch (here one that
+// finds nothing new waits a whole second).
+TEST(KafkaNodeLatencyTest, WritesOnTheWriterDoNotWaitForAFetch) {
+  MockKafka kafka(3, kPartitions);
+  TestNode writer([&](Config& c) {
+    UseKafka(c, kafka);
+    c.kafka_properties.emplace_back("fetch.wait.max.ms", "1000");
+  });
+  constexpr int kCreates = 20;
+  const auto start = Clock::now();
+  for (int i = 0; i < kCreates; ++i) {
+    auto r = writer.http().Call("POST", "/v1/keys", writer.admin_key(),
+                                {{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}});
+    ASSERT_EQ(r.status, 201) << r.body;  // 201: applied here (202 would mean not yet)
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  EXPECT_LT(took.count(), kCreates * 250) << kCreates << " creates took " << took.count() << " ms";
+  // What a replica reads (it fetches) is the same.
+  Config c = writer.config();
+  EXPECT_EQ(CheckChainsAndCollectKeys(AllEvents(c)).size(), static_cast<std::size_t>(kCreates) + 1);  // + the admin key
+}
+
 TEST_F(KafkaNodeTest, WriterAndReplica) {
   Replica replica(writer, kafka, "http://127.0.0.1:" + std::to_string(writer.node().port()));
   EXPECT_EQ(writer.node().log().Partitions(), static_cast<std::uint32_t>(kPartitions));

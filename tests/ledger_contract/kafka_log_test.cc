@@ -8,7 +8,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -418,16 +423,23 @@ TEST_P(KafkaLogTest, ReadsFromManyCursorsRepositionReaders) {
   for (std::size_t i = 0; i + 1 < sent.size(); ++i) order.push_back(i);
   for (std::size_t i = sent.size() - 1; i-- > 0;) order.push_back(i);
   for (std::size_t i = 0; i + 1 < sent.size(); i += 3) order.push_back(i);
-  for (std::size_t from : order) {
-    Cursor c = log->Heads();
-    c.Advance(MakePosition(p, from));
-    std::vector<StoredEvent> got;
-    ASSERT_TRUE(log->Read(c, 2, &got).ok()) << "from " << from;
-    ASSERT_FALSE(got.empty()) << "from " << from;
-    ASSERT_LE(got.size(), 2u);
-    for (std::size_t k = 0; k < got.size(); ++k) {
-      EXPECT_EQ(got[k].position, MakePosition(p, from + k + 1)) << "from " << from;
-      EXPECT_EQ(got[k].bytes, sent[from + k]) << "from " << from;
+  // The writer serves its own events from memory; a read-only log has only its readers.
+  KafkaLogOptions ro = TestKafkaOptions(*cluster_);
+  ro.producer = false;
+  auto replica = Open(ro);
+  ASSERT_TRUE(replica);
+  for (KafkaLog* reader : {log.get(), replica.get()}) {
+    for (std::size_t from : order) {
+      Cursor c = log->Heads();
+      c.Advance(MakePosition(p, from));
+      std::vector<StoredEvent> got;
+      ASSERT_TRUE(reader->Read(c, 2, &got).ok()) << "from " << from;
+      ASSERT_FALSE(got.empty()) << "from " << from;
+      ASSERT_LE(got.size(), 2u);
+      for (std::size_t k = 0; k < got.size(); ++k) {
+        EXPECT_EQ(got[k].position, MakePosition(p, from + k + 1)) << "from " << from;
+        EXPECT_EQ(got[k].bytes, sent[from + k]) << "from " << from;
+      }
     }
   }
 }
@@ -457,6 +469,172 @@ TEST_P(KafkaLogTest, RetriedProduceErrorsNeitherLoseNorDuplicate) {
   for (auto& ev : all) stored.insert(ev.bytes);
   EXPECT_EQ(stored, sent);
   EXPECT_TRUE(ContiguousPerAccount(all));
+}
+
+// Many accounts' batches in flight at once, each account's next batch launched from
+// its previous one's callback (as CommandContext does), from several threads: every
+// `done` once, consecutive positions, exactly what a replica reads back.
+TEST_P(KafkaLogTest, ManyAccountsAppendAsyncConcurrently) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  constexpr int kAccounts = 120, kRounds = 5, kThreads = 3;
+  constexpr std::size_t kEvents = 2;
+  struct Account {
+    std::string id;
+    std::uint64_t seq = 0;
+    int rounds = 0;
+    std::vector<std::pair<Position, std::vector<std::string>>> appended;  // last position, bytes
+  };
+  std::vector<Account> accounts(kAccounts);
+  for (int a = 0; a < kAccounts; ++a) accounts[a].id = TestAccount(5000 + a);
+  std::mutex mu;
+  std::condition_variable cv;
+  int finished = 0, failures = 0;
+  std::string first_failure;
+  std::function<void(Account*)> launch = [&](Account* acct) {
+    AppendBatch b = MakeBatch(acct->id, acct->seq, kEvents, "many" + std::to_string(acct->rounds));
+    auto bytes = std::make_shared<std::vector<std::string>>(BytesOf(b));
+    log->AppendAsync(std::move(b), [&, acct, bytes](Result<Position> r) {
+      bool again = false;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (!r.ok()) {
+          if (failures++ == 0) first_failure = r.status().ToString();
+          ++finished;
+        } else {
+          acct->appended.emplace_back(*r, std::move(*bytes));
+          acct->seq += kEvents;
+          again = ++acct->rounds < kRounds;
+          if (!again) ++finished;
+        }
+      }
+      cv.notify_all();
+      if (again) launch(acct);  // from the log's thread, as CommandContext does
+    });
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int a = t; a < kAccounts; a += kThreads) launch(&accounts[a]);
+    });
+  for (auto& t : threads) t.join();
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, 60s, [&] { return finished == kAccounts; })) << finished << " of " << kAccounts;
+  }
+  ASSERT_EQ(failures, 0) << first_failure;
+  std::map<Position, std::string> expected;
+  for (const Account& acct : accounts) {
+    ASSERT_EQ(acct.rounds, kRounds) << acct.id;
+    EXPECT_EQ(log->AccountSeq(acct.id), kRounds * kEvents);
+    for (const auto& [last, bytes] : acct.appended)
+      for (std::size_t i = 0; i < kEvents; ++i)
+        EXPECT_TRUE(expected.emplace(last - (kEvents - 1 - i), bytes[i]).second) << "position used twice";
+  }
+  // The writer serves them (mostly from its own-event tail), a replica fetches them: the same.
+  for (EventLog* reader : {static_cast<EventLog*>(log.get()), static_cast<EventLog*>(nullptr)}) {
+    std::vector<StoredEvent> got;
+    if (reader) {
+      Cursor cursor(log->Partitions());
+      ASSERT_TRUE(ReadUntil(*reader, &cursor, log->Heads(), &got, 64));
+    } else {
+      got = ReadAll();
+    }
+    std::map<Position, std::string> read;
+    for (auto& ev : got) EXPECT_TRUE(read.emplace(ev.position, ev.bytes).second);
+    EXPECT_EQ(read, expected) << (reader ? "writer" : "replica");
+    EXPECT_TRUE(ContiguousPerAccount(got));
+  }
+}
+
+// The writer's own events come back from memory as soon as they are delivered — not
+// after a fetch wait (set to 1 s here) — in order, and never before their delivery
+// report is in.
+TEST_P(KafkaLogTest, OwnEventsAreServedAtOnceInOrderAndNeverAheadOfDelivery) {
+  KafkaLogOptions o = TestKafkaOptions(*cluster_);
+  o.extra.emplace_back("fetch.wait.max.ms", "1000");
+  auto log = Open(o);
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(81);
+  const std::uint32_t p = PartitionFor(acct, log->Partitions());
+  Cursor applied = log->Heads();
+  // Follow our own appends the way the projector does: WaitForAppend, then Read.
+  constexpr int kAppends = 30;
+  std::uint64_t seq = 0;
+  const auto t0 = SteadyClock::now();
+  for (int i = 0; i < kAppends; ++i) {
+    AppendBatch b = MakeBatch(acct, seq, 2, "own");
+    const auto bytes = BytesOf(b);
+    auto pos = log->Append(std::move(b));
+    ASSERT_TRUE(pos.ok()) << pos.status().ToString();
+    seq += 2;
+    const Cursor heads = log->WaitForAppend(applied, 5s);
+    ASSERT_TRUE(heads.Covers(*pos));
+    std::vector<StoredEvent> got;
+    ASSERT_TRUE(ReadUntil(*log, &applied, heads, &got));
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].position, *pos - 1);
+    EXPECT_EQ(got[0].bytes, bytes[0]);
+    EXPECT_EQ(got[1].bytes, bytes[1]);
+  }
+  // A fetch per append would take ~1 s each; from memory it is a produce round trip.
+  EXPECT_LT(SteadyClock::now() - t0, kAppends * 300ms);
+
+  // Delivered late (the broker answers after 400 ms): nothing of it before its report.
+  for (int b = 1; b <= cluster_->brokers(); ++b)
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster_->cluster(), b, 400), RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::atomic<bool> reported{false};
+  std::promise<Result<Position>> late;
+  log->AppendAsync(MakeBatch(acct, seq, 1, "late"), [&](Result<Position> r) {
+    reported = true;
+    late.set_value(std::move(r));
+  });
+  std::vector<StoredEvent> early;
+  ASSERT_TRUE(log->Read(applied, 100, &early).ok());
+  if (!reported) {
+    EXPECT_TRUE(early.empty()) << "served before its delivery report";
+    EXPECT_EQ(log->Heads().offset(p), applied.offset(p));
+  }
+  auto r = late.get_future().get();
+  for (int b = 1; b <= cluster_->brokers(); ++b)
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster_->cluster(), b, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<StoredEvent> got;
+  ASSERT_TRUE(ReadUntil(*log, &applied, log->Heads(), &got));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].position, *r);
+}
+
+// A batch that fails half way (its second event is refused by the producer after the
+// first went out): OutcomeUnknown, the tail skips it, and the writer still reads every
+// stored event in order — the half batch's through a fetch, its own later ones from memory.
+TEST_P(KafkaLogTest, ADeliveryErrorMidBatchLeavesReadsExact) {
+  KafkaLogOptions o = TestKafkaOptions(*cluster_);
+  o.extra.emplace_back("message.max.bytes", "4000");
+  auto log = Open(o);
+  ASSERT_TRUE(log);
+  const std::string acct = TestAccount(91);
+  Cursor applied = log->Heads();
+  ASSERT_TRUE(log->Append(MakeBatch(acct, 0, 2, "before")).ok());
+  AppendBatch half = MakeBatch(acct, 2, 3, "half");
+  half.events[1].bytes.append(8000, ' ');  // too large: refused when produced
+  auto r = log->Append(std::move(half));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kOutcomeUnknown) << r.status().ToString();
+  EXPECT_EQ(log->AccountSeq(acct), 3u);  // the first event of the half batch is stored
+  // The client learns what was stored and goes on after it.
+  auto next = log->Append(MakeBatch(acct, 3, 2, "after"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  std::vector<StoredEvent> got;
+  ASSERT_TRUE(ReadUntil(*log, &applied, log->Heads(), &got, 1));
+  auto all = ReadAll();
+  ASSERT_EQ(got.size(), 5u);
+  ASSERT_EQ(all.size(), got.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].position, all[i].position);
+    EXPECT_EQ(got[i].bytes, all[i].bytes);
+  }
+  EXPECT_TRUE(ContiguousPerAccount(got));
 }
 
 INSTANTIATE_TEST_SUITE_P(Kafka, KafkaLogTest, ::testing::Values(Shape{1, 1}, Shape{3, 4}), ShapeName);
