@@ -37,6 +37,7 @@ constexpr IntSetting kBlockCacheMb{"memory", "block_cache_mb", 8, 1'000'000};
 constexpr IntSetting kWriteBufferMb{"memory", "write_buffer_mb", 8, 1'000'000};
 constexpr IntSetting kCachedAccounts{"memory", "cached_accounts", 100, 100'000'000};
 constexpr IntSetting kFillCachedKeys{"memory", "fill_cached_keys", 1000, 100'000'000};
+constexpr IntSetting kFillBufferMb{"memory", "fill_buffer_mb", 4, 4096};
 
 constexpr TimeMs kMaxDuration = 100LL * 365 * kDayMs;  // what ParseDuration accepts
 
@@ -116,7 +117,7 @@ Status Config::Validate() const {
   if (!kafka_brokers.empty() && kafka_topic.empty()) return Status::InvalidArgument("kafka.topic must not be empty");
   for (Status s : {CheckRange(kKafkaPartitions, kafka_partitions), CheckRange(kBlockCacheMb, block_cache_mb),
                    CheckRange(kWriteBufferMb, write_buffer_mb), CheckRange(kCachedAccounts, cached_accounts),
-                   CheckRange(kFillCachedKeys, fill_cached_keys)})
+                   CheckRange(kFillCachedKeys, fill_cached_keys), CheckRange(kFillBufferMb, fill_buffer_mb)})
     if (!s.ok()) return s;
   if (kafka_delivery_timeout < 100 || kafka_delivery_timeout > 300 * kSecondMs)
     return Status::InvalidArgument("kafka.delivery_timeout must be between 100ms and 300s");
@@ -197,7 +198,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadInt(t, kBlockCacheMb, &c.block_cache_mb),
                    ReadInt(t, kWriteBufferMb, &c.write_buffer_mb),
                    ReadInt(t, kCachedAccounts, &c.cached_accounts),
-                   ReadInt(t, kFillCachedKeys, &c.fill_cached_keys)}) {
+                   ReadInt(t, kFillCachedKeys, &c.fill_cached_keys),
+                   ReadInt(t, kFillBufferMb, &c.fill_buffer_mb)}) {
     if (!s.ok()) return s;
   }
   if (auto* arr = t["scopes"]["catalogue"].as_array()) {

@@ -1,5 +1,7 @@
 #include "app/node.h"
 
+#include <malloc.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,6 +76,7 @@ Projector::Options ProjectorOptionsOf(const Config& config) {
   Projector::Options o;
   o.max_cached_accounts = config.cached_accounts;
   o.max_cached_entities = config.fill_cached_keys;
+  o.fill_run_bytes = config.fill_buffer_mb << 20;
   return o;
 }
 
@@ -99,6 +102,10 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   n->projector_ = std::make_unique<Projector>(*n->log_, *n->store_, ProjectorOptionsOf(config));
   if (Status s = n->projector_->Init(); !s.ok()) return s;
   if (Status s = n->projector_->CatchUp(); !s.ok()) return s;
+  // A fill (a first start, or projections of another format) freed its sort
+  // buffers and caches just now: give those pages back to the system, or they
+  // would count against the process for as long as it serves (glibc keeps them).
+  malloc_trim(0);
   n->queries_ = std::make_unique<Queries>(*n->store_);
   n->verifier_ = std::make_unique<Verifier>(*n->store_, clock, *pepper, config.brand);
   CommandConfig cc;

@@ -47,16 +47,22 @@ TEST_F(ConfigTest, DefaultsAreValidAndMatchTheDocumentedExample) {
   EXPECT_EQ(example->write_buffer_mb, c.write_buffer_mb);
   EXPECT_EQ(example->cached_accounts, c.cached_accounts);
   EXPECT_EQ(example->fill_cached_keys, c.fill_cached_keys);
+  EXPECT_EQ(example->fill_buffer_mb, c.fill_buffer_mb);
 }
 
 TEST_F(ConfigTest, MemorySection) {
-  Write("[memory]\nblock_cache_mb = 16\nwrite_buffer_mb = 32\ncached_accounts = 500\nfill_cached_keys = 2000\n");
+  Write("[memory]\nblock_cache_mb = 16\nwrite_buffer_mb = 32\ncached_accounts = 500\nfill_cached_keys = 2000\n"
+        "fill_buffer_mb = 8\n");
   auto c = LoadConfigFile(path_);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->block_cache_mb, 16u);
   EXPECT_EQ(c->write_buffer_mb, 32u);
   EXPECT_EQ(c->cached_accounts, 500u);
   EXPECT_EQ(c->fill_cached_keys, 2000u);
+  EXPECT_EQ(c->fill_buffer_mb, 8u);
+  Write("[memory]\nfill_buffer_mb = 5000\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().message(),
+            "config: memory.fill_buffer_mb = 5000 is out of range: it must be 4..4096");
   Write("[memory]\nblock_cache_mb = 4\n");
   EXPECT_EQ(LoadConfigFile(path_).status().message(),
             "config: memory.block_cache_mb = 4 is out of range: it must be 8..1000000");
