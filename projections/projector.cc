@@ -94,9 +94,11 @@ Result<Projector::CacheEntry*> Projector::CachedState(const std::string& account
   // The projector is the only writer of the accounts model, so its cache is exact.
   if (auto it = cache_.find(account_id); it != cache_.end()) return last_ = &*it;
   CachedAccount entry;
-  auto stored = Queries(store_).Account(account_id);  // the header; entities are loaded per event
-  if (stored.ok()) entry.state = std::move(stored).value();
-  else if (stored.status().code() != Status::Code::kNotFound) return stored.status();
+  if (store_has_states_) {
+    auto stored = Queries(store_).Account(account_id);  // the header; entities are loaded per event
+    if (stored.ok()) entry.state = std::move(stored).value();
+    else if (stored.status().code() != Status::Code::kNotFound) return stored.status();
+  }
   return last_ = &*cache_.emplace(account_id, std::move(entry)).first;
 }
 
@@ -136,7 +138,8 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
     }
     // The keys and clients the event names, unless cached (only dirty accounts hold any).
     const std::size_t entities_before = account.state.keys.size() + account.state.clients.size();
-    if (Status l = Queries(store_).LoadEntities(&account.state, EventRefs(ev->data)); !l.ok()) return l;
+    if (store_has_states_)
+      if (Status l = Queries(store_).LoadEntities(&account.state, EventRefs(ev->data)); !l.ok()) return l;
     // The same Apply the command ran on these events before appending them (domain/account_state.h).
     Status s = Apply(&account.state, *ev, hash);
     if (!s.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + s.message());
@@ -188,6 +191,7 @@ void Projector::MarkKeyDirty(CachedAccount& account, const KeyState* key) {
 }
 
 void Projector::PutDirty(rocksdb::WriteBatch& wb) {
+  store_has_states_ = true;
   for (CacheEntry* entry : dirty_) {
     const std::string& account_id = entry->first;
     CachedAccount& account = entry->second;
@@ -264,6 +268,7 @@ Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const 
   Status s;
   if (at.Total() == 0 && !reader.done()) {  // an empty store: a bulk load (see the header)
     fill_ = std::make_unique<AuditBulkLoad>(store_, ProjectionStore::FillDir(store_.dir()), options_.fill_run_bytes);
+    store_has_states_ = false;  // an empty store: every state is in cache_ until the first PutDirty
     rocksdb::WriteBatch mark;
     mark.Put(store_.cf(Cf::kMeta), ProjectionStore::kFillingKey, "");
     s = store_.Write(&mark);
@@ -276,6 +281,7 @@ Status Projector::CatchUpTo(const Cursor& limit, const std::function<void(const 
     if (s.ok() && progress) progress(at);
   }
   if (s.ok() && fill_) s = FinishFill(at);
+  store_has_states_ = true;
   if (!s.ok()) {
     fill_.reset();
     DropDirty();

@@ -7,8 +7,9 @@
 //
 // Filling an empty store (rebuild, replay, the first start on a ledger) is a
 // bulk load: account and key states are written once, when the catch-up ends
-// (or when the account cache overflows), not once per batch; audit rows go to
-// an AuditBulkLoad and are ingested at the end, with the cursor. Until then the
+// (or when the account cache overflows), not once per batch, and until the
+// first are written nothing is read back from the store (it holds none); audit
+// rows go to an AuditBulkLoad and are ingested at the end, with the cursor. Until then the
 // store carries a "filling" mark, so a store left half-filled by a crash is
 // deleted on open and filled again (ProjectionStore::Open).
 //
@@ -149,7 +150,10 @@ class Projector {
   CacheEntry* last_ = nullptr;           // the entry CachedState returned last
   std::size_t cached_entities_ = 0;      // keys and clients held in cache_'s states
   std::unique_ptr<AuditBulkLoad> fill_;  // while filling an empty store
-  rocksdb::WriteBatch batch_;            // ApplyBatch's, kept between batches (applying thread only)
+  // False while filling a store that holds no account, key or client yet: cache_ is then
+  // the whole truth, and reading the store for what cache_ lacks would find nothing.
+  bool store_has_states_ = true;
+  rocksdb::WriteBatch batch_;  // ApplyBatch's, kept between batches (applying thread only)
   std::thread thread_;
 };
 
