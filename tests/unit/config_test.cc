@@ -1,5 +1,6 @@
 // Configuration: TOML file over defaults, environment over the file, validation.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,7 +13,8 @@ namespace {
 
 class ConfigTest : public ::testing::Test {
  protected:
-  std::string path_ = ::testing::TempDir() + "/authledger-config-test.toml";
+  // One file per process: ctest runs these tests in parallel processes.
+  std::string path_ = ::testing::TempDir() + "/authledger-config-test-" + std::to_string(::getpid()) + ".toml";
   void Write(const std::string& text) { std::ofstream(path_) << text; }
   void TearDown() override {
     std::remove(path_.c_str());
