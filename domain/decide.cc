@@ -120,6 +120,7 @@ Decision DecideGrantScopes(const AccountState& s, const std::string& key_id, con
   auto k = LiveKey(s, key_id, now);
   if (!k.ok()) return k.status();
   if (auto st = CheckScopes(scopes, p, false); !st.ok()) return st;
+  if (auto st = CheckCallerHoldsAll(caller, (*k)->scopes, "change the scopes of a key"); !st.ok()) return st;
   if (auto st = CheckCallerMayGrant(caller, scopes); !st.ok()) return st;
   std::vector<std::string> added;
   for (const auto& sc : SortedUnique(scopes))
@@ -136,7 +137,8 @@ Decision DecideRevokeScope(const AccountState& s, const std::string& key_id, con
     return Status::NotFound("key '" + key_id + "' does not hold scope '" + scope.substr(0, 64) + "'");
   if ((*k)->scopes.size() == 1)
     return Status::FailedPrecondition("cannot remove the last scope of a key; revoke the key instead");
-  if (auto st = CheckCallerMayGrant(caller, {scope}); !st.ok()) return st;
+  // Taking a scope away is part of revoking the key: the same rule as revoking it.
+  if (auto st = CheckCallerHoldsAll(caller, (*k)->scopes, "change the scopes of a key"); !st.ok()) return st;
   return std::vector<EventData>{KeyScopesRevoked{key_id, {scope}}};
 }
 
@@ -154,6 +156,15 @@ Decision DecideRotateKey(const AccountState& s, const std::string& key_id, const
                                    " seconds");
   if (auto st = CheckCallerMayGrant(caller, old.scopes); !st.ok()) return st;
   if (s.keys.count(key.key_id)) return Status::AlreadyExists("key id collision; retry");
+  TimeMs grace_until = now + g;
+  if (old.expires_at) grace_until = std::min(grace_until, *old.expires_at);
+  // The replacement is a new live key; the old one stays live through its grace
+  // period, so a rotation with one is a create and counts against the limit.
+  if (grace_until > now && s.CountLiveKeys(now) >= p.max_live_keys)
+    return Status::FailedPrecondition("account already has " + std::to_string(p.max_live_keys) +
+                                      " live keys (the limit), and a rotation with a grace period keeps the old "
+                                      "key live beside its replacement: rotate with grace_period_seconds = 0, or "
+                                      "revoke a key first");
   KeyCreated created;
   created.key_id = key.key_id;
   created.name = old.name;
@@ -163,8 +174,6 @@ Decision DecideRotateKey(const AccountState& s, const std::string& key_id, const
   created.allowed_cidrs = old.allowed_cidrs;
   created.expires_at = old.expires_at;  // rotating never extends a key's lifetime
   created.rotated_from = old.id;
-  TimeMs grace_until = now + g;
-  if (old.expires_at) grace_until = std::min(grace_until, *old.expires_at);
   return std::vector<EventData>{std::move(created), KeyRotated{key_id, key.key_id, grace_until}};
 }
 

@@ -431,11 +431,32 @@ TEST_F(KeysApiTest, ConcurrentCreatesAllLandOnce) {
   EXPECT_EQ(http().Call("GET", "/v1/keys", admin()).json()["keys"].size(), 21u);
 }
 
+TEST_F(KeysApiTest, AKeyCannotStripOrGrantScopesOfAMorePowerfulOne) {
+  json mgr = t.CreateKey({{"name", "key-manager"}, {"scopes", {"keys:admin", "monitors:read"}}});
+  json billing = t.CreateKey({{"name", "billing"}, {"scopes", {"monitors:read", "billing:read"}}});
+  const std::string id = billing["id"];
+  // The manager holds monitors:read but could not revoke this key (billing:read): nor strip it.
+  ExpectProblem(http().Call("DELETE", "/v1/keys/" + id + "/scopes/monitors:read", mgr["key"]), 403, "billing:read");
+  ExpectProblem(http().Call("POST", "/v1/keys/" + id + "/scopes", mgr["key"], {{"scopes", {"monitors:read"}}}), 403,
+                "billing:read");
+  EXPECT_EQ(Verify(billing["key"], "monitors:read")["code"], "VALID");  // unchanged
+  EXPECT_EQ(http().Call("DELETE", "/v1/keys/" + id + "/scopes/monitors:read", admin()).status, 200);
+}
+
 TEST_F(KeysApiTest, LiveKeyLimitPerAccount) {
   // Default limit is 25 live keys; the bootstrap key is one.
-  for (int i = 0; i < 24; ++i) t.CreateKey({{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}});
+  std::string last;
+  for (int i = 0; i < 24; ++i)
+    last = t.CreateKey({{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}})["id"];
   ExpectProblem(http().Call("POST", "/v1/keys", admin(), {{"name", "one-too-many"}, {"scopes", {"monitors:read"}}}),
                 422, "limit");
+  // A rotation with a grace period would leave two live keys where there was one.
+  ExpectProblem(http().Call("POST", "/v1/keys/" + last + "/rotate", admin(), json::object()), 422,
+                "grace_period_seconds = 0");
+  auto rotated = http().Call("POST", "/v1/keys/" + last + "/rotate", admin(), {{"grace_period_seconds", 0}});
+  EXPECT_EQ(rotated.status, 201) << rotated.body;
+  ExpectProblem(http().Call("POST", "/v1/keys", admin(), {{"name", "still-full"}, {"scopes", {"monitors:read"}}}), 422,
+                "limit");
 }
 
 TEST_F(KeysApiTest, StatePersistsAcrossRestart) {

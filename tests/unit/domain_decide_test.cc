@@ -353,8 +353,37 @@ TEST_F(DomainDecideTest, RotateAndRevokeScopeRequireHoldingTheScopes) {
   EXPECT_TRUE(Fails(DecideRotateKey(state_, id, FreshKey(), std::nullopt, caller, policy_, Now()),
                     Status::Code::kPermissionDenied));
   EXPECT_TRUE(Fails(DecideRevokeScope(state_, id, "billing:read", caller, Now()), Status::Code::kPermissionDenied));
-  EXPECT_TRUE(DecideRevokeScope(state_, id, "monitors:read", caller, Now()).ok());
+  // Nor a scope the caller holds: a key it could not revoke, it cannot strip either.
+  auto strip = DecideRevokeScope(state_, id, "monitors:read", caller, Now());
+  ASSERT_TRUE(Fails(strip, Status::Code::kPermissionDenied));
+  EXPECT_NE(strip.status().message().find("billing:read"), std::string::npos) << strip.status().message();
+  EXPECT_TRUE(Fails(DecideRevokeKey(state_, id, "", Now(), caller), Status::Code::kPermissionDenied));
+  // Nor grant to it (acting on a more powerful key), even a scope it holds.
+  EXPECT_TRUE(
+      Fails(DecideGrantScopes(state_, id, {"monitors:read"}, caller, policy_, Now()), Status::Code::kPermissionDenied));
+  EXPECT_TRUE(DecideRevokeScope(state_, id, "monitors:read", Holding({"monitors:read", "billing:read"}), Now()).ok());
   EXPECT_TRUE(DecideRotateKey(state_, id, FreshKey(), std::nullopt, Holding({"admin:*"}), policy_, Now()).ok());
+}
+
+TEST_F(DomainDecideTest, RotationsWithAGracePeriodCountAgainstTheLiveKeyLimit) {
+  policy_.max_live_keys = 3;
+  std::string a = AddKey();
+  AddKey();
+  ASSERT_TRUE(Commit(DecideRotateKey(state_, a, FreshKey(), std::nullopt, kUnrestricted, policy_, Now())));
+  EXPECT_EQ(state_.CountLiveKeys(Now()), 3u);  // a (in its grace period), its replacement, the other
+  // Chained rotations used to add a live key each (issue 13: 35 live keys under a limit of 25).
+  const std::string replacement = state_.FindKey(a)->replaced_by.value();
+  auto chained = DecideRotateKey(state_, replacement, FreshKey(), std::nullopt, kUnrestricted, policy_, Now());
+  ASSERT_TRUE(Fails(chained, Status::Code::kFailedPrecondition));
+  EXPECT_NE(chained.status().message().find("grace_period_seconds = 0"), std::string::npos);
+  // Without a grace period the old key ends as the new one starts: the count stays.
+  ASSERT_TRUE(Commit(DecideRotateKey(state_, replacement, FreshKey(), 0, kUnrestricted, policy_, Now())));
+  EXPECT_EQ(state_.CountLiveKeys(Now()), 3u);
+  // Once a's grace period is over, a rotation with one fits again.
+  clock_.Advance(policy_.default_grace);
+  EXPECT_EQ(state_.CountLiveKeys(Now()), 2u);
+  const std::string latest = state_.FindKey(replacement)->replaced_by.value();
+  EXPECT_TRUE(DecideRotateKey(state_, latest, FreshKey(), std::nullopt, kUnrestricted, policy_, Now()).ok());
 }
 
 // ---- grant / revoke scopes -----------------------------------------------------------
