@@ -61,11 +61,11 @@ struct Config {
   TimeMs usage_flush_interval = 1 * kSecondMs;
   // [memory] — what the process holds does not grow with the keys it serves;
   // these bound it (docs/operations.md's memory budget).
-  std::size_t block_cache_mb = 64;        // RocksDB block cache, shared by every read model
-  std::size_t write_buffer_mb = 64;       // RocksDB memtables, all read models together
-  std::size_t cached_accounts = 100000;   // account headers the projector and the write path each keep
-  std::size_t fill_cached_keys = 100000;  // keys and clients a fill holds before writing them
-  std::size_t fill_buffer_mb = 32;        // a fill sorts audit rows in two buffers of this size
+  std::size_t block_cache_mb = 64;       // RocksDB block cache, shared by every read model
+  std::size_t write_buffer_mb = 64;      // RocksDB memtables, all read models together
+  std::size_t cached_accounts = 100000;  // account headers the projector and the write path each keep
+  std::size_t fill_cached_keys = 20000;  // keys and clients a fill holds before writing them
+  std::size_t fill_buffer_mb = 16;       // a fill sorts audit rows in two buffers of this size
 
   std::string PepperPath() const { return pepper_file.empty() ? data_dir + "/pepper" : pepper_file; }
   std::string SigningKeyPath() const {
