@@ -23,6 +23,10 @@
 # 10M keys), and so are devbroker rows whose ledger would not fit the mock's retention (it keeps
 # only ~5 MiB per partition and silently drops older data; one account lives in one partition).
 #
+# One account may hold at most 100,000 live keys, and one account takes ~15,000 creates/s on 2
+# cores: a run (with its warm-up) must stay under that, hence runs of 5 s and at most 10,000 live
+# keys seeded (an account of 100k keys then has 90k revoked ones); a run that hits the limit fails.
+#
 # The bench configuration (the defaults but for two limits a write benchmark would hit):
 #   [keys]   max_live_keys = 100000                               (default 25 per account)
 #   [limits] key_reads_per_minute = key_writes_per_minute = 1000000 (default 600 / 120 per key)
@@ -39,11 +43,11 @@
 #   KEYS                  keys already in each account     (default: "0 1000 10000 100000")
 #   CONNECTIONS           wrk connections                  (default: "1 64"; threads: min(2, C))
 #   ROUNDS                measurements per row, medians    (default: 3)
-#   DURATION              seconds of one wrk run           (default: 10)
+#   DURATION              seconds of one wrk run           (default: 5)
 #   WARMUP_SECONDS        unreported creates (1 connection) before each run (default: 2; 0 = none)
 #   REQUEST_TIMEOUT       wrk --timeout: slower creates count as socket errors (default: 30 s)
 #   MAX_TOTAL_KEYS        skip rows above it               (default: 1000000)
-#   MAX_LIVE              live keys seeded per account at most (default: 40000)
+#   MAX_LIVE              live keys seeded per account at most (default: 10000)
 #   DEVBROKER_PARTITIONS  the mock topic's partitions      (default: 12, as ops/kafka/compose.yaml)
 #   FILL_TIMEOUT          limit for a server to fill and listen (default: 1200 s)
 #   SEED_TIMEOUT          limit for one bench_seed run     (default: 1200 s)
@@ -74,15 +78,15 @@ read -r -a account_counts <<<"${ACCOUNTS:-1 1000}"
 read -r -a key_counts <<<"${KEYS:-0 1000 10000 100000}"
 read -r -a connections <<<"${CONNECTIONS:-1 64}"
 rounds="${ROUNDS:-3}"
-duration="${DURATION:-10}"
+duration="${DURATION:-5}"
 warmup="${WARMUP_SECONDS:-2}"
 max_total="${MAX_TOTAL_KEYS:-1000000}"
-max_live="${MAX_LIVE:-40000}"
+max_live="${MAX_LIVE:-10000}"
 partitions="${DEVBROKER_PARTITIONS:-12}"
 fill_timeout="${FILL_TIMEOUT:-1200}"
 seed_timeout="${SEED_TIMEOUT:-1200}"
 request_timeout="${REQUEST_TIMEOUT:-30}"
-wrk_timeout="${WRK_TIMEOUT:-$(( ${DURATION:-10} + ${REQUEST_TIMEOUT:-30} + 60 ))}"
+wrk_timeout="${WRK_TIMEOUT:-$(( ${DURATION:-5} + ${REQUEST_TIMEOUT:-30} + 60 ))}"
 port_base="${BENCH_PORT:-18180}"
 for v in rounds duration warmup request_timeout max_total max_live partitions fill_timeout seed_timeout wrk_timeout port_base; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "create.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
