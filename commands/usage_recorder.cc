@@ -1,5 +1,6 @@
 #include "commands/usage_recorder.h"
 
+#include <algorithm>
 #include <map>
 
 namespace authledger {
@@ -10,6 +11,7 @@ std::atomic<std::uint64_t> next_instance{1};
 
 void UsageRecorder::Pending::Merge(const Pending& o) {
   uses += o.uses;
+  due_at = std::max(due_at, o.due_at);
   if (o.last_at >= last_at) {
     last_at = o.last_at;
     ip = o.ip;
@@ -63,19 +65,26 @@ std::size_t UsageRecorder::Flush() {
   PendingMap all;
   all.swap(carry_);
   for (auto& b : buffers) {
-    PendingMap mine;
     {
+      // The thread goes on with the map drained last time: its buckets are
+      // still there, so its next second of uses does not rehash from scratch.
       std::lock_guard lock(b->mu);
-      mine.swap(b->pending);
+      b->pending.swap(b->spare);
     }
-    for (auto& [key_id, p] : mine) {
+    for (auto& [key_id, p] : b->spare) {
       auto [it, inserted] = all.try_emplace(key_id, p);
       if (!inserted) it->second.Merge(p);
     }
+    b->spare.clear();
   }
-  // One command per account, with an event for every key whose use is due.
+  // One command per account, with an event for every key whose use is due; keys
+  // known not to be due yet are not even read (they wait in carry_).
+  const TimeMs now = ctx_.clock().Now();
   std::map<std::string, std::vector<std::string>> by_account;
-  for (const auto& [key_id, p] : all) by_account[p.account_id].push_back(key_id);
+  for (const auto& [key_id, p] : all) {
+    if (p.due_at > now) carry_.emplace(key_id, p);
+    else by_account[p.account_id].push_back(key_id);
+  }
   std::size_t appended = 0;
   const Actor actor = Actor::System("usage-recorder");
   for (const auto& [account_id, keys] : by_account) {
@@ -84,10 +93,13 @@ std::size_t UsageRecorder::Flush() {
       std::vector<EventData> events;
       recorded.clear();
       for (const auto& key_id : keys) {
-        const Pending& p = all.at(key_id);
+        Pending& p = all.at(key_id);
         const KeyState* k = s.FindKey(key_id);
         // Due once the previously recorded use is at least `resolution` old.
-        if (k && k->last_used_at && now - *k->last_used_at < resolution_) continue;
+        if (k && k->last_used_at && now - *k->last_used_at < resolution_) {
+          p.due_at = *k->last_used_at + resolution_;
+          continue;
+        }
         auto d = DecideRecordUsage(s, key_id, p.last_at, p.ip, p.uses);
         if (!d.ok()) return d;
         for (auto& e : *d) events.push_back(std::move(e));

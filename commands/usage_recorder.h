@@ -9,6 +9,8 @@
 // one event per key per `resolution`. A key's first use is recorded at the next
 // flush. So "last used" in the read models is exact to
 // within `resolution`, and it survives rebuilds because it comes from the ledger.
+// A key found not due waits in memory until it is (its key is not read again at
+// every flush), so a flush costs what the newly used keys cost.
 //
 // Bounded: each thread buffer holds at most kMaxPendingPerThread keys (further
 // new keys are dropped until the next flush; counts of known keys still add up).
@@ -50,6 +52,7 @@ class UsageRecorder {
     TimeMs last_at = 0;
     std::string ip;
     std::uint64_t uses = 0;
+    TimeMs due_at = 0;  // not worth reading the key before (its recorded use is too recent)
     void Merge(const Pending& o);
   };
   struct StringHash {
@@ -59,7 +62,8 @@ class UsageRecorder {
   using PendingMap = std::unordered_map<std::string, Pending, StringHash, std::equal_to<>>;
   struct ThreadBuffer {
     std::mutex mu;
-    PendingMap pending;
+    PendingMap pending;  // guarded by mu
+    PendingMap spare;    // Flush's (under flush_mu_): the drained map, kept with its buckets
   };
 
   ThreadBuffer& LocalBuffer();

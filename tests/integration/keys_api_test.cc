@@ -410,6 +410,38 @@ TEST_F(KeysApiTest, LastUsedIsRecordedThroughTheLedger) {
   EXPECT_TRUE(found) << audit.dump();
 }
 
+TEST_F(KeysApiTest, UsesWithinTheResolutionAreCountedInTheNextDueEvent) {
+  json k = t.CreateKey({{"name", "dash"}, {"scopes", {"monitors:read"}}});
+  const std::string id = k["id"];
+  auto used_events = [&] {
+    std::vector<json> out;
+    const json page = http().Call("GET", "/v1/audit-log?limit=100", admin()).json();
+    for (const auto& e : page["entries"])
+      if (e["type"] == "io.authledger.key.used.v1" && e["key_id"] == id) out.push_back(e);
+    return out;
+  };
+  EXPECT_EQ(Verify(k["key"], "monitors:read")["code"], "VALID");
+  t.node().usage().Flush();
+  ASSERT_EQ(used_events().size(), 1u);
+  // Two more uses within usage.resolution (15 min): no event yet, at any flush.
+  t.clock().Advance(kMinuteMs);
+  EXPECT_EQ(Verify(k["key"], "monitors:read")["code"], "VALID");
+  t.node().usage().Flush();
+  t.clock().Advance(kMinuteMs);
+  EXPECT_EQ(Verify(k["key"], "monitors:read", "198.51.100.9")["code"], "VALID");
+  t.node().usage().Flush();
+  EXPECT_EQ(used_events().size(), 1u);
+  // Once the first recorded use is 15 minutes old, the next flush records both.
+  t.clock().Advance(13 * kMinuteMs);
+  t.node().usage().Flush();
+  auto events = used_events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events.front()["changes"]["uses"], 2) << events.front().dump();  // newest first
+  json got = http().Call("GET", "/v1/keys/" + id, admin()).json();
+  EXPECT_EQ(got["last_used_ip"], "198.51.100.9");
+  EXPECT_EQ(got["last_used_at"], "2026-01-01T00:02:00.000Z");
+}
+
 TEST_F(KeysApiTest, ConcurrentCreatesAllLandOnce) {
   std::vector<std::thread> threads;
   std::vector<std::vector<Position>> positions(4);
