@@ -475,7 +475,9 @@ struct HttpServer::Impl {
     std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
     if (ec) co_return;
     Deadline deadline(socket);
-    beast::flat_buffer buffer(8192);
+    // Room for a whole header block up to the limit (the parser answers 431 beyond
+    // it) and a read's worth of what follows; a body streams through it.
+    beast::flat_buffer buffer(options.max_header_bytes + 8192);
     std::string out;  // the bytes of a JsonBodyHandler's answer; reused, like body
     std::string body;
     const auto timeout = std::chrono::milliseconds(options.request_timeout_ms);
