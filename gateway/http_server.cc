@@ -493,6 +493,11 @@ struct HttpServer::Impl {
       if (deadline.expired() || ec == http::error::end_of_stream || ec == asio::error::eof ||
           ec == asio::error::connection_reset)
         break;
+      // A request whose last transfer coding is not chunked has no framing (RFC 9112
+      // §6.1): Beast reads it as bodiless, and what follows would be taken as the
+      // next request (smuggling). It is refused, and the connection closed.
+      if (!ec && parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked())
+        ec = http::error::bad_transfer_encoding;
       if (ec) {
         // Malformed or oversized request: answer once, then close the connection.
         HttpRequest dummy{http::verb::unknown, "/", 11};
@@ -503,6 +508,9 @@ struct HttpServer::Impl {
             : ec == http::error::header_limit
                 ? Problem(dummy, http::status::request_header_fields_too_large, "headers-too-large",
                           "Request headers too large", "request headers exceed the limit")
+            : ec == http::error::bad_transfer_encoding
+                ? Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request",
+                          "Transfer-Encoding must end in chunked (RFC 9112 section 6.1)")
                 : Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request", ec.message());
         res.keep_alive(false);
         deadline.Arm(timeout);

@@ -1,6 +1,8 @@
 // The API-key lifecycle over real HTTP on loopback: every endpoint and its errors.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <sstream>
 #include <thread>
 
@@ -164,6 +166,26 @@ TEST_F(KeysApiTest, HeadersUpToTheLimitAreServedAndLargerOnesGet431) {
   std::string big = http().Raw(request(17 * 1024));
   EXPECT_EQ(big.rfind("HTTP/1.1 431", 0), 0u) << big.substr(0, 200);
   EXPECT_NE(big.find("headers-too-large"), std::string::npos) << big.substr(0, 400);
+}
+
+// RFC 9112 §6.1: a Transfer-Encoding whose last coding is not chunked is a 400 and
+// the end of the connection; the bytes after it are never read as a request.
+TEST_F(KeysApiTest, ATransferEncodingNotEndingInChunkedIsRefusedNotSmuggled) {
+  for (const std::string te : {"gzip", "chunked, gzip", "identity"}) {
+    std::string reply = http().Raw("POST /v1/keys/verify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                                   "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << te << ": " << reply.substr(0, 200);
+    EXPECT_NE(reply.find("must end in chunked"), std::string::npos) << te;
+    EXPECT_EQ(reply.find("HTTP/1.1", 1), std::string::npos) << te << ": a second response: " << reply;
+  }
+  // Chunked framing is still read as such.
+  std::string body = R"({"key":"al_live_x"})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  std::string chunked = http().Raw("POST /v1/keys/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+                                   std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.rfind("HTTP/1.1 200", 0), 0u) << chunked.substr(0, 300);
 }
 
 TEST_F(KeysApiTest, GrantAndRevokeScopes) {
