@@ -97,3 +97,32 @@ run_events_bench() {
   log "$(basename "$bin") --events $events --accounts $accounts ${extra[*]} (data in $BENCH_TMP, limit ${timeout_s}s)"
   run_bench "$title" "$timeout_s" "$bin" --data "$BENCH_TMP/data" --events "$events" --accounts "$accounts" "${extra[@]}"
 }
+
+# wrk_report FILE TAG FIELDS...: reads wrk's --latency output in FILE, with the summary line
+# "TAG: key=value ..." that a bench Lua script writes; prints "req_s p50_ms p99_ms socket_errors"
+# and then the value of each of FIELDS (0 when absent). Fails unless all of them were found.
+wrk_report() {
+  local file=$1 tag=$2
+  shift 2
+  awk -v tag="$tag:" -v fields="$*" '
+    function ms(v) {
+      if (v ~ /us$/) return v / 1000
+      if (v ~ /ms$/) return v + 0
+      if (v ~ /m$/)  return v * 60000
+      if (v ~ /s$/)  return v * 1000
+      return v + 0
+    }
+    /^Requests\/sec:/ { rps = $2 }
+    /^[ \t]*50%/      { p50 = ms($2) }
+    /^[ \t]*99%/      { p99 = ms($2) }
+    /Socket errors:/  { s = $0; gsub(/[^0-9 ]/, " ", s); n = split(s, a, " "); for (i = 1; i <= n; i++) sock += a[i] }
+    $1 == tag         { for (i = 2; i <= NF; i++) { split($i, kv, "="); val[kv[1]] = kv[2] }; seen = 1 }
+    END {
+      if (rps == "" || p50 == "" || p99 == "" || !seen) exit 1
+      printf "%s %.3f %.3f %d", rps, p50, p99, sock
+      n = split(fields, f, " ")
+      for (i = 1; i <= n; i++) printf " %s", (f[i] in val ? val[f[i]] : 0)
+      printf "\n"
+    }' "$file"
+}
+

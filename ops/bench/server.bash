@@ -140,23 +140,10 @@ run_rotate() {
 
 # parse_rotate FILE -> "req_s p50_ms p99_ms responses bad socket_errors statuses"
 parse_rotate() {
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return v / 1000
-      if (v ~ /ms$/) return v + 0
-      if (v ~ /m$/)  return v * 60000
-      if (v ~ /s$/)  return v * 1000
-      return v + 0
-    }
-    /^Requests\/sec:/ { rps = $2 }
-    /^[ \t]*50%/      { p50 = ms($2) }
-    /^[ \t]*99%/      { p99 = ms($2) }
-    /Socket errors:/  { s = $0; gsub(/[^0-9 ]/, " ", s); n = split(s, a, " "); for (i = 1; i <= n; i++) sock += a[i] }
-    /^rotate\.lua:/   { for (i = 2; i <= NF; i++) { split($i, kv, "="); val[kv[1]] = kv[2] }; seen = 1 }
-    END {
-      if (rps == "" || p50 == "" || p99 == "" || !seen) exit 1
-      printf "%s %.3f %.3f %d %d %d %s\n", rps, p50, p99, val["responses"], val["bad"], sock, val["statuses"]
-    }' "$1"
+  local out rps p50 p99 sock responses bad statuses
+  out="$(wrk_report "$1" rotate.lua responses bad statuses)" || return 1
+  read -r rps p50 p99 sock responses bad statuses <<<"$out"
+  echo "$rps $p50 $p99 $responses $bad $sock $statuses"
 }
 
 # median FORMAT VALUES...

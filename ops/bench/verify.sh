@@ -222,26 +222,10 @@ run_wrk() {
 
 # parse_wrk FILE -> "rps p50_ms p99_ms responses non200 unexpected socket_errors"
 parse_wrk() {
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return v / 1000
-      if (v ~ /ms$/) return v + 0
-      if (v ~ /m$/)  return v * 60000
-      if (v ~ /s$/)  return v * 1000
-      return v + 0
-    }
-    /^Requests\/sec:/   { rps = $2 }
-    /^[ \t]*50%/        { p50 = ms($2) }
-    /^[ \t]*99%/        { p99 = ms($2) }
-    /Socket errors:/    { s = $0; gsub(/[^0-9 ]/, " ", s); n = split(s, a, " "); for (i = 1; i <= n; i++) sock += a[i] }
-    /^verify\.lua:/     {
-      for (i = 2; i <= NF; i++) { split($i, kv, "="); val[kv[1]] = kv[2] }
-      seen = 1
-    }
-    END {
-      if (rps == "" || p50 == "" || p99 == "" || !seen) exit 1
-      printf "%s %.3f %.3f %d %d %d %d\n", rps, p50, p99, val["responses"], val["non200"], val["unexpected_body"], sock
-    }' "$1"
+  local out rps p50 p99 sock responses non200 unexpected
+  out="$(wrk_report "$1" verify.lua responses non200 unexpected_body)" || return 1
+  read -r rps p50 p99 sock responses non200 unexpected <<<"$out"
+  echo "$rps $p50 $p99 $responses $non200 $unexpected $sock"
 }
 
 median() {  # median FORMAT VALUES...
