@@ -100,7 +100,8 @@ std::string Printable(std::string_view bytes) {
 
 // Bodies covering each rule of the contract, valid and not.
 std::vector<std::string> WrittenBodies() {
-  const std::string key = "al_live_7f3aQ9cXb2Lm4kPqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq0aZ9Xc";
+  // Shaped like a key, but no key: the reader never looks inside a value.
+  const std::string key = "al_live_" + std::string(52, 'q');
   std::vector<std::string> b = {
       // Shapes.
       "",
