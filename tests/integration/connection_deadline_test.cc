@@ -1,8 +1,6 @@
 // The server's per-connection deadline (server.request_timeout_ms) over real
 // sockets: idle and half-sent requests are cut off after it, a connection that
 // keeps sending requests lives as long as it likes. (Streams: events_api_test.)
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,16 +24,7 @@ constexpr int kTimeoutMs = 300;
 
 class Connection {
  public:
-  explicit Connection(unsigned short port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("connect failed");
-  }
+  explicit Connection(unsigned short port) { fd_ = ConnectLoopback(port); }
   ~Connection() { ::close(fd_); }
   void Send(const std::string& bytes) {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));

@@ -1,8 +1,6 @@
 // GET /v1/events over real HTTP on loopback: the account's ledger events as
 // Server-Sent Events — order, ids, resumption, live delivery, tenancy, errors,
 // the stream cap and shutdown with streams open.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,14 +39,7 @@ class EventStreamClient {
   EventStreamClient(unsigned short port, const std::string& target,
                     const std::map<std::string, std::string>& headers = {},
                     const std::string& http_version = "HTTP/1.1") {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("connect failed");
+    fd_ = ConnectLoopback(port);
     std::string req = "GET " + target + " " + http_version + "\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
     for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
     req += "\r\n";

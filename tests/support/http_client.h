@@ -24,6 +24,10 @@ struct HttpResult {
   }
 };
 
+// A blocking TCP socket connected to 127.0.0.1:port, for tests that speak raw
+// HTTP (the caller closes it); throws std::runtime_error if it cannot connect.
+int ConnectLoopback(unsigned short port);
+
 class HttpClient {
  public:
   explicit HttpClient(unsigned short port);
