@@ -17,7 +17,9 @@ grep -q "HOST:PORT" "$TMP/err" || fail "bad --listen error is unclear: $(cat "$T
 check_config_error() {  # TOML EXPECTED-STDERR-LINE
   local rc=0
   printf '%b' "$1" >"$TMP/bad.toml"
-  "$BIN" serve --config "$TMP/bad.toml" --data "$DATA" --listen 127.0.0.1:0 >"$TMP/out" 2>"$TMP/err" || rc=$?
+  # (bounded: a build that accepted the file would serve until stopped)
+  timeout 10 "$BIN" serve --config "$TMP/bad.toml" --data "$DATA" --listen 127.0.0.1:0 >"$TMP/out" 2>"$TMP/err" ||
+    rc=$?
   [ "$rc" != 0 ] || fail "serve started with a bad config: $1"
   grep -qxF "$2" "$TMP/err" || fail "bad config '$1': expected '$2', got: $(cat "$TMP/err")"
 }
