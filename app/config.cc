@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <optional>
+#include <set>
+#include <type_traits>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -39,9 +41,28 @@ constexpr IntSetting kCachedAccounts{"memory", "cached_accounts", 100, 100'000'0
 constexpr IntSetting kFillCachedKeys{"memory", "fill_cached_keys", 1000, 100'000'000};
 constexpr IntSetting kFillBufferMb{"memory", "fill_buffer_mb", 4, 4096};
 
+constexpr IntSetting kShutdownTimeoutMs{"server", "shutdown_timeout_ms", 100, 600'000};
+
 constexpr TimeMs kMaxDuration = 100LL * 365 * kDayMs;  // what ParseDuration accepts
 
-std::string SettingName(const IntSetting& s) { return std::string(s.section) + "." + s.key; }
+// A duration setting ("30s", "72h") and its range, checked like an IntSetting.
+struct DurationSetting {
+  const char* section;
+  const char* key;
+  TimeMs min;
+  TimeMs max;
+};
+constexpr DurationSetting kEventStreamKeepalive{"server", "event_stream_keepalive", 10, 300 * kSecondMs};
+constexpr DurationSetting kKafkaDeliveryTimeout{"kafka", "delivery_timeout", 100, 300 * kSecondMs};
+constexpr DurationSetting kRotationGrace{"keys", "rotation_grace", 0, 30 * kDayMs};
+constexpr DurationSetting kUsageResolution{"usage", "resolution", kSecondMs, kMaxDuration};
+constexpr DurationSetting kAuditRetention{"audit", "retention", kDayMs, kMaxDuration};
+constexpr DurationSetting kCheckpointInterval{"audit", "checkpoint_interval", kSecondMs, kMaxDuration};
+
+template <typename Setting>
+std::string SettingName(const Setting& s) {
+  return std::string(s.section) + "." + s.key;
+}
 
 // InvalidArgument "<section>.<key> = <value> is out of range: it must be <min>..<max>".
 template <typename T>
@@ -51,7 +72,25 @@ Status CheckRange(const IntSetting& s, T value) {
                                  std::to_string(s.min) + ".." + std::to_string(s.max));
 }
 
+// InvalidArgument "<section>.<key> = <value> is out of range: it must be <min>..<max>", in ParseDuration's units.
+Status CheckRange(const DurationSetting& s, TimeMs value) {
+  if (value >= s.min && value <= s.max) return Status::Ok();
+  return Status::InvalidArgument(SettingName(s) + " = " + FormatDuration(value) + " is out of range: it must be " +
+                                 FormatDuration(s.min) + ".." + FormatDuration(s.max));
+}
+
 }  // namespace
+
+std::string FormatDuration(TimeMs ms) {
+  if (ms < 0) return "-" + FormatDuration(-ms);
+  struct Unit {
+    TimeMs scale;
+    const char* name;
+  };
+  for (const Unit u : {Unit{kDayMs, "d"}, Unit{kHourMs, "h"}, Unit{kMinuteMs, "m"}, Unit{kSecondMs, "s"}})
+    if (ms != 0 && ms % u.scale == 0) return std::to_string(ms / u.scale) + u.name;
+  return std::to_string(ms) + "ms";
+}
 
 Result<TimeMs> ParseDuration(const std::string& text) {
   const std::size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
@@ -92,22 +131,22 @@ Status Config::Validate() const {
   for (Status s : {CheckRange(kThreads, threads), CheckRange(kMaxBodyBytes, max_body_bytes),
                    CheckRange(kRequestTimeoutMs, request_timeout_ms), CheckRange(kMaxEventStreams, max_event_streams)})
     if (!s.ok()) return s;
-  if (event_stream_keepalive < 10 || event_stream_keepalive > 300 * kSecondMs)
-    return Status::InvalidArgument("server.event_stream_keepalive must be between 10ms and 300s");
+  for (Status s :
+       {CheckRange(kShutdownTimeoutMs, shutdown_timeout_ms), CheckRange(kEventStreamKeepalive, event_stream_keepalive)})
+    if (!s.ok()) return s;
   if (data_dir.empty()) return Status::InvalidArgument("ledger.data_dir must not be empty");
   if (!IsValidBrand(brand))
     return Status::InvalidArgument("keys.brand must be 2-10 of [a-z0-9], starting with a letter");
-  if (rotation_grace < 0 || rotation_grace > 30 * kDayMs)
-    return Status::InvalidArgument("keys.rotation_grace must be between 0 and 30d");
+  if (Status s = CheckRange(kRotationGrace, rotation_grace); !s.ok()) return s;
   for (Status s :
        {CheckRange(kMaxLiveKeys, max_live_keys), CheckRange(kMaxOauthClients, max_oauth_clients),
         CheckRange(kFailedAuthPerMinute, failed_auth_per_minute), CheckRange(kKeyReadsPerMinute, key_reads_per_minute),
         CheckRange(kKeyWritesPerMinute, key_writes_per_minute)})
     if (!s.ok()) return s;
   if (auto c = ScopeCatalogue::FromList(scope_catalogue); !c.ok()) return c.status();
-  if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
-  if (audit_retention < kDayMs) return Status::InvalidArgument("audit.retention must be >= 1d");
-  if (checkpoint_interval < kSecondMs) return Status::InvalidArgument("audit.checkpoint_interval must be >= 1s");
+  for (Status s : {CheckRange(kUsageResolution, usage_resolution), CheckRange(kAuditRetention, audit_retention),
+                   CheckRange(kCheckpointInterval, checkpoint_interval)})
+    if (!s.ok()) return s;
   if (role != "writer" && role != "replica") return Status::InvalidArgument("server.role must be writer or replica");
   if (role == "replica" && kafka_brokers.empty())
     return Status::InvalidArgument("server.role = replica needs a Kafka ledger (kafka.brokers / --kafka-brokers): a "
@@ -119,19 +158,85 @@ Status Config::Validate() const {
                    CheckRange(kWriteBufferMb, write_buffer_mb), CheckRange(kCachedAccounts, cached_accounts),
                    CheckRange(kFillCachedKeys, fill_cached_keys), CheckRange(kFillBufferMb, fill_buffer_mb)})
     if (!s.ok()) return s;
-  if (kafka_delivery_timeout < 100 || kafka_delivery_timeout > 300 * kSecondMs)
-    return Status::InvalidArgument("kafka.delivery_timeout must be between 100ms and 300s");
+  if (Status s = CheckRange(kKafkaDeliveryTimeout, kafka_delivery_timeout); !s.ok()) return s;
   return Status::Ok();
 }
 
 namespace {
 
+// The parsed file, and which settings were asked for: a setting nobody asks for
+// is unknown (a typo, or a setting of another version), and refused.
+class SettingsFile {
+ public:
+  explicit SettingsFile(toml::table t) : t_(std::move(t)) {}
+
+  // The node of `section`.`key` (empty if the file does not set it), noted as known.
+  toml::node_view<const toml::node> Get(const char* section, const char* key) {
+    known_.insert(std::string(section) + "." + key);
+    return std::as_const(t_)[section][key];
+  }
+  // InvalidArgument naming the first setting or section of the file that nobody asked for.
+  Status CheckNothingUnknown() const {
+    for (const auto& [section, node] : t_) {
+      const std::string name(section.str());
+      const toml::table* keys = node.as_table();
+      if (!keys)
+        return Status::InvalidArgument("config: unknown setting '" + name +
+                                       "': every setting belongs to a section such as [server] "
+                                       "(ops/authledger.example.toml lists them all)");
+      const auto in_section = known_.lower_bound(name + ".");
+      if (in_section == known_.end() || !in_section->starts_with(name + "."))
+        return Status::InvalidArgument("config: unknown section [" + name +
+                                       "] (ops/authledger.example.toml lists every section)");
+      for (const auto& [key, value] : *keys)
+        if (!known_.contains(name + "." + std::string(key.str())))
+          return Status::InvalidArgument("config: unknown setting " + name + "." + std::string(key.str()) +
+                                         " (ops/authledger.example.toml lists every setting of [" + name + "])");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  toml::table t_;
+  std::set<std::string> known_;
+};
+
+// "an integer", "a string", ... for error messages.
+std::string TypeName(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
 template <typename T>
-Status Read(const toml::table& t, const char* section, const char* key, T* out) {
-  auto node = t[section][key];
+std::string ExpectedType() {
+  if constexpr (std::is_same_v<T, std::string>) return "a string";
+  else if constexpr (std::is_same_v<T, bool>) return "a boolean";
+  else return "an integer";
+}
+
+// InvalidArgument "config: <section>.<key> must be <what>, not <the file's type>".
+Status WrongType(const char* section, const char* key, const std::string& what, toml::node_view<const toml::node> n) {
+  return Status::InvalidArgument(std::string("config: ") + section + "." + key + " must be " + what + ", not " +
+                                 TypeName(n.type()));
+}
+
+template <typename T>
+Status Read(SettingsFile& t, const char* section, const char* key, T* out) {
+  auto node = t.Get(section, key);
   if (!node) return Status::Ok();
-  auto v = node.value<T>();
-  if (!v) return Status::InvalidArgument(std::string("config: ") + section + "." + key + " has the wrong type");
+  auto v = node.value_exact<T>();  // exact: true is not 1, nor 3.0 an integer
+  if (!v) return WrongType(section, key, ExpectedType<T>(), node);
   *out = *v;
   return Status::Ok();
 }
@@ -139,8 +244,8 @@ Status Read(const toml::table& t, const char* section, const char* key, T* out) 
 // An integer setting, if the file has it; InvalidArgument if it is not an
 // integer or lies outside the setting's range.
 template <typename T>
-Status ReadInt(const toml::table& t, const IntSetting& setting, T* out) {
-  if (!t[setting.section][setting.key]) return Status::Ok();
+Status ReadInt(SettingsFile& t, const IntSetting& setting, T* out) {
+  if (!t.Get(setting.section, setting.key)) return Status::Ok();
   std::int64_t v = 0;
   if (Status s = Read(t, setting.section, setting.key, &v); !s.ok()) return s;
   if (Status s = CheckRange(setting, v); !s.ok()) return Status::InvalidArgument("config: " + s.message());
@@ -148,12 +253,17 @@ Status ReadInt(const toml::table& t, const IntSetting& setting, T* out) {
   return Status::Ok();
 }
 
-Status ReadDuration(const toml::table& t, const char* section, const char* key, TimeMs* out) {
-  std::string text;
-  if (Status s = Read(t, section, key, &text); !s.ok() || text.empty()) return s;
-  auto d = ParseDuration(text);
+// A duration setting ("30s"), if the file has it; InvalidArgument if it is not a
+// duration or lies outside the setting's range.
+Status ReadDuration(SettingsFile& t, const DurationSetting& setting, TimeMs* out) {
+  auto node = t.Get(setting.section, setting.key);
+  if (!node) return Status::Ok();
+  auto text = node.value<std::string>();
+  if (!text) return WrongType(setting.section, setting.key, "a duration string such as \"30s\"", node);
+  auto d = ParseDuration(*text);
   if (!d.ok())
-    return Status::InvalidArgument(std::string("config: ") + section + "." + key + ": " + d.status().message());
+    return Status::InvalidArgument("config: " + SettingName(setting) + " = \"" + *text + "\": " + d.status().message());
+  if (Status s = CheckRange(setting, *d); !s.ok()) return Status::InvalidArgument("config: " + s.message());
   *out = *d;
   return Status::Ok();
 }
@@ -163,38 +273,40 @@ Status ReadDuration(const toml::table& t, const char* section, const char* key, 
 Result<Config> LoadConfigFile(const std::string& path) {
   Config c;
   if (path.empty()) return c;
-  toml::table t;
+  toml::table parsed;
   try {
-    t = toml::parse_file(path);
+    parsed = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument("config " + path + ": " + std::string(e.description()) + " at line " +
                                    std::to_string(e.source().begin.line));
   }
+  SettingsFile t(std::move(parsed));
   for (Status s : {ReadInt(t, kKeyReadsPerMinute, &c.key_reads_per_minute),
                    ReadInt(t, kKeyWritesPerMinute, &c.key_writes_per_minute),
                    Read(t, "server", "listen", &c.listen),
                    ReadInt(t, kThreads, &c.threads),
                    Read(t, "server", "role", &c.role),
                    Read(t, "server", "writer_url", &c.writer_url),
+                   ReadInt(t, kShutdownTimeoutMs, &c.shutdown_timeout_ms),
                    Read(t, "kafka", "brokers", &c.kafka_brokers),
                    Read(t, "kafka", "topic", &c.kafka_topic),
                    ReadInt(t, kKafkaPartitions, &c.kafka_partitions),
-                   ReadDuration(t, "kafka", "delivery_timeout", &c.kafka_delivery_timeout),
+                   ReadDuration(t, kKafkaDeliveryTimeout, &c.kafka_delivery_timeout),
                    ReadInt(t, kMaxBodyBytes, &c.max_body_bytes),
                    ReadInt(t, kRequestTimeoutMs, &c.request_timeout_ms),
                    ReadInt(t, kMaxEventStreams, &c.max_event_streams),
-                   ReadDuration(t, "server", "event_stream_keepalive", &c.event_stream_keepalive),
+                   ReadDuration(t, kEventStreamKeepalive, &c.event_stream_keepalive),
                    Read(t, "ledger", "data_dir", &c.data_dir),
                    Read(t, "keys", "brand", &c.brand),
-                   ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
+                   ReadDuration(t, kRotationGrace, &c.rotation_grace),
                    ReadInt(t, kMaxLiveKeys, &c.max_live_keys),
                    ReadInt(t, kMaxOauthClients, &c.max_oauth_clients),
                    Read(t, "security", "pepper_file", &c.pepper_file),
                    ReadInt(t, kFailedAuthPerMinute, &c.failed_auth_per_minute),
-                   ReadDuration(t, "usage", "resolution", &c.usage_resolution),
+                   ReadDuration(t, kUsageResolution, &c.usage_resolution),
                    Read(t, "audit", "signing_key_file", &c.signing_key_file),
-                   ReadDuration(t, "audit", "checkpoint_interval", &c.checkpoint_interval),
-                   ReadDuration(t, "audit", "retention", &c.audit_retention),
+                   ReadDuration(t, kCheckpointInterval, &c.checkpoint_interval),
+                   ReadDuration(t, kAuditRetention, &c.audit_retention),
                    ReadInt(t, kBlockCacheMb, &c.block_cache_mb),
                    ReadInt(t, kWriteBufferMb, &c.write_buffer_mb),
                    ReadInt(t, kCachedAccounts, &c.cached_accounts),
@@ -202,7 +314,9 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadInt(t, kFillBufferMb, &c.fill_buffer_mb)}) {
     if (!s.ok()) return s;
   }
-  if (auto* arr = t["scopes"]["catalogue"].as_array()) {
+  if (auto catalogue = t.Get("scopes", "catalogue")) {
+    auto* arr = catalogue.as_array();
+    if (!arr) return WrongType("scopes", "catalogue", "a list of strings", catalogue);
     c.scope_catalogue.clear();
     for (auto& e : *arr) {
       auto v = e.value<std::string>();
@@ -210,7 +324,9 @@ Result<Config> LoadConfigFile(const std::string& path) {
       c.scope_catalogue.push_back(*v);
     }
   }
-  if (auto* props = t["kafka"]["properties"].as_table()) {
+  if (auto properties = t.Get("kafka", "properties")) {
+    auto* props = properties.as_table();
+    if (!props) return WrongType("kafka", "properties", "a table ([kafka.properties])", properties);
     for (auto& [k, v] : *props) {
       std::string value;
       if (auto str = v.value<std::string>()) value = *str;
@@ -222,6 +338,7 @@ Result<Config> LoadConfigFile(const std::string& path) {
       c.kafka_properties.emplace_back(std::string(k.str()), value);
     }
   }
+  if (Status s = t.CheckNothingUnknown(); !s.ok()) return s;
   return c;
 }
 

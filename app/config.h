@@ -28,6 +28,10 @@ struct Config {
   // redirected to writer_url).
   std::string role = "writer";
   std::string writer_url;  // replica: base URL of the writer, e.g. "http://10.0.0.5:8080"
+  // How long stopping (SIGTERM) may take: in-flight requests, the last usage flush and
+  // checkpoint, the ledger's outstanding writes. Past it, what is still unresolved is
+  // logged and given up (never anything acknowledged: decisions.md 49).
+  int shutdown_timeout_ms = 5000;
   // [ledger]
   std::string data_dir = "./data";
   // [kafka] — brokers empty: the embedded ledger in <data_dir>/ledger.
@@ -51,7 +55,8 @@ struct Config {
   // [scopes]
   std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
                                               "metrics:read",  "incidents:read", "teams:admin", "billing:read",
-                                              "keys:admin",    "clients:admin",  "events:read", "admin:*"};
+                                              "keys:admin",    "clients:admin",  "events:read", "ops:read",
+                                              "admin:*"};
   // [audit]
   std::string signing_key_file;  // "" = <data_dir>/checkpoint.key
   TimeMs checkpoint_interval = 1 * kHourMs;
@@ -74,11 +79,15 @@ struct Config {
   std::string LedgerDir() const { return data_dir + "/ledger"; }
   std::string ProjectionsDir() const { return data_dir + "/projections"; }
   bool is_replica() const { return role == "replica"; }
-  // Checks ranges and formats; InvalidArgument names the offending setting.
+  // Checks ranges and formats; InvalidArgument names the offending setting, its
+  // value and the allowed range.
   Status Validate() const;
 };
 
-// Reads `path` (TOML) over the defaults; an empty path reads nothing.
+// Reads `path` (TOML) over the defaults; an empty path reads nothing. Every error
+// names the setting: "config: keys.max_live_keys = 1000000 is out of range: it must
+// be 1..100000", "config: server.listen must be a string, not an integer",
+// "config: unknown setting server.lisen".
 Result<Config> LoadConfigFile(const std::string& path);
 // Applies AUTHLEDGER_DATA, AUTHLEDGER_LISTEN, AUTHLEDGER_BRAND, AUTHLEDGER_PEPPER_FILE,
 // AUTHLEDGER_SIGNING_KEY_FILE, AUTHLEDGER_THREADS, AUTHLEDGER_KAFKA_BROKERS,
@@ -86,6 +95,8 @@ Result<Config> LoadConfigFile(const std::string& path);
 Status ApplyEnvironment(Config* config);
 // "30s", "15m", "72h", "14d", "250ms" -> milliseconds: decimal digits and a unit, at most 100 years.
 Result<TimeMs> ParseDuration(const std::string& text);
+// Milliseconds in ParseDuration's largest exact unit: 90000 -> "90s", 250 -> "250ms".
+std::string FormatDuration(TimeMs ms);
 // "127.0.0.1:8080" / "[::1]:8080" -> host, port.
 Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port);
 

@@ -14,8 +14,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -66,6 +70,45 @@ int Fail(const Status& s) {
   return s.code() == Status::Code::kInvalidArgument ? 2 : 1;
 }
 
+// The last resort behind the ledger's own deadline: once the stop has taken
+// `limit`, something blocks that no deadline reaches (a librdkafka or disk call
+// that does not return), and the process ends with status 1 without closing the
+// rest. What was acknowledged is durable already (the ledger acknowledges only
+// stored writes; projections are rebuilt from it).
+class StopWatchdog {
+ public:
+  explicit StopWatchdog(std::chrono::milliseconds limit)
+      : thread_([this, limit] {
+          std::unique_lock<std::mutex> l(mu_);
+          if (cv_.wait_for(l, limit, [&] { return done_; })) return;
+          spdlog::error("shutdown: still not done {} ms after the signal (the last shutdown line above says where); "
+                        "exiting without closing the rest (acknowledged writes are durable)",
+                        limit.count());
+          spdlog::default_logger()->flush();
+          std::_Exit(1);
+        }) {}
+  ~StopWatchdog() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  StopWatchdog(const StopWatchdog&) = delete;
+  StopWatchdog& operator=(const StopWatchdog&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts once the rest is constructed
+};
+// How long after shutdown_timeout_ms the watchdog waits: the appends given up
+// at the deadline unwind within a second or so (a re-synchronising read may be
+// under way on the append thread: up to 1 s).
+constexpr std::chrono::milliseconds kStopGrace{2000};
+
 std::string OperatorName() {
   if (const char* u = std::getenv("SUDO_USER"); u && *u) return u;
   if (struct passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
@@ -111,8 +154,18 @@ int Serve(const CommonFlags& f, const std::string& listen, int threads, const st
                  config->data_dir);
   int sig = 0;
   sigwait(&stop, &sig);
-  spdlog::info("signal {}: shutting down", sig);
-  (*node)->Stop();
+  const auto started = std::chrono::steady_clock::now();
+  spdlog::info("signal {}: shutting down (appends not acknowledged within {} ms are given up: [server] "
+               "shutdown_timeout_ms)",
+               sig, config->shutdown_timeout_ms);
+  {
+    StopWatchdog watchdog(std::chrono::milliseconds(config->shutdown_timeout_ms) + kStopGrace);
+    (*node)->Stop();
+    node->reset();  // closes the ledger and the projections
+  }
+  spdlog::info(
+      "shutdown: done in {} ms",
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "app/ledger.h"
 #include "commands/await.h"
 #include "commands/handlers.h"
@@ -29,20 +31,31 @@ Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create,
                                         why_needed + ")");
     // Written to a temporary file, fsync'd, renamed into place, and the directory
     // fsync'd: after a crash the pepper is either fully there or not at all.
-    std::string hex = ToHex(Sha256(RandomBytes(64)));  // 32 bytes of CSPRNG output, hex
+    std::string random = RandomBytes(64);
+    Digest digest = Sha256(random);
+    SecureWipe(random);
+    std::string hex = ToHex(digest);  // 32 bytes of CSPRNG output, hex
+    SecureWipe(reinterpret_cast<char*>(digest.data()), digest.size());
     std::string tmp = path + ".tmp";
     ::unlink(tmp.c_str());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::IOError("cannot create pepper file " + tmp + ": " + std::strerror(errno));
+    if (fd < 0) {
+      SecureWipe(hex);
+      return Status::IOError("cannot create pepper file " + tmp + ": " + std::strerror(errno));
+    }
     std::string line = hex + "\n";
     bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    SecureWipe(line);
     ::close(fd);
     ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
     std::string dir = fs::path(path).parent_path().string();
     int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     ok = ok && dfd >= 0 && ::fsync(dfd) == 0;
     if (dfd >= 0) ::close(dfd);
-    if (!ok) return Status::IOError("cannot write pepper file " + path + ": " + std::strerror(errno));
+    if (!ok) {
+      SecureWipe(hex);
+      return Status::IOError("cannot write pepper file " + path + ": " + std::strerror(errno));
+    }
     return hex;
   }
   if (st.st_mode & (S_IRWXG | S_IRWXO))
@@ -55,14 +68,17 @@ Result<std::string> LoadOrCreateSecret(const std::string& path, bool may_create,
     return Status::FailedPrecondition("pepper file " + path + " changed while being opened");
   }
   char buf[257];
+  struct WipeBuf {  // the secret's bytes do not stay on the stack
+    char* p;
+    ~WipeBuf() { SecureWipe(p, sizeof buf); }
+  } wipe_buf{buf};
   ssize_t n = ::read(fd, buf, sizeof buf);
   ::close(fd);
   if (n <= 0) return Status::IOError("pepper file " + path + " is empty");
   if (n == sizeof buf) return Status::FailedPrecondition("pepper file " + path + " is longer than 256 bytes");
-  std::string pepper(buf, static_cast<std::size_t>(n));
-  while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r' || pepper.back() == ' ')) pepper.pop_back();
-  if (pepper.size() < 32) return Status::FailedPrecondition("pepper in " + path + " is shorter than 32 characters");
-  return pepper;
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) --n;
+  if (n < 32) return Status::FailedPrecondition("pepper in " + path + " is shorter than 32 characters");
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 StoreOptions StoreOptionsOf(const Config& config) {
@@ -93,9 +109,10 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   n->log_ = std::move(ledger->log);
   // A replica never creates the pepper: it must verify with the writer's.
   const bool fresh_ledger = n->log_->Heads().Total() == 0;
-  auto pepper = LoadOrCreateSecret(config.PepperPath(), !config.is_replica() && fresh_ledger,
+  auto loaded = LoadOrCreateSecret(config.PepperPath(), !config.is_replica() && fresh_ledger,
                                    "without the pepper no existing key can be verified");
-  if (!pepper.ok()) return pepper.status();
+  if (!loaded.ok()) return loaded.status();
+  const SecretString pepper(std::move(loaded).value());  // wiped when Open returns; the holders wipe theirs
   auto store = ProjectionStore::Open(config.ProjectionsDir(), StoreOptionsOf(config));
   if (!store.ok()) return store.status();
   n->store_ = std::move(store).value();
@@ -107,9 +124,9 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   // would count against the process for as long as it serves (glibc keeps them).
   malloc_trim(0);
   n->queries_ = std::make_unique<Queries>(*n->store_);
-  n->verifier_ = std::make_unique<Verifier>(*n->store_, clock, *pepper, config.brand);
+  n->verifier_ = std::make_unique<Verifier>(*n->store_, clock, std::string(pepper.view()), config.brand);
   CommandConfig cc;
-  cc.pepper = *pepper;
+  cc.pepper = pepper;
   cc.brand = config.brand;
   auto catalogue = ScopeCatalogue::FromList(config.scope_catalogue);
   if (!catalogue.ok()) return catalogue.status();
@@ -129,9 +146,13 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
                                       "checkpoints signed with another key would fail `audit verify`");
     if (!signing.ok()) return signing.status();
     std::string signing_raw;
-    if (!FromHex(*signing, &signing_raw) || Ed25519PublicKey(signing_raw).empty())
+    const bool is_hex = FromHex(*signing, &signing_raw);
+    SecureWipe(*signing);
+    if (!is_hex || Ed25519PublicKey(signing_raw).empty()) {
+      SecureWipe(signing_raw);
       return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() +
                                         " does not hold a 32-byte hex key");
+    }
     n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
   }
   n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs);
@@ -183,18 +204,30 @@ Status Node::Serve() {
 void Node::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (server_) server_->Stop();
+  // Bounded: appends the ledger has not acknowledged by the deadline are given up
+  // (it logs which), so every step below that waits for one ends by then.
+  const auto started = std::chrono::steady_clock::now();
+  if (log_) log_->GiveUpAt(started + std::chrono::milliseconds(config_.shutdown_timeout_ms));
+  const auto ms_since = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  };
+  if (server_) {
+    server_->Stop();
+    spdlog::info("shutdown: HTTP server stopped ({} ms)", ms_since());
+  }
   if (usage_ && !config_.is_replica()) {
     usage_->Stop();
     usage_->Flush();
   }
   if (checkpointer_ && !config_.is_replica()) {
     checkpointer_->Stop();
-    if (serving_) (void)checkpointer_->Checkpoint();  // sign everything up to the end
+    if (serving_)  // sign everything up to the end
+      if (auto cp = checkpointer_->Checkpoint(); !cp.ok())
+        spdlog::warn("shutdown: no final checkpoint: {}", cp.status().ToString());
   }
   if (projector_) projector_->Stop();
+  if (serving_) spdlog::info("shutdown: usage flushed, projector stopped ({} ms); closing the ledger", ms_since());
 }
-
 Node::~Node() { Stop(); }
 
 Result<BootstrapResult> Bootstrap(const Config& config, const Clock& clock, const std::string& account_name,

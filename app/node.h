@@ -32,7 +32,10 @@ class Node {
 
   // Starts background work and the HTTP server on config.listen (port 0 = any).
   Status Serve();
-  // Stops the server, flushes usage, stops the projector. Idempotent.
+  // Stops the server, flushes usage, signs a final checkpoint, stops the projector;
+  // logs each step. Idempotent. Bounded by config.shutdown_timeout_ms: the ledger
+  // gives up then on appends it has not acknowledged (EventLog::GiveUpAt), so no
+  // step waits longer for one.
   void Stop();
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
 

@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "domain/crypto.h"
 #include "domain/decide.h"
 #include "domain/envelope.h"
 #include "ledger/event_log.h"
@@ -47,7 +48,7 @@
 namespace authledger {
 
 struct CommandConfig {
-  std::string pepper;  // HMAC key for secrets; never logged
+  SecretString pepper;  // HMAC key for secrets; never logged; wiped with the config
   std::string brand = "al";
   KeyPolicy policy;
   // How long a write waits for the local projections to apply the state it decides

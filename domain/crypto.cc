@@ -210,4 +210,33 @@ void SecureWipe(std::string& s) {
   s.clear();
 }
 
+void SecureWipe(char* p, std::size_t n) {
+  if (n > 0) OPENSSL_cleanse(p, n);
+}
+
+// Each assignment wipes the old bytes first: an assignment that reallocates frees a wiped buffer.
+SecretString& SecretString::operator=(const SecretString& o) {
+  if (this != &o) {
+    Wipe();
+    s_ = o.s_;
+  }
+  return *this;
+}
+
+SecretString& SecretString::operator=(SecretString&& o) noexcept {
+  if (this != &o) {
+    Wipe();
+    s_ = o.s_;
+    o.Wipe();
+  }
+  return *this;
+}
+
+SecretString& SecretString::operator=(std::string&& s) {
+  Wipe();
+  s_ = s;
+  SecureWipe(s);
+  return *this;
+}
+
 }  // namespace authledger

@@ -66,5 +66,33 @@ bool IsBase62(std::string_view s);
 
 // Overwrites the string's bytes (OPENSSL_cleanse) before it is freed.
 void SecureWipe(std::string& s);
+// Overwrites `n` bytes at `p` (a buffer that held a secret: a request's body or header).
+void SecureWipe(char* p, std::size_t n);
+
+// A secret that is wiped wherever it goes: on destruction, before it is replaced,
+// and in whatever it was taken from (a constructor or assignment from a string
+// copies the bytes and wipes the source; a move copies and wipes the moved-from
+// secret), so no copy outlives its holder unwiped. For secrets held for the
+// process's life: the pepper. Converts to std::string_view implicitly.
+class SecretString {
+ public:
+  SecretString() = default;
+  explicit SecretString(std::string&& s) : s_(s) { SecureWipe(s); }
+  SecretString(const SecretString& o) : s_(o.s_) {}
+  SecretString(SecretString&& o) noexcept : s_(o.s_) { o.Wipe(); }
+  SecretString& operator=(const SecretString& o);
+  SecretString& operator=(SecretString&& o) noexcept;
+  SecretString& operator=(std::string&& s);
+  ~SecretString() { Wipe(); }
+
+  void Wipe() { SecureWipe(s_); }
+  std::string_view view() const { return s_; }
+  operator std::string_view() const { return s_; }  // NOLINT: passes where a view of the key is taken
+  bool empty() const { return s_.empty(); }
+  std::size_t size() const { return s_.size(); }
+
+ private:
+  std::string s_;
+};
 
 }  // namespace authledger

@@ -17,8 +17,9 @@ bool IsWellFormedScope(std::string_view s) {
 
 ScopeCatalogue ScopeCatalogue::Default() {
   ScopeCatalogue c;
-  c.scopes_ = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",  "metrics:read", "incidents:read",
-               "teams:admin",   "billing:read",   "keys:admin",  "clients:admin", "events:read",  "admin:*"};
+  c.scopes_ = {"monitors:read",  "monitors:write", "alerts:read",  "alerts:write", "metrics:read",
+               "incidents:read", "teams:admin",    "billing:read", "keys:admin",   "clients:admin",
+               "events:read",    "ops:read",       "admin:*"};
   return c;
 }
 

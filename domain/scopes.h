@@ -18,12 +18,13 @@ constexpr std::string_view kAdminWildcard = "admin:*";
 constexpr std::string_view kKeysAdminScope = "keys:admin";
 constexpr std::string_view kClientsAdminScope = "clients:admin";  // /v1/oauth/clients
 constexpr std::string_view kEventsReadScope = "events:read";      // GET /v1/events
+constexpr std::string_view kOpsReadScope = "ops:read";            // /healthz, /readyz, /metrics in detail
 
 class ScopeCatalogue {
  public:
   // The default: monitors:read, monitors:write, alerts:read, alerts:write,
   // metrics:read, incidents:read, teams:admin, billing:read, keys:admin,
-  // clients:admin, events:read, admin:*.
+  // clients:admin, events:read, ops:read, admin:*.
   static ScopeCatalogue Default();
   // Fails if a name is malformed (not [a-z0-9_.-]+:[a-z0-9_.*-]+, max 64 chars).
   static Result<ScopeCatalogue> FromList(const std::vector<std::string>& names);

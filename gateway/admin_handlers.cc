@@ -2,6 +2,7 @@
 
 #include "domain/email.h"
 #include "gateway/json_input.h"
+#include "gateway/request_wipe.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -11,6 +12,7 @@ using json = nlohmann::json;
 Handler AdminHandler(ApiDeps& d, std::string_view scope, AdminHandlerFn fn) {
   return [&d, scope, fn](RequestContext& ctx) -> HttpResponse {
     auto auth = d.auth.Authenticate(ctx, scope);
+    WipeAuthorization(ctx.req);  // checked: the presented key is not needed again
     if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
     if (auto email = ActorEmail(ctx); !email.ok()) return ProblemFromStatus(ctx.req, email.status());
     return fn(d, ctx, std::get<Principal>(auth));
@@ -21,6 +23,7 @@ AsyncHandler AdminWriteHandler(ApiDeps& d, std::string_view scope, AdminWriteFn 
   if (d.replica) return [&d](RequestContext& ctx, Respond respond) { respond(RedirectToWriter(d, ctx)); };
   return [&d, scope, fn](RequestContext& ctx, Respond respond) {
     auto auth = d.auth.Authenticate(ctx, scope);
+    WipeAuthorization(ctx.req);
     if (auto* res = std::get_if<HttpResponse>(&auth)) return respond(std::move(*res));
     if (auto email = ActorEmail(ctx); !email.ok()) return respond(ProblemFromStatus(ctx.req, email.status()));
     fn(d, ctx, std::get<Principal>(auth), std::move(respond));

@@ -22,6 +22,7 @@
 #include "domain/ids.h"
 #include "gateway/api.h"
 #include "gateway/min_position.h"
+#include "gateway/request_wipe.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -133,6 +134,7 @@ Status ParseFilter(const RequestContext& ctx, TimeMs now, TimeMs retention, Audi
 
 HttpResponse AuditLog(ApiDeps& d, RequestContext& ctx) {
   auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
+  WipeAuthorization(ctx.req);
   if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
   const Principal& p = std::get<Principal>(auth);
   if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);

@@ -4,6 +4,7 @@
 
 #include "commands/handlers.h"
 #include "domain/api_key.h"
+#include "domain/crypto.h"
 #include "gateway/admin_handlers.h"
 #include "gateway/api.h"
 #include "gateway/json_input.h"
@@ -27,10 +28,11 @@ Status CheckKeyIdParam(const std::string& id) {
   return Status::Ok();
 }
 
-HttpResponse IssuedResponse(ApiDeps& d, const RequestContext& ctx, const Result<IssuedKey>& issued) {
+HttpResponse IssuedResponse(ApiDeps& d, const RequestContext& ctx, Result<IssuedKey>& issued) {
   if (!issued.ok()) return ProblemFromStatus(ctx.req, issued.status());
   json body = KeyToJson(issued->key, d.commands.config().brand, d.clock.Now());
   body["key"] = issued->full_key;  // the only time the full key leaves the server
+  SecureWipe(issued->full_key);
   auto res = WriteResponse(ctx, http::status::created, std::move(body), issued->position, issued->applied);
   res.set(http::field::location, "/v1/keys/" + issued->key.id);
   return res;

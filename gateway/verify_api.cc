@@ -2,10 +2,12 @@
 // verdict. Runs inline on the I/O thread: the body is read without a JSON DOM
 // (gateway/string_fields.h), one point lookup in the key index read in place,
 // no ledger I/O, no lock shared with other I/O threads, and the answer is
-// written into the connection's reused buffer: no allocation on the way.
+// written into the connection's reused buffer: no allocation on the way. The
+// request's body (the presented key) is wiped once answered.
 #include "domain/cidr.h"
 #include "gateway/api.h"
 #include "gateway/min_position.h"
+#include "gateway/request_wipe.h"
 #include "gateway/responses.h"
 #include "gateway/string_fields.h"
 
@@ -63,6 +65,10 @@ void AppendVerifyBody(const VerifyResult& r, std::string* body) {
 }
 
 std::optional<HttpResponse> Verify(ApiDeps& d, RequestContext& ctx, std::string& body) {
+  struct WipeRequest {  // the presented key goes with the answer, whatever it is (last: views point into it)
+    const HttpRequest& req;
+    ~WipeRequest() { WipeBody(req); }
+  } wipe_request{ctx.req};
   if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kVerifyMinPositionWait)) return std::move(*wait);
   StringFields in;  // wipes any decoded copy of the key when it goes
   if (Status s = in.Read(ctx.req, {{"key", true, 128}, {"scope", false, 64}, {"ip", false, 64}}); !s.ok())

@@ -114,6 +114,13 @@ class EventLog {
 
   // Wakes every WaitForAppend caller (used on shutdown).
   virtual void WakeAll() = 0;
+
+  // Shutdown: appends not acknowledged by `deadline` fail then (an append that may
+  // have reached storage with OutcomeUnknown, the others Unavailable), and every
+  // append after it at once; what was given up is logged (how many, which
+  // partitions). Nothing acknowledged is affected. The default does nothing: an
+  // embedded append waits only for the local disk.
+  virtual void GiveUpAt(std::chrono::steady_clock::time_point deadline) { (void)deadline; }
 };
 
 }  // namespace authledger

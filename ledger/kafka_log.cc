@@ -142,6 +142,10 @@ Cursor KafkaLog::WaitForAppend(const Cursor& after, std::chrono::milliseconds ti
 
 void KafkaLog::WakeAll() { impl_->state->WakeAll(); }
 
+void KafkaLog::GiveUpAt(std::chrono::steady_clock::time_point deadline) {
+  if (impl_->producer) impl_->producer->GiveUpAt(deadline);
+}
+
 const KafkaLogOptions& KafkaLog::options() const { return impl_->opts; }
 
 }  // namespace authledger

@@ -45,8 +45,14 @@
 //  - A writer's Read serves the events it delivered itself lately from memory (the
 //    latest ~16 MiB), at once, and never an event whose delivery report is not in; it
 //    fetches what it did not write (or no longer holds), as read-only logs do.
+//  - GiveUpAt(deadline) bounds shutdown: at the deadline every append not yet
+//    acknowledged fails (purged: OutcomeUnknown if it may have reached a broker,
+//    else Unavailable), later ones fail at once, and one log line says how many appends
+//    and events of which partitions were given up. Acknowledged appends are in the
+//    topic already (acks=all): nothing acknowledged is lost.
 //  - Thread-safe. Destroy only once no call is in flight (call WakeAll first); the
-//    destructor waits up to 5 s for outstanding deliveries.
+//    destructor waits for outstanding deliveries up to 5 s or the GiveUpAt deadline,
+//    whichever comes first, then gives up on the rest as above.
 #pragma once
 
 #include <chrono>
@@ -89,6 +95,7 @@ class KafkaLog final : public EventLog {
   std::uint64_t AccountSeq(const std::string& account_id) const override;
   Cursor WaitForAppend(const Cursor& after, std::chrono::milliseconds timeout) override;
   void WakeAll() override;
+  void GiveUpAt(std::chrono::steady_clock::time_point deadline) override;
 
   const KafkaLogOptions& options() const;
 

@@ -20,7 +20,14 @@ constexpr auto kProbeTimeout = 250ms;  // metadata probe while the brokers are d
 constexpr auto kResyncQueryTimeout = 1000ms;
 constexpr auto kResyncBudget = 1000ms;  // reading done by one Append to re-synchronise
 constexpr std::size_t kResyncBatch = 1000;
-constexpr int kFlushTimeoutMs = 5000;
+constexpr auto kFlushTimeout = 5000ms;  // the destructor's wait for outstanding deliveries
+constexpr int kPurgeFlushMs = 1000;     // then for the reports of what it purged
+
+// "2 appends (3 events)".
+std::string Appends(std::size_t batches, std::size_t events) {
+  return std::to_string(batches) + (batches == 1 ? " append (" : " appends (") + std::to_string(events) +
+         (events == 1 ? " event)" : " events)");
+}
 
 }  // namespace
 
@@ -67,13 +74,15 @@ KafkaProducer::~KafkaProducer() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  if (append_thread_.joinable()) append_thread_.join();  // after producing what was handed over
+  if (append_thread_.joinable()) append_thread_.join();  // after producing (or failing) what was handed over
   if (!rk_) return;
-  rd_kafka_flush(rk_, kFlushTimeoutMs);
-  // What is still undelivered fails now (its reports served by the flush), so that
-  // every `done` is called.
+  const auto give_up_at = SteadyClock::time_point(SteadyClock::duration(give_up_at_.load()));
+  rd_kafka_flush(rk_, MsUntil(std::min(SteadyClock::now() + kFlushTimeout, give_up_at)));
+  // What is still undelivered fails now (logged; its reports served by the flush),
+  // so that every `done` is called.
+  GiveUp();
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_flush(rk_, kFlushTimeoutMs);
+  rd_kafka_flush(rk_, kPurgeFlushMs);
   stop_ = true;
   if (poll_thread_.joinable()) poll_thread_.join();
   if (topic_) rd_kafka_topic_destroy(topic_);
@@ -111,6 +120,7 @@ Status KafkaProducer::StartClient() {
       // Messages still queued while no broker is reachable fail now (not persisted)
       // instead of at message.timeout.ms: Append fails fast.
       if (purge_queued_.exchange(false) && brokers_down_.load()) rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE);
+      if (!given_up_.load() && SteadyClock::now().time_since_epoch().count() >= give_up_at_.load()) GiveUp();
     }
   });
   return Status::Ok();
@@ -203,6 +213,7 @@ Status KafkaProducer::Resync(std::uint32_t p) {
   const auto deadline = SteadyClock::now() + kResyncBudget;
   std::vector<StoredEvent> scratch;
   for (;;) {
+    if (given_up_.load()) return GivenUpStatus();
     std::uint64_t through = 0, target = 0;
     Cursor from(partitions_);
     state_.SyncProgress(p, &through, &target, &from);
@@ -238,13 +249,68 @@ void KafkaProducer::AppendAsync(AppendBatch batch, EventLog::AppendDone done) {
   job->done = std::move(done);
   {
     std::lock_guard<std::mutex> l(queue_mu_);
-    if (!stopping_) {
+    if (!stopping_ && !given_up_.load()) {
       queue_.push_back(std::move(job));
       queue_cv_.notify_one();
       return;
     }
   }
-  job->done(Status::Unavailable("kafka ledger: the ledger is closing"));
+  job->done(GivenUpStatus());
+}
+
+void KafkaProducer::GiveUpAt(std::chrono::steady_clock::time_point deadline) {
+  give_up_at_.store(deadline.time_since_epoch().count());
+}
+
+Status KafkaProducer::GivenUpStatus() const {
+  return Status::Unavailable("kafka ledger: the ledger is closing (the server is stopping); nothing was appended");
+}
+
+void KafkaProducer::GiveUp() {
+  std::deque<std::unique_ptr<Job>> queued;
+  std::vector<std::size_t> flying(partitions_), flying_events(partitions_);
+  {
+    // Produce checks given_up_ under this lock: a batch is produced before the purge, or never.
+    std::lock_guard<std::mutex> gate(produce_mu_);
+    if (given_up_.exchange(true)) return;
+    {
+      std::lock_guard<std::mutex> l(queue_mu_);
+      queued.swap(queue_);
+    }
+    {
+      std::lock_guard<std::mutex> l(flight_mu_);
+      for (std::uint32_t p = 0; p < partitions_; ++p) {
+        flying[p] = parts_[p].in_flight;
+        flying_events[p] = parts_[p].in_flight_events;
+      }
+    }
+    if (rk_) rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  }
+  flight_cv_.notify_all();  // WaitIdle gives up too (it reads given_up_ under flight_mu_, taken above)
+  std::vector<std::size_t> waiting(partitions_), waiting_events(partitions_);
+  for (const auto& job : queued) {
+    const std::uint32_t p = PartitionFor(job->batch.account_id, partitions_);
+    ++waiting[p];
+    waiting_events[p] += job->batch.events.size();
+  }
+  std::string where;
+  std::size_t batches = 0, events = 0;
+  for (std::uint32_t p = 0; p < partitions_; ++p) {
+    if (flying[p] + waiting[p] == 0) continue;
+    where += (where.empty() ? "partition " : ", partition ") + std::to_string(p) + ":";
+    if (flying[p] > 0) where += " " + Appends(flying[p], flying_events[p]) + " produced";
+    if (waiting[p] > 0)
+      where +=
+          std::string(flying[p] > 0 ? " and" : "") + " " + Appends(waiting[p], waiting_events[p]) + " not yet produced";
+    batches += flying[p] + waiting[p];
+    events += flying_events[p] + waiting_events[p];
+  }
+  if (batches > 0)
+    spdlog::warn("kafka ledger: shutdown: gave up on {} the brokers of {} had not acknowledged ({}); none was "
+                 "acknowledged to its client: each is answered 503, outcome-unknown if it may have reached the "
+                 "topic",
+                 Appends(batches, events), opts_.topic, where);
+  for (auto& job : queued) job->done(GivenUpStatus());
 }
 
 void KafkaProducer::AppendLoop() {
@@ -262,6 +328,7 @@ void KafkaProducer::AppendLoop() {
 }
 
 Status KafkaProducer::Prepare(Job& job) {
+  if (given_up_.load()) return GivenUpStatus();
   AppendBatch& batch = job.batch;
   if (batch.account_id.empty()) return Status::InvalidArgument("kafka ledger: batch without account id");
   if (batch.events.empty()) return Status::InvalidArgument("kafka ledger: empty batch");
@@ -296,7 +363,8 @@ Status KafkaProducer::WaitIdle(std::uint32_t p) {
   std::unique_lock<std::mutex> l(flight_mu_);
   // Deliveries end within delivery_timeout; the second more is the poll thread's slack.
   const auto limit = opts_.delivery_timeout + std::chrono::seconds(1);
-  if (flight_cv_.wait_for(l, limit, [&] { return parts_[p].in_flight == 0; })) return Status::Ok();
+  if (flight_cv_.wait_for(l, limit, [&] { return parts_[p].in_flight == 0 || given_up_.load(); }))
+    return given_up_.load() ? GivenUpStatus() : Status::Ok();
   return Status::Unavailable("kafka ledger: " + opts_.topic + " partition " + std::to_string(p) +
                              ": earlier appends are still undelivered after " + std::to_string(limit.count()) +
                              " ms; retry");
@@ -314,11 +382,14 @@ void KafkaProducer::Produce(std::unique_ptr<Job> owned) {
   {
     std::lock_guard<std::mutex> l(flight_mu_);
     ++parts_[p].in_flight;
+    parts_[p].in_flight_events += n;
   }
   tail_.Expect(p);
   std::size_t produced = 0;
   rd_kafka_resp_err_t produce_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  for (std::size_t i = 0; i < n; ++i) {
+  std::unique_lock<std::mutex> gate(produce_mu_);                      // see GiveUp
+  if (given_up_.load()) produce_err = RD_KAFKA_RESP_ERR__PURGE_QUEUE;  // failed below like a refused produce
+  for (std::size_t i = 0; i < n && !produce_err; ++i) {
     std::string& value = batch.events[i].bytes;
     produce_err = rd_kafka_producev(
         rk_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(p)),
@@ -329,6 +400,7 @@ void KafkaProducer::Produce(std::unique_ptr<Job> owned) {
     job->headers[i].release();  // owned by the message now
     ++produced;
   }
+  gate.unlock();
   bool complete = false;
   {
     std::lock_guard<std::mutex> l(job->mu);
@@ -375,6 +447,7 @@ void KafkaProducer::Finish(Job* raw) {
   {
     std::lock_guard<std::mutex> l(flight_mu_);
     --parts_[p].in_flight;
+    parts_[p].in_flight_events -= n;
   }
   flight_cv_.notify_all();
   if (!ok) {

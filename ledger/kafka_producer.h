@@ -31,8 +31,14 @@
 //    once) and fails with Unavailable without producing; messages still queued when
 //    the last broker goes away fail at once (purged).
 //  - A fatal librdkafka error makes every later Append Unavailable.
-//  - Thread-safe. The destructor produces what was handed over, waits up to 5 s for
-//    outstanding deliveries, then fails the rest (every `done` is called); the
+//  - GiveUpAt(deadline): the poll thread gives up at the deadline (GiveUp): it logs
+//    how many appends and events of which partitions are unresolved (produced, or
+//    not yet produced), purges the messages in flight (their reports fail them: OutcomeUnknown, or Unavailable if
+//    never sent), fails the batches not yet produced (Unavailable) and wakes every
+//    wait of the append thread; from then on every batch fails at once.
+//  - Thread-safe. The destructor produces what was handed over (or fails it, once
+//    given up), waits for outstanding deliveries up to 5 s or the GiveUpAt deadline,
+//    whichever comes first, then gives up on the rest (every `done` is called); the
 //    state, readers and tail it was started with must outlive it.
 #pragma once
 
@@ -67,6 +73,7 @@ class KafkaProducer {
 
   Result<Position> Append(AppendBatch batch);
   void AppendAsync(AppendBatch batch, EventLog::AppendDone done);
+  void GiveUpAt(std::chrono::steady_clock::time_point deadline);
 
  private:
   struct Job;       // one batch, from AppendAsync to its `done`
@@ -77,7 +84,8 @@ class KafkaProducer {
     // message must get if nobody else writes to this partition; -1: not known (at
     // the start, or after a failed delivery).
     std::int64_t own_next = -1;
-    std::size_t in_flight = 0;  // batches produced, not yet complete; guarded by flight_mu_
+    std::size_t in_flight = 0;         // batches produced, not yet complete; guarded by flight_mu_
+    std::size_t in_flight_events = 0;  // their events; guarded by flight_mu_
   };
 
   KafkaProducer(const KafkaLogOptions& opts, KafkaTopicState& state, KafkaReaders& readers, KafkaOwnTail& tail);
@@ -98,6 +106,9 @@ class KafkaProducer {
   Status Resync(std::uint32_t p);
   // Waits until no batch of p is in flight (an expected-head batch's turn).
   Status WaitIdle(std::uint32_t p);
+  // Gives up on every append not yet acknowledged (see GiveUpAt); once.
+  void GiveUp();
+  Status GivenUpStatus() const;
 
   const KafkaLogOptions& opts_;
   KafkaTopicState& state_;
@@ -113,6 +124,11 @@ class KafkaProducer {
   std::atomic<bool> brokers_down_{false};
   std::atomic<bool> purge_queued_{false};  // all brokers down: fail the waiting Appends now
   std::atomic<bool> fatal_{false};
+  // GiveUpAt's deadline (steady clock ticks; max: none), and whether GiveUp ran.
+  std::atomic<std::chrono::steady_clock::rep> give_up_at_{
+      std::chrono::steady_clock::time_point::max().time_since_epoch().count()};
+  std::atomic<bool> given_up_{false};
+  std::mutex produce_mu_;  // held while producing a batch and while GiveUp purges
   // Another producer appended to a partition between two of our deliveries: we are
   // not the only writer (decisions.md 30), so this log appends no more.
   std::atomic<bool> foreign_writer_{false};

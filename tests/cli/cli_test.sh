@@ -13,6 +13,25 @@ al_init "${1:-}"
 "$BIN" rebuild --help | grep -q -- "--data" || fail "rebuild --help lacks --data"
 if "$BIN" serve --listen nonsense --data "$DATA" 2>"$TMP/err"; then fail "bad --listen accepted"; fi
 grep -q "HOST:PORT" "$TMP/err" || fail "bad --listen error is unclear: $(cat "$TMP/err")"
+# A bad configuration file: the error names the setting, its value and the allowed range (issue 13).
+check_config_error() {  # TOML EXPECTED-STDERR-LINE
+  local rc=0
+  printf '%b' "$1" >"$TMP/bad.toml"
+  # (bounded: a build that accepted the file would serve until stopped)
+  timeout 10 "$BIN" serve --config "$TMP/bad.toml" --data "$DATA" --listen 127.0.0.1:0 >"$TMP/out" 2>"$TMP/err" ||
+    rc=$?
+  [ "$rc" != 0 ] || fail "serve started with a bad config: $1"
+  grep -qxF "$2" "$TMP/err" || fail "bad config '$1': expected '$2', got: $(cat "$TMP/err")"
+}
+check_config_error '[keys]\nmax_live_keys = 1000000\n' \
+  'authledger: InvalidArgument: config: keys.max_live_keys = 1000000 is out of range: it must be 1..100000'
+check_config_error '[keys]\nrotation_grace = "90d"\n' \
+  'authledger: InvalidArgument: config: keys.rotation_grace = 90d is out of range: it must be 0ms..30d'
+check_config_error '[server]\nlisen = "127.0.0.1:1"\n' \
+  'authledger: InvalidArgument: config: unknown setting server.lisen (ops/authledger.example.toml lists every setting of [server])'
+check_config_error '[server]\nthreads = "4"\n' \
+  'authledger: InvalidArgument: config: server.threads must be an integer, not a string'
+[ ! -e "$DATA" ] || fail "a refused configuration still created $DATA"
 
 # bootstrap prints the key exactly once.
 "$BIN" bootstrap --data "$DATA" --account acme >"$TMP/boot" 2>"$TMP/boot.err"

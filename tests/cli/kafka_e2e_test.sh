@@ -223,13 +223,13 @@ step "SIGTERM the writer, let the replica apply everything, stop it"
 stop_node writer
 deadline=$((SECONDS + 30))
 while :; do
-  curl -sf --max-time 5 "$R/readyz" >"$TMP/r/rready.json" || kdie "replica /readyz failed"
+  curl -sf --max-time 5 -H "$A1" "$R/readyz" >"$TMP/r/rready.json" || kdie "replica /readyz failed"
   [ "$(json_get "$TMP/r/rready.json" applied)" = "$(json_get "$TMP/r/rready.json" ledger_head)" ] &&
     [ "$(json_get "$TMP/r/rready.json" partitions)" = "$PARTS" ] && break
   [ $SECONDS -lt $deadline ] || kdie "replica did not catch up: $(cat "$TMP/r/rready.json")"
   sleep 0.1
 done
-curl -sf --max-time 5 "$R/metrics" | grep -q '^authledger_projection_lag_events 0$' || kdie "replica /metrics reports lag"
+curl -sf --max-time 5 -H "$A1" "$R/metrics" | grep -q '^authledger_projection_lag_events 0$' || kdie "replica /metrics reports lag"
 stop_node replica
 for f in writer replica; do
   while read -r key; do

@@ -114,7 +114,7 @@ V_KEY=$(field "$V_NAME" key) V_ID=$(field "$V_NAME" id)
 settle() {
   local deadline=$((SECONDS + 30)) last="" cur c
   while :; do
-    c=$(req settle GET "$W/readyz")
+    c=$(req settle GET "$W/readyz" -H "Authorization: Bearer ${ADMIN[acme]}")  # details need ops:read
     cur="$(field settle ledger_head) $(field settle applied)"
     [ "$c" = 200 ] && [ "$cur" = "$last" ] && [ "${cur% *}" = "${cur#* }" ] && return 0
     last=$cur
@@ -209,7 +209,7 @@ stop_writer
 start_writer
 deadline=$((SECONDS + 30))
 while :; do
-  c=$(req ready-restart GET "$W/readyz")
+  c=$(req ready-restart GET "$W/readyz" -H "Authorization: Bearer ${ADMIN[acme]}")
   [ "$c" = 200 ] && [ "$(field ready-restart applied)" = "$(field ready-restart ledger_head)" ] && break
   [ $SECONDS -lt $deadline ] || kdie "after restart, /readyz: HTTP $c $(body ready-restart)"
   sleep 0.2

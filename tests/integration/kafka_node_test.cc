@@ -196,7 +196,7 @@ TEST_F(KafkaNodeTest, WriterAndReplica) {
   EXPECT_LT(took.count(), 1000) << "revocation took " << took.count() << " ms to reach the replica";
 
   // The replica's read side matches the writer's.
-  auto ready = replica.http().Request("GET", "/readyz");
+  auto ready = replica.http().Request("GET", "/readyz", "", {{"Authorization", "Bearer " + writer.admin_key()}});
   EXPECT_EQ(ready.json()["partitions"], kPartitions);
   // An event-stream position the replica has not heard of is waited for (briefly), then refused.
   auto start_stream = Clock::now();
@@ -361,9 +361,13 @@ TEST_F(KafkaNodeTest, RedeliveryChangesNothingAndAGapStopsTheProjectorLoudly) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(health.code(), Status::Code::kCorruption) << health.ToString();
-  auto ready = writer.http().Request("GET", "/readyz");
+  auto ready = writer.http().Request("GET", "/readyz", "", {{"Authorization", "Bearer " + writer.admin_key()}});
   EXPECT_EQ(ready.status, 503);
   EXPECT_NE(ready.body.find("seq"), std::string::npos) << ready.body;
+  auto stranger = writer.http().Request("GET", "/readyz");  // not ready, and no more
+  EXPECT_EQ(stranger.status, 503);
+  EXPECT_EQ(stranger.json()["type"], "/problems/not-ready") << stranger.body;
+  EXPECT_EQ(stranger.body.find("seq"), std::string::npos) << stranger.body;
   // Commands refuse to decide on stopped projections; reads still answer.
   EXPECT_EQ(
       writer.http().Call("POST", "/v1/keys", writer.admin_key(), {{"name", "x"}, {"scopes", {"monitors:read"}}}).status,

@@ -555,14 +555,43 @@ TEST_F(KeysApiTest, FailedAuthenticationIsRateLimitedPerSourceIp) {
   EXPECT_EQ(http().Call("GET", "/v1/keys", admin()).status, 200);
 }
 
-TEST_F(KeysApiTest, HealthReadinessMetricsAndRouting) {
-  EXPECT_EQ(http().Request("GET", "/healthz").status, 200);
+// Issue 13 (hygiene): strangers learn ready / not ready and nothing more; the
+// details need a key holding ops:read (or admin:*).
+TEST_F(KeysApiTest, HealthEndpointsTellStrangersOnlyTheStatus) {
+  auto health = http().Request("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.json(), json({{"status", "ok"}})) << health.body;
   auto ready = http().Request("GET", "/readyz");
   EXPECT_EQ(ready.status, 200);
-  EXPECT_EQ(ready.json()["applied"], Head());
+  EXPECT_EQ(ready.json(), json({{"status", "ready"}})) << ready.body;
   auto metrics = http().Request("GET", "/metrics");
-  EXPECT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find("authledger_ledger_head_position " + std::to_string(Head())), std::string::npos);
+  ExpectProblem(metrics, 401);
+  EXPECT_EQ(metrics.body.find("authledger_"), std::string::npos);
+
+  // A key with ops:read (or admin:*) sees the details.
+  json ops = t.CreateKey({{"name", "prometheus"}, {"scopes", {"ops:read"}}});
+  for (const std::string& key : {ops["key"].get<std::string>(), admin()}) {
+    const std::map<std::string, std::string> bearer{{"Authorization", "Bearer " + key}};
+    auto h = http().Request("GET", "/healthz", "", bearer);
+    EXPECT_EQ(h.status, 200);
+    EXPECT_EQ(h.json()["version"], AUTHLEDGER_VERSION);
+    auto r = http().Request("GET", "/readyz", "", bearer);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.json()["applied"], Head());
+    EXPECT_EQ(r.json()["ledger_head"], Head());
+    EXPECT_EQ(r.json()["partitions"], 1);
+    auto m = http().Request("GET", "/metrics", "", bearer);
+    EXPECT_EQ(m.status, 200);
+    EXPECT_NE(m.body.find("authledger_ledger_head_position " + std::to_string(Head())), std::string::npos);
+  }
+  // A key without it, or a bad one, is refused as anywhere else.
+  json narrow = t.CreateKey({{"name", "narrow"}, {"scopes", {"monitors:read"}}});
+  ExpectProblem(http().Request("GET", "/readyz", "", {{"Authorization", "Bearer " + narrow["key"].get<std::string>()}}),
+                403);
+  ExpectProblem(http().Request("GET", "/metrics", "", {{"Authorization", "Bearer al_live_nonsense"}}), 401);
+}
+
+TEST_F(KeysApiTest, Routing) {
   ExpectProblem(http().Request("GET", "/v1/nothing"), 404);
   auto wrong = http().Request("PUT", "/v1/keys");
   ExpectProblem(wrong, 405);

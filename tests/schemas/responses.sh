@@ -127,13 +127,18 @@ stream_call() {
 step "operations endpoints"
 call GET /healthz /healthz 200
 call GET /readyz /readyz 200
-call GET /metrics /metrics 200
+call GET /metrics /metrics 401
+call GET /healthz /healthz 200 "${ADMIN[@]}"
+call GET /readyz /readyz 200 "${ADMIN[@]}"
+call GET /metrics /metrics 200 "${ADMIN[@]}"
 
 step "create keys"
 call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" \
   --data-binary '{"name":"grafana","scopes":["metrics:read","monitors:read"]}'
 A_ID="$(json_at "$TMP/resp.json" '["id"]')"; A_KEY="$(json_at "$TMP/resp.json" '["key"]')"
 A_POS="$(json_at "$TMP/resp.json" '["position"]')"
+call GET /readyz /readyz 403 -H "Authorization: Bearer $A_KEY"  # details need ops:read
+call GET /healthz /healthz 401 -H "Authorization: Bearer $UNKNOWN_KEY"
 call POST /v1/keys /v1/keys 201 "${ADMIN[@]}" "${JSON[@]}" --data-binary \
   '{"name":"ci runner","scopes":["monitors:read"],"environment":"test","allowed_cidrs":["10.0.0.0/8"],"expires_at":"2030-01-01T00:00:00Z"}'
 R_ID="$(json_at "$TMP/resp.json" '["id"]')"; R_KEY="$(json_at "$TMP/resp.json" '["key"]')"

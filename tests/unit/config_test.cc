@@ -43,6 +43,7 @@ TEST_F(ConfigTest, DefaultsAreValidAndMatchTheDocumentedExample) {
   EXPECT_EQ(example->kafka_partitions, c.kafka_partitions);
   EXPECT_EQ(example->kafka_delivery_timeout, c.kafka_delivery_timeout);
   EXPECT_EQ(example->role, c.role);
+  EXPECT_EQ(example->shutdown_timeout_ms, c.shutdown_timeout_ms);
   EXPECT_EQ(example->max_oauth_clients, c.max_oauth_clients);
   EXPECT_EQ(c.max_oauth_clients, 25u);
   EXPECT_EQ(example->block_cache_mb, c.block_cache_mb);
@@ -285,6 +286,96 @@ partitions = 32
   v = Config{};
   v.key_reads_per_minute = 0;
   EXPECT_EQ(v.Validate().message(), "limits.key_reads_per_minute = 0 is out of range: it must be 1..1000000");
+}
+
+TEST_F(ConfigTest, DurationSettingsOutOfRangeNameTheSettingAndItsRange) {
+  struct Case {
+    const char* toml;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{"[keys]\nrotation_grace = \"31d\"\n",
+             "config: keys.rotation_grace = 31d is out of range: it must be 0ms..30d"},
+        Case{"[server]\nevent_stream_keepalive = \"5ms\"\n",
+             "config: server.event_stream_keepalive = 5ms is out of range: it must be 10ms..5m"},
+        Case{"[kafka]\ndelivery_timeout = \"301s\"\n",
+             "config: kafka.delivery_timeout = 301s is out of range: it must be 100ms..5m"},
+        Case{"[usage]\nresolution = \"999ms\"\n",
+             "config: usage.resolution = 999ms is out of range: it must be 1s..36500d"},
+        Case{"[audit]\nretention = \"23h\"\n", "config: audit.retention = 23h is out of range: it must be 1d..36500d"},
+        Case{"[audit]\ncheckpoint_interval = \"0s\"\n",
+             "config: audit.checkpoint_interval = 0ms is out of range: it must be 1s..36500d"},
+        Case{"[server]\nshutdown_timeout_ms = 99\n",
+             "config: server.shutdown_timeout_ms = 99 is out of range: it must be 100..600000"},
+        Case{"[keys]\nrotation_grace = \"72\"\n",
+             "config: keys.rotation_grace = \"72\": duration '72' needs a unit: ms, s, m, h or d"}}) {
+    Write(c.toml);
+    auto r = LoadConfigFile(path_);
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), c.message);
+  }
+  Config v;
+  EXPECT_EQ(v.shutdown_timeout_ms, 5000);
+  v.rotation_grace = 31 * kDayMs;
+  EXPECT_EQ(v.Validate().message(), "keys.rotation_grace = 31d is out of range: it must be 0ms..30d");
+  v = Config{};
+  v.kafka_delivery_timeout = 300 * kSecondMs + 1;
+  EXPECT_EQ(v.Validate().message(), "kafka.delivery_timeout = 300001ms is out of range: it must be 100ms..5m");
+  v = Config{};
+  v.shutdown_timeout_ms = 600001;
+  EXPECT_EQ(v.Validate().message(), "server.shutdown_timeout_ms = 600001 is out of range: it must be 100..600000");
+  EXPECT_EQ(FormatDuration(0), "0ms");
+  EXPECT_EQ(FormatDuration(90 * kSecondMs), "90s");
+  EXPECT_EQ(FormatDuration(72 * kHourMs), "3d");
+  EXPECT_EQ(FormatDuration(1500), "1500ms");
+}
+
+TEST_F(ConfigTest, WrongTypesNameTheExpectedType) {
+  struct Case {
+    const char* toml;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{"[server]\nlisten = 8080\n", "config: server.listen must be a string, not an integer"},
+        Case{"[keys]\nmax_live_keys = \"10\"\n", "config: keys.max_live_keys must be an integer, not a string"},
+        Case{"[keys]\nrotation_grace = 72\n",
+             "config: keys.rotation_grace must be a duration string such as \"30s\", not an integer"},
+        Case{"[scopes]\ncatalogue = \"admin:*\"\n", "config: scopes.catalogue must be a list of strings, not a string"},
+        Case{"[kafka]\nproperties = 1\n",
+             "config: kafka.properties must be a table ([kafka.properties]), not an integer"},
+        Case{"[server]\nthreads = true\n", "config: server.threads must be an integer, not a boolean"}}) {
+    Write(c.toml);
+    auto r = LoadConfigFile(path_);
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().message(), c.message);
+  }
+}
+
+TEST_F(ConfigTest, UnknownSettingsAndSectionsNameThemselves) {
+  struct Case {
+    const char* toml;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{"[server]\nlisten = \"127.0.0.1:1\"\nlisen = \"x\"\n",
+             "config: unknown setting server.lisen (ops/authledger.example.toml lists every setting of [server])"},
+        Case{"[keys]\nmax_live_key = 5\n",
+             "config: unknown setting keys.max_live_key (ops/authledger.example.toml lists every setting of [keys])"},
+        Case{"[serve]\nlisten = \"127.0.0.1:1\"\n",
+             "config: unknown section [serve] (ops/authledger.example.toml lists every section)"},
+        Case{"listen = \"127.0.0.1:1\"\n",
+             "config: unknown setting 'listen': every setting belongs to a section such as [server] "
+             "(ops/authledger.example.toml lists them all)"}}) {
+    Write(c.toml);
+    auto r = LoadConfigFile(path_);
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), c.message);
+  }
+  // Free-form librdkafka properties are not settings of ours.
+  Write("[kafka.properties]\n\"socket.keepalive.enable\" = true\n");
+  EXPECT_TRUE(LoadConfigFile(path_).ok());
 }
 
 TEST_F(ConfigTest, ThreadsFromTheEnvironmentAreADecimalFrom0To256) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <string>
@@ -235,6 +236,58 @@ TEST(DomainCryptoTest, SecureWipeClears) {
   std::string e;
   SecureWipe(e);
   EXPECT_TRUE(e.empty());
+}
+
+// The bytes a wipe leaves behind in a buffer that stays allocated (clear() keeps the capacity).
+bool AllZero(const char* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != 0) return false;
+  return true;
+}
+
+TEST(DomainCryptoTest, SecureWipeZeroesTheBytesInPlace) {
+  std::string s(64, 'k');
+  const char* bytes = s.data();
+  SecureWipe(s);
+  EXPECT_EQ(s.data(), bytes);  // the same buffer, now zero
+  EXPECT_TRUE(AllZero(bytes, 64));
+  char raw[32];
+  std::memset(raw, 'k', sizeof raw);
+  SecureWipe(raw, sizeof raw);
+  EXPECT_TRUE(AllZero(raw, sizeof raw));
+}
+
+TEST(DomainCryptoTest, SecretStringWipesWhatItTakesAndWhatItHeld) {
+  std::string source(64, 'p');
+  const char* source_bytes = source.data();
+  SecretString secret(std::move(source));
+  EXPECT_EQ(secret.view(), std::string(64, 'p'));
+  EXPECT_TRUE(source.empty());  // the string it was built from is wiped, not just moved from
+  EXPECT_TRUE(AllZero(source_bytes, 64));
+
+  // Copies and moves: each holder has the secret once, the moved-from one is wiped.
+  SecretString copy = secret;
+  EXPECT_EQ(copy.view(), secret.view());
+  const char* copy_bytes = copy.view().data();
+  SecretString moved(std::move(copy));
+  EXPECT_EQ(moved.view(), std::string(64, 'p'));
+  EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from secret is wiped and empty
+  EXPECT_TRUE(AllZero(copy_bytes, 64));
+
+  // Replacing a secret wipes the old bytes first; assigning from a string wipes that string.
+  std::string next(64, 'n');
+  moved = std::move(next);
+  EXPECT_EQ(moved.view(), std::string(64, 'n'));
+  EXPECT_TRUE(next.empty());
+
+  // Wipe() (what the destructor calls) zeroes the bytes in place.
+  const char* bytes = secret.view().data();
+  secret.Wipe();
+  EXPECT_TRUE(secret.empty());
+  EXPECT_TRUE(AllZero(bytes, 64));
+  // It passes where a view is taken (HashSecret, GenerateApiKey).
+  const std::string_view as_view = moved;
+  EXPECT_EQ(as_view.size(), 64u);
 }
 
 }  // namespace

@@ -14,9 +14,9 @@ std::string CodeOf(const Status& s) { return Status::CodeName(s.code()); }
 
 TEST(DomainScopesTest, DefaultCatalogueMirrorsTheProductPages) {
   ScopeCatalogue c = ScopeCatalogue::Default();
-  const ScopeSet want = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
-                         "metrics:read",  "incidents:read", "teams:admin", "billing:read",
-                         "keys:admin",    "clients:admin",  "events:read", "admin:*"};
+  const ScopeSet want = {"monitors:read",  "monitors:write", "alerts:read",  "alerts:write", "metrics:read",
+                         "incidents:read", "teams:admin",    "billing:read", "keys:admin",   "clients:admin",
+                         "events:read",    "ops:read",       "admin:*"};
   EXPECT_EQ(c.all(), want);
   for (const auto& s : want) {
     EXPECT_TRUE(c.Contains(s)) << s;
