@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "domain/api_key.h"
+#include "domain/cidr.h"
 #include "domain/decimal.h"
 #include "domain/scopes.h"
 
@@ -27,6 +28,12 @@ constexpr IntSetting kThreads{"server", "threads", 0, 256};
 constexpr IntSetting kMaxBodyBytes{"server", "max_body_bytes", 1024, 16 * 1024 * 1024};
 constexpr IntSetting kRequestTimeoutMs{"server", "request_timeout_ms", 100, 3'600'000};
 constexpr IntSetting kMaxEventStreams{"server", "max_event_streams", 0, 10'000};
+constexpr IntSetting kMaxEventStreamsPerAccount{"server", "max_event_streams_per_account", 1, 10'000};
+constexpr IntSetting kMaxConnections{"server", "max_connections", 16, 1'000'000};
+constexpr IntSetting kMaxConnectionsPerClient{"server", "max_connections_per_client", 1, 1'000'000};
+constexpr IntSetting kMaxMinPositionWaits{"server", "max_min_position_waits", 1, 1024};
+constexpr IntSetting kMaxMinPositionWaitsPerClient{"server", "max_min_position_waits_per_client", 1, 1024};
+constexpr IntSetting kRateLimitEntries{"limits", "rate_limit_entries", 1600, 100'000'000};
 constexpr IntSetting kMaxLiveKeys{"keys", "max_live_keys", 1, 100'000};
 constexpr IntSetting kMaxOauthClients{"oauth", "max_clients", 1, 100'000};
 constexpr IntSetting kFailedAuthPerMinute{"security", "failed_auth_per_minute", 1, 1'000'000};
@@ -92,6 +99,18 @@ Status Config::Validate() const {
   for (Status s : {CheckRange(kThreads, threads), CheckRange(kMaxBodyBytes, max_body_bytes),
                    CheckRange(kRequestTimeoutMs, request_timeout_ms), CheckRange(kMaxEventStreams, max_event_streams)})
     if (!s.ok()) return s;
+  for (Status s :
+       {CheckRange(kMaxEventStreamsPerAccount, max_event_streams_per_account),
+        CheckRange(kMaxConnections, max_connections), CheckRange(kMaxConnectionsPerClient, max_connections_per_client),
+        CheckRange(kMaxMinPositionWaits, max_min_position_waits),
+        CheckRange(kMaxMinPositionWaitsPerClient, max_min_position_waits_per_client),
+        CheckRange(kRateLimitEntries, rate_limit_entries)})
+    if (!s.ok()) return s;
+  for (const std::string& block : trusted_proxies)
+    if (!ParseCidr(block))
+      return Status::InvalidArgument(
+          "http.trusted_proxies: '" + block +
+          "' is not a CIDR block: it must be like 10.0.0.0/8 or 2001:db8::/32, host bits zero");
   if (event_stream_keepalive < 10 || event_stream_keepalive > 300 * kSecondMs)
     return Status::InvalidArgument("server.event_stream_keepalive must be between 10ms and 300s");
   if (data_dir.empty()) return Status::InvalidArgument("ledger.data_dir must not be empty");
@@ -184,6 +203,12 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadInt(t, kRequestTimeoutMs, &c.request_timeout_ms),
                    ReadInt(t, kMaxEventStreams, &c.max_event_streams),
                    ReadDuration(t, "server", "event_stream_keepalive", &c.event_stream_keepalive),
+                   ReadInt(t, kMaxEventStreamsPerAccount, &c.max_event_streams_per_account),
+                   ReadInt(t, kMaxConnections, &c.max_connections),
+                   ReadInt(t, kMaxConnectionsPerClient, &c.max_connections_per_client),
+                   ReadInt(t, kMaxMinPositionWaits, &c.max_min_position_waits),
+                   ReadInt(t, kMaxMinPositionWaitsPerClient, &c.max_min_position_waits_per_client),
+                   ReadInt(t, kRateLimitEntries, &c.rate_limit_entries),
                    Read(t, "ledger", "data_dir", &c.data_dir),
                    Read(t, "keys", "brand", &c.brand),
                    ReadDuration(t, "keys", "rotation_grace", &c.rotation_grace),
@@ -208,6 +233,15 @@ Result<Config> LoadConfigFile(const std::string& path) {
       auto v = e.value<std::string>();
       if (!v) return Status::InvalidArgument("config: scopes.catalogue must be a list of strings");
       c.scope_catalogue.push_back(*v);
+    }
+  }
+  if (auto node = t["http"]["trusted_proxies"]) {
+    auto* arr = node.as_array();
+    if (!arr) return Status::InvalidArgument("config: http.trusted_proxies must be a list of CIDR blocks");
+    for (auto& e : *arr) {
+      auto v = e.value<std::string>();
+      if (!v) return Status::InvalidArgument("config: http.trusted_proxies must be a list of CIDR blocks (strings)");
+      c.trusted_proxies.push_back(*v);
     }
   }
   if (auto* props = t["kafka"]["properties"].as_table()) {
