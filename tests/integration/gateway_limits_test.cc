@@ -212,6 +212,31 @@ TEST(GatewayLimitsTest, ConnectionsAreCappedPerClientAddress) {
   for (int fd : mine) ::close(fd);
 }
 
+TEST(GatewayLimitsTest, TheTotalCapHoldsAndTrustedProxiesAreNotHeldToThePerClientCap) {
+  TestNode t([](Config& c) {
+    c.max_connections = 16;
+    c.max_connections_per_client = 1;
+    c.trusted_proxies = {"127.0.0.2/32"};
+  });
+  const unsigned short port = t.node().port();
+  std::vector<int> open;
+  for (int i = 0; i < 4; ++i) {  // a proxy carries many clients
+    open.push_back(ConnectFrom(port, "127.0.0.2"));
+    EXPECT_EQ(Exchange(open.back(), kHealthz), 200) << i;
+  }
+  for (int i = 0; i < 12; ++i) {  // one each from twelve other addresses
+    open.push_back(ConnectFrom(port, "127.0.1." + std::to_string(i + 1)));
+    EXPECT_EQ(Exchange(open.back(), kHealthz), 200) << i;
+  }
+  // Sixteen open: the seventeenth is refused, wherever it comes from.
+  for (const char* source : {"127.0.2.1", "127.0.0.2"}) {
+    const int fd = ConnectFrom(port, source);
+    EXPECT_EQ(Exchange(fd, kHealthz, milliseconds(2000)), 0) << source;
+    ::close(fd);
+  }
+  for (int fd : open) ::close(fd);
+}
+
 double CpuSeconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
