@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "domain/api_key.h"
+#include "domain/cidr.h"
 #include "domain/decimal.h"
 #include "domain/scopes.h"
 
@@ -29,6 +30,12 @@ constexpr IntSetting kThreads{"server", "threads", 0, 256};
 constexpr IntSetting kMaxBodyBytes{"server", "max_body_bytes", 1024, 16 * 1024 * 1024};
 constexpr IntSetting kRequestTimeoutMs{"server", "request_timeout_ms", 100, 3'600'000};
 constexpr IntSetting kMaxEventStreams{"server", "max_event_streams", 0, 10'000};
+constexpr IntSetting kMaxEventStreamsPerAccount{"server", "max_event_streams_per_account", 1, 10'000};
+constexpr IntSetting kMaxConnections{"server", "max_connections", 16, 1'000'000};
+constexpr IntSetting kMaxConnectionsPerClient{"server", "max_connections_per_client", 1, 1'000'000};
+constexpr IntSetting kMaxMinPositionWaits{"server", "max_min_position_waits", 1, 1024};
+constexpr IntSetting kMaxMinPositionWaitsPerClient{"server", "max_min_position_waits_per_client", 1, 1024};
+constexpr IntSetting kRateLimitEntries{"limits", "rate_limit_entries", 1600, 100'000'000};
 constexpr IntSetting kMaxLiveKeys{"keys", "max_live_keys", 1, 100'000};
 constexpr IntSetting kMaxOauthClients{"oauth", "max_clients", 1, 100'000};
 constexpr IntSetting kFailedAuthPerMinute{"security", "failed_auth_per_minute", 1, 1'000'000};
@@ -134,6 +141,18 @@ Status Config::Validate() const {
   for (Status s :
        {CheckRange(kShutdownTimeoutMs, shutdown_timeout_ms), CheckRange(kEventStreamKeepalive, event_stream_keepalive)})
     if (!s.ok()) return s;
+  for (Status s :
+       {CheckRange(kMaxEventStreamsPerAccount, max_event_streams_per_account),
+        CheckRange(kMaxConnections, max_connections), CheckRange(kMaxConnectionsPerClient, max_connections_per_client),
+        CheckRange(kMaxMinPositionWaits, max_min_position_waits),
+        CheckRange(kMaxMinPositionWaitsPerClient, max_min_position_waits_per_client),
+        CheckRange(kRateLimitEntries, rate_limit_entries)})
+    if (!s.ok()) return s;
+  for (const std::string& block : trusted_proxies)
+    if (!ParseCidr(block))
+      return Status::InvalidArgument(
+          "http.trusted_proxies: '" + block +
+          "' is not a CIDR block: it must be like 10.0.0.0/8 or 2001:db8::/32, host bits zero");
   if (data_dir.empty()) return Status::InvalidArgument("ledger.data_dir must not be empty");
   if (!IsValidBrand(brand))
     return Status::InvalidArgument("keys.brand must be 2-10 of [a-z0-9], starting with a letter");
@@ -296,6 +315,12 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadInt(t, kRequestTimeoutMs, &c.request_timeout_ms),
                    ReadInt(t, kMaxEventStreams, &c.max_event_streams),
                    ReadDuration(t, kEventStreamKeepalive, &c.event_stream_keepalive),
+                   ReadInt(t, kMaxEventStreamsPerAccount, &c.max_event_streams_per_account),
+                   ReadInt(t, kMaxConnections, &c.max_connections),
+                   ReadInt(t, kMaxConnectionsPerClient, &c.max_connections_per_client),
+                   ReadInt(t, kMaxMinPositionWaits, &c.max_min_position_waits),
+                   ReadInt(t, kMaxMinPositionWaitsPerClient, &c.max_min_position_waits_per_client),
+                   ReadInt(t, kRateLimitEntries, &c.rate_limit_entries),
                    Read(t, "ledger", "data_dir", &c.data_dir),
                    Read(t, "keys", "brand", &c.brand),
                    ReadDuration(t, kRotationGrace, &c.rotation_grace),
@@ -322,6 +347,15 @@ Result<Config> LoadConfigFile(const std::string& path) {
       auto v = e.value<std::string>();
       if (!v) return Status::InvalidArgument("config: scopes.catalogue must be a list of strings");
       c.scope_catalogue.push_back(*v);
+    }
+  }
+  if (auto proxies = t.Get("http", "trusted_proxies")) {
+    auto* arr = proxies.as_array();
+    if (!arr) return WrongType("http", "trusted_proxies", "a list of CIDR blocks", proxies);
+    for (auto& e : *arr) {
+      auto v = e.value<std::string>();
+      if (!v) return Status::InvalidArgument("http.trusted_proxies must be a list of CIDR blocks (strings)");
+      c.trusted_proxies.push_back(*v);
     }
   }
   if (auto properties = t.Get("kafka", "properties")) {

@@ -23,6 +23,16 @@ struct Config {
   // stream is off), and the idle time after which a stream sends a keep-alive.
   std::size_t max_event_streams = 64;
   TimeMs event_stream_keepalive = 15 * kSecondMs;
+  std::size_t max_event_streams_per_account = 8;  // beyond: 429 for that account
+  // Connections open at once in all (checked at start against the open-file
+  // limit) and from one client address (an IPv6 client by its /64; trusted
+  // proxies are exempt). Beyond either cap a new connection is closed at once.
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_client = 256;
+  // X-Min-Position waits (each holds a command thread) at once, in all and per
+  // client address; beyond: 503 / 429 too-many-waits.
+  std::size_t max_min_position_waits = 2;
+  std::size_t max_min_position_waits_per_client = 1;
   // "writer" (the default: serves reads and writes) or "replica" (consumes the
   // Kafka ledger into its own projections and serves reads; writes are
   // redirected to writer_url).
@@ -32,6 +42,10 @@ struct Config {
   // checkpoint, the ledger's outstanding writes. Past it, what is still unresolved is
   // logged and given up (never anything acknowledged: decisions.md 49).
   int shutdown_timeout_ms = 5000;
+  // [http]
+  // CIDR blocks of the reverse proxies whose Forwarded / X-Forwarded-For headers
+  // name the client (gateway/client_address.h); from any other peer they are ignored.
+  std::vector<std::string> trusted_proxies;
   // [ledger]
   std::string data_dir = "./data";
   // [kafka] — brokers empty: the embedded ledger in <data_dir>/ledger.
@@ -52,6 +66,8 @@ struct Config {
   // [limits] per key and minute, for authenticated REST calls (the Team plan of the seeds)
   std::uint32_t key_reads_per_minute = 600;
   std::uint32_t key_writes_per_minute = 120;
+  // Sources or keys each rate limiter remembers; beyond, the least recently seen are forgotten.
+  std::size_t rate_limit_entries = 1 << 20;
   // [scopes]
   std::vector<std::string> scope_catalogue = {"monitors:read", "monitors:write", "alerts:read", "alerts:write",
                                               "metrics:read",  "incidents:read", "teams:admin", "billing:read",

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -155,9 +156,10 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
     }
     n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
   }
-  n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs);
-  n->key_reads_ = std::make_unique<RateLimiter>(clock, config.key_reads_per_minute, kMinuteMs);
-  n->key_writes_ = std::make_unique<RateLimiter>(clock, config.key_writes_per_minute, kMinuteMs);
+  const std::size_t entries = config.rate_limit_entries;
+  n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs, entries);
+  n->key_reads_ = std::make_unique<RateLimiter>(clock, config.key_reads_per_minute, kMinuteMs, entries);
+  n->key_writes_ = std::make_unique<RateLimiter>(clock, config.key_writes_per_minute, kMinuteMs, entries);
   n->auth_ = std::make_unique<Authenticator>(*n->verifier_, *n->failed_auth_, *n->key_reads_, *n->key_writes_,
                                              *n->usage_, clock);
   return n;
@@ -178,10 +180,16 @@ Status Node::Serve() {
     usage_->Start(std::chrono::milliseconds(config_.usage_flush_interval));
     checkpointer_->Start(std::chrono::milliseconds(config_.checkpoint_interval));
   }
+  // The server caps streams in all; an account, at its own share of them.
+  event_streams_ = std::make_unique<ConcurrencyQuota>(std::numeric_limits<std::size_t>::max(),
+                                                      config_.max_event_streams_per_account);
+  min_position_waits_ =
+      std::make_unique<ConcurrencyQuota>(config_.max_min_position_waits, config_.max_min_position_waits_per_client);
   deps_ = std::unique_ptr<ApiDeps>(
       new ApiDeps{*commands_, *queries_, *verifier_, *auth_, *usage_, *projector_, clock_, AUTHLEDGER_VERSION,
                   config_.audit_retention, checkpointer_ ? checkpointer_->public_key_hex() : "", config_.is_replica(),
-                  config_.writer_url, *stream_log, std::chrono::milliseconds(config_.event_stream_keepalive)});
+                  config_.writer_url, *stream_log, std::chrono::milliseconds(config_.event_stream_keepalive),
+                  *event_streams_, *min_position_waits_});
   router_ = std::make_unique<Router>();
   AddVerifyApi(*router_, *deps_);
   AddKeysApi(*router_, *deps_);
@@ -195,6 +203,11 @@ Status Node::Serve() {
   so.max_body_bytes = config_.max_body_bytes;
   so.request_timeout_ms = config_.request_timeout_ms;
   so.max_streams = config_.max_event_streams;
+  so.max_connections = config_.max_connections;
+  so.max_connections_per_client = config_.max_connections_per_client;
+  std::vector<Cidr> proxies;
+  for (const std::string& block : config_.trusted_proxies) proxies.push_back(*ParseCidr(block));  // Validate()d
+  so.trusted_proxies = TrustedProxies(std::move(proxies));
   server_ = std::make_unique<HttpServer>(so, *router_);
   if (Status s = server_->Start(); !s.ok()) return s;
   serving_ = true;  // only now does Stop() sign a final checkpoint

@@ -71,6 +71,8 @@ class Node {
   std::unique_ptr<RateLimiter> key_writes_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<EventLog> stream_log_;  // Kafka: GET /v1/events reads through this one
+  std::unique_ptr<ConcurrencyQuota> event_streams_;
+  std::unique_ptr<ConcurrencyQuota> min_position_waits_;
   std::unique_ptr<ApiDeps> deps_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;

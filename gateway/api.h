@@ -5,6 +5,7 @@
 #include "commands/command_context.h"
 #include "commands/usage_recorder.h"
 #include "gateway/auth.h"
+#include "gateway/concurrency_quota.h"
 #include "gateway/router.h"
 #include "ledger/event_log.h"
 #include "projections/projector.h"
@@ -28,6 +29,8 @@ struct ApiDeps {
   std::string writer_url;             // "" = no writer known: writes get 503
   EventLog& events;                   // the ledger this node follows (GET /v1/events reads it)
   std::chrono::milliseconds event_keepalive{15000};  // idle time before an event stream's keep-alive
+  ConcurrencyQuota& event_streams;                   // GET /v1/events streams open, per account
+  ConcurrencyQuota& min_position_waits;              // X-Min-Position waits, per client (min_position.h)
 };
 
 // POST/GET /v1/keys, GET/DELETE /v1/keys/{id}, POST /v1/keys/{id}/rotate,

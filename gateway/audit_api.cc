@@ -137,7 +137,8 @@ HttpResponse AuditLog(ApiDeps& d, RequestContext& ctx) {
   WipeAuthorization(ctx.req);
   if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
   const Principal& p = std::get<Principal>(auth);
-  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, d.min_position_waits, kBlockingMinPositionWait))
+    return std::move(*wait);
   AuditFilter filter;
   std::string format;
   if (Status s = ParseFilter(ctx, d.clock.Now(), d.audit_retention, &filter, &format); !s.ok())

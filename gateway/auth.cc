@@ -1,7 +1,6 @@
 #include "gateway/auth.h"
 
-#include "domain/cidr.h"
-#include "domain/crypto.h"
+#include "gateway/client_address.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -15,17 +14,16 @@ Authenticator::Authenticator(const Verifier& verifier, RateLimiter& failed_auth,
       usage_(usage),
       clock_(clock) {}
 
-namespace {
-// The rate-limit key of a source address: IPv4 as is, IPv6 by its /64.
-std::string SourceKey(const std::string& ip) {
-  auto addr = ParseIp(ip);
-  if (!addr || addr->v4) return ip;
-  return ToHex(addr->bytes.data(), 8) + "/64";
-}
-}  // namespace
-
 HttpResponse Authenticator::Unauthorized(const RequestContext& ctx, std::string_view detail) {
-  failed_auth_.Hit(SourceKey(ctx.remote_ip));
+  // Only a failed attempt meets the block: a source over its limit is told to
+  // wait, whatever credential it failed with.
+  if (TimeMs wait = failed_auth_.Hit(SourceKey(ctx.remote_ip)); wait > 0) {
+    auto res = Problem(ctx.req, http::status::too_many_requests, "too-many-failed-authentications",
+                       "Too many failed authentication attempts",
+                       "this address failed authentication too often; retry after the time in Retry-After");
+    res.set(http::field::retry_after, std::to_string((wait + 999) / 1000));
+    return res;
+  }
   auto res = Problem(ctx.req, http::status::unauthorized, "unauthenticated", "Unauthenticated", detail);
   res.set(http::field::www_authenticate, "Bearer realm=\"authledger\", error=\"invalid_token\"");
   return res;
@@ -33,13 +31,8 @@ HttpResponse Authenticator::Unauthorized(const RequestContext& ctx, std::string_
 
 std::variant<Principal, HttpResponse> Authenticator::Authenticate(const RequestContext& ctx,
                                                                   std::string_view required_scope) {
-  if (TimeMs wait = failed_auth_.Blocked(SourceKey(ctx.remote_ip)); wait > 0) {
-    auto res = Problem(ctx.req, http::status::too_many_requests, "too-many-failed-authentications",
-                       "Too many failed authentication attempts",
-                       "this address failed authentication too often; retry after the time in Retry-After");
-    res.set(http::field::retry_after, std::to_string((wait + 999) / 1000));
-    return res;
-  }
+  // The credential is checked first: failures from the same address (behind one
+  // NAT or proxy: other clients) never lock out a valid key (decision 48).
   auto header = ctx.req[http::field::authorization];
   std::string_view h(header.data(), header.size());
   if (h.empty()) {

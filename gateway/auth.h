@@ -4,9 +4,13 @@
 // hot path. Outcomes: 401 (missing, malformed, unknown, revoked or expired
 // credential; WWW-Authenticate: Bearer error="invalid_token"), 403 (valid key
 // without the required scope, or source IP outside its allowlist), 429 with
-// Retry-After once a source address has failed authentication `failed_auth_limit`
-// times in the current minute (IPv4 per address, IPv6 per /64, since one
-// client holds a whole /64). An authenticated key is also held to its plan's
+// Retry-After instead of 401 once a source address has failed authentication
+// `failed_auth_limit` times in the current minute (IPv4 per address, IPv6 per /64,
+// since one client holds a whole /64). The credential is checked first: a valid
+// key is served whatever its address failed before (other clients behind the same
+// NAT or proxy must not lock it out); only failed attempts meet the block. The
+// source is RequestContext::remote_ip, the client address (gateway/client_address.h:
+// forwarded by a trusted proxy, else the peer). An authenticated key is also held to its plan's
 // rate: `reads` GET requests and `writes` other requests per minute, else 429
 // with Retry-After (the seeds' Team plan: 600 reads, 120 writes). A successful use is noted for last-used tracking.
 #pragma once

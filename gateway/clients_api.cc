@@ -63,7 +63,8 @@ void RegisterClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, 
 }
 
 HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, d.min_position_waits, kBlockingMinPositionWait))
+    return std::move(*wait);
   std::string status;
   if (ctx.QueryParam("status", &status) && status != "active" && status != "deleted")
     return ProblemFromStatus(ctx.req, Status::InvalidArgument("status must be active or deleted"));
@@ -76,7 +77,8 @@ HttpResponse ListClientsHandler(ApiDeps& d, RequestContext& ctx, const Principal
 }
 
 HttpResponse GetClientHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, d.min_position_waits, kBlockingMinPositionWait))
+    return std::move(*wait);
   if (Status s = CheckClientIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto c = d.queries.Client(p.account_id, ctx.params[0]);
   if (!c.ok()) return ProblemFromStatus(ctx.req, c.status());

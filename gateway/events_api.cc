@@ -22,8 +22,17 @@
 // one sent, so a reconnect does not read those events again (a block without
 // `data:` updates EventSource's lastEventId and dispatches nothing).
 //
-// Each stream follows the node's EventLog on its own thread (HttpServer runs
-// streaming handlers off the I/O threads): Read batches of at most kBatch
+// An account holds at most ApiDeps::event_streams' per-account cap of streams
+// on a node (server.max_event_streams_per_account); beyond it: 429
+// too-many-streams with Retry-After, so one tenant cannot hold all the node's
+// streams (server.max_event_streams).
+//
+// Each stream runs on its own thread (HttpServer runs streaming handlers off the
+// I/O threads). What the projections have applied is read from the account's
+// audit view (Queries::AccountEventsAfter: one row per event of this account,
+// kIndexPage positions per pass), so a stream from an old cursor costs what the
+// account has, not what the multi-tenant ledger has. From the projections'
+// position on, it follows the node's EventLog: Read batches of at most kBatch
 // events, one chunk per batch, and WaitForAppend in slices of kPoll so that a
 // closed stream (client gone, server stopping) is noticed within kPoll. The
 // key is verified again every kRecheck: a stream ends soon after its key is
@@ -51,6 +60,7 @@ using json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kBatch = 256;                   // events per Read, and at most per chunk
+constexpr std::size_t kIndexPage = 65536;             // positions per pass over the account's audit view
 constexpr std::chrono::milliseconds kPoll{200};       // longest wait before re-checking the stream
 constexpr std::size_t kMaxCursorText = 1024;          // 32 partitions of "pp:ooooooooooooooo," fit
 constexpr std::chrono::seconds kRecheck{1};           // how often a stream verifies its key again
@@ -134,6 +144,14 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
   auto auth = d.auth.Authenticate(ctx, kEventsReadScope);
   if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
   const std::string account = std::get<Principal>(auth).account_id;
+  ConcurrencyQuota::Slot slot = d.event_streams.Acquire(account);
+  if (!slot) {
+    auto res = Problem(ctx.req, http::status::too_many_requests, "too-many-streams", "Too many streams",
+                       "this account already has " + std::to_string(d.event_streams.per_key()) +
+                           " event streams open on this node; close one, or retry after the time in Retry-After");
+    res.set(http::field::retry_after, "5");
+    return res;
+  }
   EventLog& log = d.events;
   const std::uint32_t partitions = log.Partitions();
 
@@ -175,6 +193,12 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
   std::string sent_id = cursor.ToString();  // what a reconnecting client would send back
   auto last_write = SteadyClock::now(), last_check = last_write;
   std::vector<StoredEvent> batch;
+  // The account's audit view serves what the projections have applied beyond
+  // the cursor; `refs` is the current pass's page of it, `next_ref` the next to send.
+  bool from_index = d.projector.applied().offset(home) > cursor.offset(home);
+  std::vector<Queries::EventRef> refs;
+  std::size_t next_ref = 0;
+  Cursor indexed(partitions);  // the projections' cursor as of the pass
   while (!out.closed()) {
     if (SteadyClock::now() - last_check >= kRecheck) {
       VerifyResult r;
@@ -190,7 +214,31 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
       for (std::uint32_t p = 0; p < partitions; ++p)
         if (p != home && heads.offset(p) > cursor.offset(p)) cursor.Advance(heads.at(p));
     }
-    if (Status s = log.Read(cursor, kBatch, &batch); !s.ok()) {
+    if (from_index && next_ref == refs.size()) {  // the next pass over the view, or its end
+      const bool was_short = !refs.empty() && refs.size() < kIndexPage;
+      Status s = was_short
+                     ? Status::Ok()
+                     : d.queries.AccountEventsAfter(account, cursor.at(home), kIndexPage, partitions, &refs, &indexed);
+      if (!s.ok()) spdlog::warn("GET /v1/events: reading account {}'s audit view failed: {}", account, s.ToString());
+      next_ref = 0;
+      if (!s.ok() || was_short || refs.empty()) {  // every event up to `indexed` was sent: the ledger goes on
+        from_index = false;
+        refs.clear();
+        if (s.ok() && indexed.offset(home) > cursor.offset(home)) cursor.Advance(indexed.at(home));
+      }
+    }
+    if (from_index) {
+      batch.clear();
+      for (; next_ref < refs.size() && batch.size() < kBatch; ++next_ref) {
+        StoredEvent e{refs[next_ref].position, {}};
+        if (Status s = d.queries.AccountEvent(account, refs[next_ref], &e.bytes); !s.ok()) {
+          spdlog::warn("GET /v1/events: reading account {}'s event at {} failed: {}", account,
+                       PositionToString(e.position), s.ToString());
+          return std::nullopt;  // the client reconnects (retry: 2000) from the last id it got
+        }
+        batch.push_back(std::move(e));
+      }
+    } else if (Status s = log.Read(cursor, kBatch, &batch); !s.ok()) {
       // The client reconnects (retry: 2000) from the last id it got.
       spdlog::warn("GET /v1/events: reading the ledger after {} failed: {}", cursor.ToString(), s.ToString());
       return std::nullopt;
@@ -226,7 +274,7 @@ std::optional<HttpResponse> StreamEvents(ApiDeps& d, RequestContext& ctx, Respon
       if (!out.Write(std::move(chunk))) return std::nullopt;
       last_write = SteadyClock::now();
     }
-    if (batch.size() < kBatch) {  // caught up: wait for an append, the next keep-alive or kPoll
+    if (!from_index && batch.size() < kBatch) {  // caught up: wait for an append, the next keep-alive or kPoll
       auto until_keepalive =
           std::chrono::duration_cast<std::chrono::milliseconds>(last_write + keepalive - SteadyClock::now());
       log.WaitForAppend(cursor, std::clamp(until_keepalive, std::chrono::milliseconds(1), kPoll));

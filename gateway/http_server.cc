@@ -1,5 +1,7 @@
 #include "gateway/http_server.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -24,6 +26,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 
+#include "gateway/concurrency_quota.h"
 #include "gateway/responses.h"
 
 namespace authledger {
@@ -272,12 +275,14 @@ struct HttpServer::Impl {
   // coroutine frames that the io_contexts destroy last may still refer to them).
   std::mutex streams_mu;
   std::vector<std::shared_ptr<StreamChannel>> streams;
+  // Open connections, per client: SourceKey of the peer ("" for a trusted proxy).
+  // Before `contexts` too: a session's frame holds its slot.
+  ConcurrencyQuota connections;
   std::vector<std::unique_ptr<asio::io_context>> contexts;  // one per I/O thread; [0] also accepts
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::thread_pool> command_pool;
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
-  std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> blocking_in_flight{0};
   // Asynchronous answers not yet handed over: Stop() waits for them, since the
   // handlers that give them still use their requests.
@@ -286,13 +291,8 @@ struct HttpServer::Impl {
   std::size_t answers_pending = 0;
   std::uint16_t bound_port = 0;
 
-  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
-
-  // Counts a live connection for as long as it exists.
-  struct ConnectionSlot {
-    std::atomic<std::size_t>& n;
-    ~ConnectionSlot() { n.fetch_sub(1, std::memory_order_relaxed); }
-  };
+  Impl(ServerOptions o, const Router& r)
+      : options(std::move(o)), router(r), connections(options.max_connections, options.max_connections_per_client) {}
 
   // Runs `call` (a handler bound to its arguments, returning Result) inline or
   // on the command pool, as `kind` and the request say; a handler that throws
@@ -469,11 +469,8 @@ struct HttpServer::Impl {
     co_return ProblemFromStatus(ctx.req, Status::Internal("stream handler for " + ctx.endpoint + " sent nothing"));
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
-    ConnectionSlot slot{connections};
+  asio::awaitable<void> Session(tcp::socket socket, std::string peer, ConcurrencyQuota::Slot slot) {
     beast::error_code ec;
-    std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
-    if (ec) co_return;
     Deadline deadline(socket);
     // Room for a whole header block up to the limit (the parser answers 431 beyond
     // it) and a read's worth of what follows; a body streams through it.
@@ -523,7 +520,7 @@ struct HttpServer::Impl {
       std::string_view path = target.substr(0, q);
       auto match = router.Find(req, path);
       RequestContext ctx{req,
-                         remote_ip,
+                         ClientAddress(req, peer, options.trusted_proxies),
                          path,
                          q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
                          std::move(match.params),
@@ -564,6 +561,9 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<void> Accept() {
+    constexpr std::chrono::milliseconds kFirstBackoff{10}, kLongestBackoff{1000};
+    std::chrono::milliseconds backoff{0};
+    asio::steady_timer pause(*contexts[0]);
     for (std::size_t next = 0;; ++next) {
       beast::error_code ec;
       auto& ioc = *contexts[next % contexts.size()];
@@ -571,16 +571,37 @@ struct HttpServer::Impl {
           co_await acceptor->async_accept(ioc.get_executor(), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped.load() || ec == asio::error::operation_aborted) co_return;
-        continue;  // e.g. EMFILE: keep serving existing connections
+        // E.g. EMFILE: the connection stays in the backlog and would fail again at
+        // once. Existing connections keep being served while the acceptor waits.
+        backoff =
+            backoff.count() == 0 ? kFirstBackoff : std::min<std::chrono::milliseconds>(2 * backoff, kLongestBackoff);
+        if (backoff == kFirstBackoff)
+          spdlog::warn("http: accepting a connection failed: {}; backing off", ec.message());
+        pause.expires_after(backoff);
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (stopped.load()) co_return;
+        continue;
       }
-      if (connections.fetch_add(1, std::memory_order_relaxed) >= options.max_connections) {
-        connections.fetch_sub(1, std::memory_order_relaxed);
-        socket.close(ec);  // over the cap: refuse rather than queue without bound
+      backoff = std::chrono::milliseconds(0);
+      auto peer = socket.remote_endpoint(ec);
+      if (ec) continue;  // already gone
+      const std::string peer_ip = CanonicalPeer(peer.address());
+      const auto parsed = ParseIp(peer_ip);
+      const bool proxy = parsed && options.trusted_proxies.Contains(*parsed);
+      ConcurrencyQuota::Slot slot = connections.Acquire(proxy ? std::string() : SourceKey(peer_ip));
+      if (!slot) {
+        socket.close(ec);  // over a cap: refuse rather than queue without bound
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(ioc, Session(std::move(socket)), asio::detached);
+      asio::co_spawn(ioc, Session(std::move(socket), peer_ip, std::move(slot)), asio::detached);
     }
+  }
+
+  static std::string CanonicalPeer(const asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+      return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+    return a.to_string();
   }
 };
 
@@ -589,7 +610,31 @@ HttpServer::HttpServer(ServerOptions options, const Router& router)
 
 HttpServer::~HttpServer() { Stop(); }
 
+namespace {
+// OK if the open-file limit holds `max_connections` and kReservedFds more,
+// raising the soft limit toward the hard one if needed.
+Status CheckFdLimit(std::size_t max_connections) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return Status::Ok();  // nothing known to check against
+  const rlim_t needed = static_cast<rlim_t>(max_connections + HttpServer::kReservedFds);
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? needed : std::min(needed, lim.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= needed) return Status::Ok();
+  const std::size_t fits = lim.rlim_cur > HttpServer::kReservedFds ? lim.rlim_cur - HttpServer::kReservedFds : 0;
+  return Status::InvalidArgument("server.max_connections = " + std::to_string(max_connections) +
+                                 " does not fit the open-file limit: RLIMIT_NOFILE is " + std::to_string(lim.rlim_cur) +
+                                 " (hard " + std::to_string(lim.rlim_max) + "), and " +
+                                 std::to_string(HttpServer::kReservedFds) +
+                                 " descriptors are kept for files; lower it to at most " + std::to_string(fits) +
+                                 " or raise the limit (systemd: LimitNOFILE=)");
+}
+}  // namespace
+
 Status HttpServer::Start() {
+  if (Status s = CheckFdLimit(impl_->options.max_connections); !s.ok()) return s;
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.address, ec);
   if (ec) return Status::InvalidArgument("listen address '" + impl_->options.address + "' is not an IP address");

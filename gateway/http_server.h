@@ -4,8 +4,20 @@
 // Each I/O thread runs its own io_context (no scheduler lock shared between
 // threads); accepted connections are dealt round-robin. Blocking handlers run
 // on a separate pool so a command waiting on fsync never stalls the verify hot
-// path. Bounded: connections (beyond the cap they are closed at once) and
-// blocking requests in flight (beyond the cap: 503 + Retry-After).
+// path. Bounded: connections in all and from one client (beyond either cap a new
+// connection is closed at once), and blocking requests in flight (beyond the cap:
+// 503 + Retry-After). A connection's client is its peer's address (an IPv6 peer
+// by its /64); trusted proxies are not held to the per-client cap (they carry
+// many clients) but count toward the total. Start() checks that the total fits
+// the open-file limit (RLIMIT_NOFILE, raising the soft limit up to the hard one
+// if it must), keeping kReservedFds for everything else the process opens. When
+// accepting fails (EMFILE, ENFILE, ENOBUFS...), the acceptor backs off — 10 ms,
+// doubling up to 1 s, reset by the next success — instead of retrying at once:
+// the pending connections wait in the kernel's backlog, and no core spins.
+//
+// Each request's RequestContext::remote_ip is its client's address
+// (gateway/client_address.h: named by a trusted proxy's forwarding headers, else
+// the peer).
 //
 // Streaming routes (Router::AddStream): the handler runs on a thread of its own
 // (at most max_streams at once; beyond: 503 too-many-streams + Retry-After) and
@@ -21,6 +33,7 @@
 #include <string>
 
 #include "domain/status.h"
+#include "gateway/client_address.h"
 #include "gateway/router.h"
 
 namespace authledger {
@@ -32,17 +45,24 @@ struct ServerOptions {
   int command_threads = 4;
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
-  int request_timeout_ms = 10000;  // per read/write, including idle keep-alive
-  std::size_t max_connections = 10000;
+  int request_timeout_ms = 10000;                // per read/write, including idle keep-alive
+  std::size_t max_connections = 10000;           // open at once, in all
+  std::size_t max_connections_per_client = 256;  // open at once from one client (not a trusted proxy)
+  TrustedProxies trusted_proxies;                // peers whose forwarding headers name the client
   std::size_t max_blocking_in_flight = 1024;
   std::size_t max_streams = 64;  // streaming responses at once (each has a thread)
 };
 
 class HttpServer {
  public:
+  // File descriptors Start() keeps out of max_connections for everything else
+  // (the ledger's segments, RocksDB's files, the event streams' readers, logs).
+  static constexpr std::size_t kReservedFds = 256;
+
   HttpServer(ServerOptions options, const Router& router);
   ~HttpServer();
-  // Binds and starts serving on background threads.
+  // Binds and starts serving on background threads. InvalidArgument naming
+  // server.max_connections if the open-file limit cannot hold that many.
   Status Start();
   // Stops accepting, ends every stream (joining its handler's thread: handlers
   // must notice ResponseStream::closed() promptly), closes connections, joins

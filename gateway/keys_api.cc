@@ -63,7 +63,8 @@ void CreateKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p, Respo
 }
 
 HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, d.min_position_waits, kBlockingMinPositionWait))
+    return std::move(*wait);
   auto keys = d.queries.ListKeys(p.account_id);
   if (!keys.ok()) return ProblemFromStatus(ctx.req, keys.status());
   std::string status_filter;
@@ -81,7 +82,8 @@ HttpResponse ListKeysHandler(ApiDeps& d, RequestContext& ctx, const Principal& p
 }
 
 HttpResponse GetKeyHandler(ApiDeps& d, RequestContext& ctx, const Principal& p) {
-  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kBlockingMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, d.min_position_waits, kBlockingMinPositionWait))
+    return std::move(*wait);
   if (Status s = CheckKeyIdParam(ctx.params[0]); !s.ok()) return ProblemFromStatus(ctx.req, s);
   auto k = d.queries.Key(p.account_id, ctx.params[0]);
   if (!k.ok()) return ProblemFromStatus(ctx.req, k.status());

@@ -3,12 +3,13 @@
 #include <string>
 
 #include "domain/decimal.h"
+#include "gateway/client_address.h"
 #include "gateway/responses.h"
 
 namespace authledger {
 
 std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projector& projector, bool replica,
-                                             std::chrono::milliseconds max_wait) {
+                                             ConcurrencyQuota& waits, std::chrono::milliseconds max_wait) {
   auto h = ctx.req[kMinPositionHeader];
   if (h.empty()) return std::nullopt;
   const std::optional<Position> parsed = ParseDecimal(std::string_view(h.data(), h.size()));
@@ -27,7 +28,21 @@ std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projecto
   const Cursor heads = projector.ledger_heads();
   const bool plausible =
       heads.Covers(p) || (replica && OffsetOf(p) <= heads.offset(PartitionOf(p)) + kReplicaLookahead);
-  if (max_wait.count() > 0 && plausible && projector.WaitApplied(p, max_wait).ok()) return std::nullopt;
+  if (max_wait.count() > 0 && plausible) {
+    ConcurrencyQuota::Slot slot = waits.Acquire(SourceKey(ctx.remote_ip));
+    if (!slot) {
+      const bool mine = slot.refusal() == ConcurrencyQuota::Refusal::kPerKey;
+      auto res = Problem(ctx.req, mine ? http::status::too_many_requests : http::status::service_unavailable,
+                         "too-many-waits", "Too many requests waiting for a ledger position",
+                         mine ? "this address already has " + std::to_string(waits.per_key()) +
+                                    " requests waiting for a ledger position on this node; retry"
+                              : "this node already has " + std::to_string(waits.total()) +
+                                    " requests waiting for a ledger position; retry");
+      res.set(http::field::retry_after, "1");
+      return res;
+    }
+    if (projector.WaitApplied(p, max_wait).ok()) return std::nullopt;
+  }
   return ProblemFromStatus(
       ctx.req, Status::Unavailable("this node has not applied ledger position " + PositionToString(p) + " yet; retry"));
 }

@@ -15,6 +15,12 @@
 //     beyond them (a replica may not have heard of a fresh write yet);
 //   - else answers 503 with Retry-After (nothing waited for a position the
 //     ledger is not known to hold).
+// A wait holds a thread of the command pool, and verify calls need no
+// credential: so waits are bounded by `waits` (a ConcurrencyQuota keyed by the
+// client's address, SourceKey of RequestContext::remote_ip). Beyond its
+// per-client cap the request is answered at once with 429 too-many-waits,
+// beyond its total with 503 too-many-waits, both with Retry-After: 1. A request
+// whose position is applied already never takes a place.
 // A request without the header goes ahead at once.
 //
 // Waiting blocks the calling thread: requests carrying the header always run on
@@ -25,6 +31,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "gateway/concurrency_quota.h"
 #include "gateway/http_types.h"
 #include "projections/projector.h"
 
@@ -33,7 +40,7 @@ namespace authledger {
 // Empty optional: go ahead; otherwise the problem response to send.
 // `replica`: this node follows a writer's ledger (server.role = replica).
 std::optional<HttpResponse> AwaitMinPosition(const RequestContext& ctx, Projector& projector, bool replica,
-                                             std::chrono::milliseconds max_wait);
+                                             ConcurrencyQuota& waits, std::chrono::milliseconds max_wait);
 
 inline constexpr std::chrono::milliseconds kBlockingMinPositionWait{2000};  // reads on the command pool
 inline constexpr std::chrono::milliseconds kVerifyMinPositionWait{250};     // the verify hot path

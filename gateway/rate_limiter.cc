@@ -1,24 +1,17 @@
 #include "gateway/rate_limiter.h"
 
+#include <algorithm>
+
 namespace authledger {
 
-RateLimiter::RateLimiter(const Clock& clock, std::uint32_t limit, TimeMs window, std::size_t max_keys_per_shard)
-    : clock_(clock), limit_(limit), window_(window), max_keys_per_shard_(max_keys_per_shard) {}
+RateLimiter::RateLimiter(const Clock& clock, std::uint32_t limit, TimeMs window, std::size_t max_keys)
+    : clock_(clock),
+      limit_(limit),
+      window_(window),
+      max_keys_per_shard_(std::max<std::size_t>(1, max_keys / kShards)) {}
 
-RateLimiter::Shard& RateLimiter::ShardFor(std::string_view key) const {
+RateLimiter::Shard& RateLimiter::ShardFor(std::string_view key) {
   return shards_[std::hash<std::string_view>{}(key) % shards_.size()];
-}
-
-RateLimiter::Window* RateLimiter::Find(Shard& s, std::string_view key, TimeMs start, bool create) const {
-  auto it = s.windows.find(std::string(key));
-  if (it != s.windows.end()) return &it->second;
-  if (s.windows.size() >= max_keys_per_shard_ && s.last_sweep != start) {
-    s.last_sweep = start;
-    std::erase_if(s.windows, [&](const auto& kv) { return kv.second.start < start; });
-  }
-  if (s.windows.size() >= max_keys_per_shard_) return &s.overflow;
-  if (!create) return nullptr;
-  return &s.windows.emplace(std::string(key), Window{start, 0}).first->second;
 }
 
 TimeMs RateLimiter::Hit(std::string_view key) {
@@ -26,21 +19,26 @@ TimeMs RateLimiter::Hit(std::string_view key) {
   TimeMs start = now - now % window_;
   Shard& s = ShardFor(key);
   std::lock_guard lock(s.mu);
-  Window* w = Find(s, key, start, true);
-  if (w->start != start) *w = Window{start, 0};
+  Window* w;
+  if (auto it = s.index.find(key); it != s.index.end()) {
+    s.lru.splice(s.lru.begin(), s.lru, it->second);  // now the most recent
+    w = &s.lru.front();
+  } else {
+    if (s.index.size() >= max_keys_per_shard_) {  // forget the least recently counted key
+      s.index.erase(s.lru.back().key);
+      s.lru.pop_back();
+    }
+    s.lru.push_front(Window{std::string(key), start, 0});
+    w = &s.lru.front();
+    s.index.emplace(w->key, s.lru.begin());
+  }
+  if (w->start != start) {
+    w->start = start;
+    w->count = 0;
+  }
   if (w->count >= limit_) return start + window_ - now;
   ++w->count;
   return 0;
-}
-
-TimeMs RateLimiter::Blocked(std::string_view key) const {
-  TimeMs now = clock_.Now();
-  TimeMs start = now - now % window_;
-  Shard& s = ShardFor(key);
-  std::lock_guard lock(s.mu);
-  Window* w = Find(s, key, start, false);
-  if (!w || w->start != start || w->count < limit_) return 0;
-  return start + window_ - now;
 }
 
 }  // namespace authledger

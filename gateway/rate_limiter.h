@@ -1,12 +1,16 @@
 // RateLimiter: a per-key fixed-window counter ("at most `limit` events per
 // `window`"), sharded so concurrent callers rarely share a lock. Memory is
-// bounded: each shard holds at most `max_keys_per_shard` keys; when full it
-// drops ended windows (at most one sweep per window), and keys that still do not
-// fit share one overflow counter — so a flood of new keys is limited together
-// instead of escaping the limit. Time comes from the injected Clock.
+// bounded: it tracks at most `max_keys` keys (spread over its shards); a new key
+// that finds its shard full evicts the shard's least recently counted key. Every
+// key always has a window of its own — there is no shared overflow counter, so a
+// flood of new keys (millions of IPv6 /64s) never limits a stranger; it only
+// makes the limiter forget the quietest keys early, which can let a forgotten key
+// start a fresh window (the cost of the bound, decision 48). Time comes from the
+// injected Clock.
 #pragma once
 
 #include <array>
+#include <list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -18,34 +22,34 @@ namespace authledger {
 
 class RateLimiter {
  public:
-  RateLimiter(const Clock& clock, std::uint32_t limit, TimeMs window, std::size_t max_keys_per_shard = 65536);
+  static constexpr std::size_t kShards = 16;
+  // `max_keys`: at least kShards (each shard holds max_keys / kShards).
+  RateLimiter(const Clock& clock, std::uint32_t limit, TimeMs window, std::size_t max_keys = 1 << 20);
 
   // Counts one event for `key`. Returns 0 if allowed, else the milliseconds
-  // until the window ends (for Retry-After).
+  // until the window ends (for Retry-After); a refused event is not counted.
   TimeMs Hit(std::string_view key);
-  // Like Hit but does not count: is `key` currently over its limit?
-  TimeMs Blocked(std::string_view key) const;
 
  private:
   struct Window {
+    std::string key;
     TimeMs start = 0;
     std::uint32_t count = 0;
   };
+  // Most recently counted first.
+  using Lru = std::list<Window>;
   struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<std::string, Window> windows;
-    Window overflow;
-    TimeMs last_sweep = -1;
+    std::mutex mu;
+    Lru lru;
+    std::unordered_map<std::string_view, Lru::iterator> index;  // views into lru's keys
   };
-  // The window `key` counts in (creating it if there is room), under s.mu.
-  Window* Find(Shard& s, std::string_view key, TimeMs start, bool create) const;
-  Shard& ShardFor(std::string_view key) const;
+  Shard& ShardFor(std::string_view key);
 
   const Clock& clock_;
   std::uint32_t limit_;
   TimeMs window_;
   std::size_t max_keys_per_shard_;
-  mutable std::array<Shard, 16> shards_;
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace authledger

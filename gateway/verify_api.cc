@@ -69,7 +69,8 @@ std::optional<HttpResponse> Verify(ApiDeps& d, RequestContext& ctx, std::string&
     const HttpRequest& req;
     ~WipeRequest() { WipeBody(req); }
   } wipe_request{ctx.req};
-  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, kVerifyMinPositionWait)) return std::move(*wait);
+  if (auto wait = AwaitMinPosition(ctx, d.projector, d.replica, d.min_position_waits, kVerifyMinPositionWait))
+    return std::move(*wait);
   StringFields in;  // wipes any decoded copy of the key when it goes
   if (Status s = in.Read(ctx.req, {{"key", true, 128}, {"scope", false, 64}, {"ip", false, 64}}); !s.ok())
     return ProblemFromStatus(ctx.req, s);

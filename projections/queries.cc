@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "ledger/partitioner.h"
+#include "projections/audit_entry.h"
 #include "projections/state_codec.h"
 
 namespace authledger {
@@ -134,6 +135,50 @@ Result<Queries::ChainHeads> Queries::ChainHeadsNow(std::uint32_t partition, std:
   store_.db()->ReleaseSnapshot(snap);
   if (!status.ok()) return status;
   return out;
+}
+
+Status Queries::AccountEventsAfter(const std::string& account_id, Position after, std::size_t limit,
+                                   std::uint32_t partitions, std::vector<EventRef>* out, Cursor* applied) const {
+  out->clear();
+  const rocksdb::Snapshot* snap = store_.db()->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  Status status;
+  std::string pos;
+  rocksdb::Status s = store_.db()->Get(ro, store_.cf(Cf::kMeta), "position", &pos);
+  *applied = Cursor(partitions);
+  if (s.ok() && !Cursor::Decode(pos, partitions, applied))
+    status = Status::Corruption("projections: bad stored position");
+  else if (!s.ok() && !s.IsNotFound()) status = FromRocks(s);
+  // The view is in time order, which a clock stepping back can make differ from
+  // ledger order: keep the `limit` lowest positions seen (a max-heap), then sort.
+  auto later = [](const EventRef& a, const EventRef& b) { return a.position < b.position; };
+  const std::string prefix = AuditPrefix(account_id);
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kAudit)));
+  for (it->Seek(prefix); status.ok() && limit > 0 && it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    EventRef ref;
+    if (!ParseAuditKey(it->key().ToStringView(), prefix.size(), &ref.time, &ref.position)) {
+      status = Status::Corruption("audit view: damaged key under account " + account_id);
+      break;
+    }
+    if (ref.position <= after || PartitionOf(ref.position) != PartitionOf(after)) continue;
+    if (out->size() == limit && !later(ref, out->front())) continue;
+    if (out->size() == limit) {
+      std::pop_heap(out->begin(), out->end(), later);
+      out->pop_back();
+    }
+    out->push_back(ref);
+    std::push_heap(out->begin(), out->end(), later);
+  }
+  if (status.ok() && !it->status().ok()) status = FromRocks(it->status());
+  it.reset();
+  store_.db()->ReleaseSnapshot(snap);
+  std::sort_heap(out->begin(), out->end(), later);
+  return status;
+}
+
+Status Queries::AccountEvent(const std::string& account_id, const EventRef& ref, std::string* bytes) const {
+  return store_.Get(Cf::kAudit, AuditKey(account_id, ref.time, ref.position), bytes);
 }
 
 bool Queries::IsCheckpointAt(Position p) const {

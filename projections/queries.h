@@ -44,6 +44,20 @@ class Queries {
   Result<AuditResult> Audit(const std::string& account_id, const AuditFilter& filter) const {
     return QueryAudit(store_, account_id, filter);
   }
+  // Where the account's events after `after` (a position in the account's
+  // partition) lie in its audit view: the first `limit` of them in ledger order,
+  // read from one snapshot, and in *applied the projections' cursor as of that
+  // snapshot (every event of the account up to it is in the view). One pass over
+  // the account's audit rows: the cost is the account's events, never the
+  // ledger's, however many tenants share it (GET /v1/events from an old cursor).
+  struct EventRef {
+    Position position = 0;
+    TimeMs time = 0;
+  };
+  Status AccountEventsAfter(const std::string& account_id, Position after, std::size_t limit, std::uint32_t partitions,
+                            std::vector<EventRef>* out, Cursor* applied) const;
+  // The stored bytes of one of those events (NotFound if the view lacks it).
+  Status AccountEvent(const std::string& account_id, const EventRef& ref, std::string* bytes) const;
   // True if the event at `p` is a checkpoint.
   bool IsCheckpointAt(Position p) const;
   // True if any account has (or had) a key with this id.

@@ -65,4 +65,10 @@ grep -q "rebuilt projections from 6 events" "$TMP/rebuild.out" || fail "rebuild 
 start_server
 [ "$(verify "$NEWKEY")" = VALID ] || fail "key does not verify after rebuild + restart"
 stop_server
+# The connection cap must fit the open-file limit; the refusal names the setting to change.
+printf '[server]\nmax_connections = 5000\n' >"$TMP/fds.toml"
+if (ulimit -n 1024 && timeout 30 "$BIN" serve --config "$TMP/fds.toml" --data "$DATA" --listen 127.0.0.1:0) \
+  >"$TMP/fds.out" 2>&1; then fail "serve started with max_connections beyond the open-file limit"; fi
+grep -q "server.max_connections = 5000" "$TMP/fds.out" || fail "fd limit error unclear: $(cat "$TMP/fds.out")"
+grep -q "RLIMIT_NOFILE is 1024" "$TMP/fds.out" || fail "fd limit error lacks the limit: $(cat "$TMP/fds.out")"
 echo "cli_test: all checks passed"

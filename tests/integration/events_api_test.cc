@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <optional>
 #include <stdexcept>
@@ -17,6 +19,7 @@
 #include "commands/handlers.h"
 #include "domain/events.h"
 #include "tests/support/test_node.h"
+#include "tests/support/workload.h"
 
 namespace authledger::testing {
 namespace {
@@ -562,6 +565,90 @@ TEST_F(EventsApiTest, StoppingTheServerEndsOpenStreamsPromptly) {
   EXPECT_LT(SteadyClock::now() - t0, milliseconds(3000));
   EXPECT_TRUE(a->WaitEnd(milliseconds(3000)));
   EXPECT_TRUE(b->WaitEnd(milliseconds(3000)));
+}
+
+// Issue 13, item 6: one tenant could hold every stream of the node.
+TEST_F(EventsApiTest, OneAccountCannotHoldEveryStream) {
+  TestNode n([](Config& c) {
+    c.max_event_streams = 4;
+    c.max_event_streams_per_account = 2;
+  });
+  std::vector<std::unique_ptr<EventStreamClient>> open;
+  for (int i = 0; i < 2; ++i) open.push_back(OpenOk(n, n.admin_key()));
+  auto refused = Open(n, n.admin_key());
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_EQ(refused->header("content-type"), "application/problem+json");
+  EXPECT_EQ(refused->header("retry-after"), "5");
+  json problem = json::parse(refused->Body());
+  EXPECT_EQ(problem["type"], "/problems/too-many-streams");
+  EXPECT_EQ(problem["status"], 429);
+  EXPECT_NE(problem["detail"].get<std::string>().find("already has 2 event streams"), std::string::npos);
+  // Another account still gets its streams.
+  Actor actor = Actor::Cli("tester", "authledger test");
+  auto other = Await<CreatedAccount>([&](auto done) { CreateAccount(n.node().commands(), "other", actor, done); });
+  ASSERT_TRUE(other.ok());
+  CreateKeyInput input;
+  input.name = "other siem";
+  input.scopes = {"events:read"};
+  auto other_key = Await<IssuedKey>(
+      [&](auto done) { CreateKey(n.node().commands(), other->account_id, input, Caller{}, actor, done); });
+  ASSERT_TRUE(other_key.ok());
+  auto theirs = OpenOk(n, other_key->full_key);
+  // A stream that ends frees its account's place.
+  open.pop_back();
+  bool reopened = false;
+  for (int i = 0; i < 50 && !reopened; ++i) {
+    auto s = Open(n, n.admin_key());
+    reopened = s->status == 200;
+    if (!reopened) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(reopened);
+}
+
+// Bytes this process has read through read(2)/pread(2) so far (/proc/self/io rchar).
+std::uint64_t BytesRead() {
+  std::ifstream io("/proc/self/io");
+  std::string name;
+  std::uint64_t value = 0;
+  while (io >> name >> value)
+    if (name == "rchar:") return value;
+  return 0;
+}
+
+std::uint64_t DirectoryBytes(const std::string& dir) {
+  std::uint64_t total = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) total += e.file_size();
+  return total;
+}
+
+// Issue 13, item 6: a stream from the start read the whole multi-tenant ledger to
+// find one account's events. It is served from the account's audit view now.
+TEST_F(EventsApiTest, AStreamFromTheStartCostsTheAccountsEventsNotTheLedgers) {
+  bench::WorkloadOptions o;  // other tenants' history
+  o.events = 6000;
+  o.accounts = 60;
+  o.threads = 2;
+  auto w = bench::AppendWorkload(t.node().log(), o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE(t.node().projector().WaitApplied(t.node().log().Heads(), milliseconds(60000)).ok());
+  NewKey({"monitors:read"}, "after the others");  // the account has events before and after theirs
+  json reader = NewKey({"events:read"});
+  const auto want = ExpectedFor(t.account_id());
+  ASSERT_GE(want.size(), 4u);
+  const std::uint64_t ledger_bytes = DirectoryBytes(t.config().LedgerDir());
+  const std::uint64_t before = BytesRead();
+  auto s = OpenOk(reader["key"], "/v1/events?after=0");
+  ExpectEvents(*s, want);
+  const std::uint64_t read = BytesRead() - before;
+  EXPECT_LT(read, ledger_bytes / 4) << "streaming " << want.size() << " events read " << read
+                                    << " bytes; the ledger holds " << ledger_bytes;
+  // The stream goes on live from there, and resumes from any id it sent.
+  NewKey({"monitors:read"}, "live");
+  const auto all = ExpectedFor(t.account_id());
+  ExpectEvents(*s, all, want.size());
+  auto resumed = OpenOk(reader["key"], "/v1/events", {{"Last-Event-ID", all[1].id}});
+  ExpectEvents(*resumed, all, 2);
 }
 
 // The request timeout bounds each write of a stream, not the time between them: a stream

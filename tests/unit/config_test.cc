@@ -51,6 +51,49 @@ TEST_F(ConfigTest, DefaultsAreValidAndMatchTheDocumentedExample) {
   EXPECT_EQ(example->cached_accounts, c.cached_accounts);
   EXPECT_EQ(example->fill_cached_keys, c.fill_cached_keys);
   EXPECT_EQ(example->fill_buffer_mb, c.fill_buffer_mb);
+  EXPECT_EQ(example->max_event_streams_per_account, c.max_event_streams_per_account);
+  EXPECT_EQ(example->max_connections, c.max_connections);
+  EXPECT_EQ(example->max_connections_per_client, c.max_connections_per_client);
+  EXPECT_EQ(example->max_min_position_waits, c.max_min_position_waits);
+  EXPECT_EQ(example->max_min_position_waits_per_client, c.max_min_position_waits_per_client);
+  EXPECT_EQ(example->rate_limit_entries, c.rate_limit_entries);
+  EXPECT_EQ(example->trusted_proxies, c.trusted_proxies);
+}
+
+TEST_F(ConfigTest, GatewayLimitsAndTrustedProxies) {
+  Write("[server]\nmax_connections = 500\nmax_connections_per_client = 20\nmax_event_streams_per_account = 3\n"
+        "max_min_position_waits = 4\nmax_min_position_waits_per_client = 2\n"
+        "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n[limits]\nrate_limit_entries = 5000\n");
+  auto c = LoadConfigFile(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_connections, 500u);
+  EXPECT_EQ(c->max_connections_per_client, 20u);
+  EXPECT_EQ(c->max_event_streams_per_account, 3u);
+  EXPECT_EQ(c->max_min_position_waits, 4u);
+  EXPECT_EQ(c->max_min_position_waits_per_client, 2u);
+  EXPECT_EQ(c->rate_limit_entries, 5000u);
+  EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
+  EXPECT_TRUE(c->Validate().ok());
+  Write("[server]\nmax_connections = 2000000\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().message(),
+            "config: server.max_connections = 2000000 is out of range: it must be 16..1000000");
+  Write("[server]\nmax_connections_per_client = 0\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().message(),
+            "config: server.max_connections_per_client = 0 is out of range: it must be 1..1000000");
+  Write("[limits]\nrate_limit_entries = 10\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().message(),
+            "config: limits.rate_limit_entries = 10 is out of range: it must be 1600..100000000");
+  Write("[http]\ntrusted_proxies = \"10.0.0.0/8\"\n");
+  EXPECT_EQ(LoadConfigFile(path_).status().message(), "config: http.trusted_proxies must be a list of CIDR blocks");
+  Config v;
+  v.trusted_proxies = {"10.0.0.1/8"};
+  EXPECT_NE(v.Validate().message().find("http.trusted_proxies: '10.0.0.1/8' is not a CIDR block"), std::string::npos);
+  v.trusted_proxies = {};
+  v.max_min_position_waits = 0;
+  EXPECT_EQ(v.Validate().message(), "server.max_min_position_waits = 0 is out of range: it must be 1..1024");
+  v.max_min_position_waits = 2;
+  v.max_event_streams_per_account = 0;
+  EXPECT_EQ(v.Validate().message(), "server.max_event_streams_per_account = 0 is out of range: it must be 1..10000");
 }
 
 TEST_F(ConfigTest, MemorySection) {
