@@ -85,6 +85,14 @@ Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t
   return Status::Ok();
 }
 
+std::string Config::SigningKeyPath() const {
+  if (!signing_key_credential.empty()) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    return dir && *dir ? std::string(dir) + "/" + signing_key_credential : "";
+  }
+  return signing_key_file.empty() ? data_dir + "/checkpoint.key" : signing_key_file;
+}
+
 Status Config::Validate() const {
   std::string host;
   std::uint16_t port;
@@ -108,6 +116,14 @@ Status Config::Validate() const {
   if (usage_resolution < kSecondMs) return Status::InvalidArgument("usage.resolution must be >= 1s");
   if (audit_retention < kDayMs) return Status::InvalidArgument("audit.retention must be >= 1d");
   if (checkpoint_interval < kSecondMs) return Status::InvalidArgument("audit.checkpoint_interval must be >= 1s");
+  if (!signing_key_credential.empty() && !signing_key_file.empty())
+    return Status::InvalidArgument(
+        "audit.signing_key_credential and audit.signing_key_file exclude each other: set one");
+  if (!signing_key_credential.empty() &&
+      (signing_key_credential.find('/') != std::string::npos || signing_key_credential == "." ||
+       signing_key_credential == ".." || signing_key_credential.size() > 255))
+    return Status::InvalidArgument("audit.signing_key_credential must be a credential name (1..255 characters, no "
+                                   "'/'), as in the unit's LoadCredential=NAME:PATH");
   if (role != "writer" && role != "replica") return Status::InvalidArgument("server.role must be writer or replica");
   if (role == "replica" && kafka_brokers.empty())
     return Status::InvalidArgument("server.role = replica needs a Kafka ledger (kafka.brokers / --kafka-brokers): a "
@@ -193,6 +209,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadInt(t, kFailedAuthPerMinute, &c.failed_auth_per_minute),
                    ReadDuration(t, "usage", "resolution", &c.usage_resolution),
                    Read(t, "audit", "signing_key_file", &c.signing_key_file),
+                   Read(t, "audit", "signing_key_credential", &c.signing_key_credential),
+                   Read(t, "audit", "witness_dir", &c.witness_dir),
                    ReadDuration(t, "audit", "checkpoint_interval", &c.checkpoint_interval),
                    ReadDuration(t, "audit", "retention", &c.audit_retention),
                    ReadInt(t, kBlockCacheMb, &c.block_cache_mb),
@@ -234,6 +252,8 @@ Status ApplyEnvironment(Config* c) {
   env("AUTHLEDGER_BRAND", &c->brand);
   env("AUTHLEDGER_PEPPER_FILE", &c->pepper_file);
   env("AUTHLEDGER_SIGNING_KEY_FILE", &c->signing_key_file);
+  env("AUTHLEDGER_SIGNING_KEY_CREDENTIAL", &c->signing_key_credential);
+  env("AUTHLEDGER_WITNESS_DIR", &c->witness_dir);
   env("AUTHLEDGER_KAFKA_BROKERS", &c->kafka_brokers);
   env("AUTHLEDGER_KAFKA_TOPIC", &c->kafka_topic);
   env("AUTHLEDGER_ROLE", &c->role);
