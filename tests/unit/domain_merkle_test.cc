@@ -153,7 +153,9 @@ TEST(DomainMerkleTest, EveryInclusionProofUpTo64LeavesVerifiesAndDetectsChange) 
         shorter.pop_back();
         EXPECT_FALSE(VerifyMerkleInclusion(m, n, leaves[m], shorter, root));
       }
-      if (m + 1 < n) EXPECT_FALSE(VerifyMerkleInclusion(m + 1, n, leaves[m], *proof, root));
+      if (m + 1 < n) {
+        EXPECT_FALSE(VerifyMerkleInclusion(m + 1, n, leaves[m], *proof, root));
+      }
     }
   }
   EXPECT_FALSE(MerkleInclusionProof(3, 3, Nodes(leaves)).ok());
