@@ -58,12 +58,11 @@ SignedTreeHead OnlyHead(TestNode& t) {
 
 TEST(TreeHeadApiTest, SignedHeadsAndProofsVerifyAgainstTheStoredBytes) {
   TestNode t;
-  auto& http = t.http();
-  auto none = http.Call("GET", "/v1/audit/tree-head", t.admin_key());
+  auto none = t.http().Call("GET", "/v1/audit/tree-head", t.admin_key());
   ASSERT_EQ(none.status, 200) << none.body;
   EXPECT_EQ(none.json()["heads"], json::array());
-  EXPECT_EQ(http.Call("GET", "/v1/audit/proof?position=1", t.admin_key()).status, 404);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/tree-head", "").status, 401);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/proof?position=1", t.admin_key()).status, 404);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/tree-head", "").status, 401);
 
   for (int i = 0; i < 5; ++i) t.CreateKey({{"name", "k" + std::to_string(i)}, {"scopes", {"monitors:read"}}});
   ASSERT_TRUE(t.node().checkpointer()->Checkpoint().ok());
@@ -80,7 +79,7 @@ TEST(TreeHeadApiTest, SignedHeadsAndProofsVerifyAgainstTheStoredBytes) {
   EXPECT_FALSE(VerifyTreeHeadSignature(tampered));
 
   for (std::uint64_t pos = 1; pos <= first.tree_size; ++pos) {
-    auto r = http.Call("GET", "/v1/audit/proof?position=" + std::to_string(pos), t.admin_key());
+    auto r = t.http().Call("GET", "/v1/audit/proof?position=" + std::to_string(pos), t.admin_key());
     ASSERT_EQ(r.status, 200) << r.body;
     json body = r.json();
     EXPECT_EQ(body["leaf_index"], pos - 1);
@@ -95,8 +94,9 @@ TEST(TreeHeadApiTest, SignedHeadsAndProofsVerifyAgainstTheStoredBytes) {
   }
   // The checkpoint itself is in no signed tree yet; an explicit size may include it.
   const std::string cp_pos = std::to_string(first.tree_size + 1);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/proof?position=" + cp_pos, t.admin_key()).status, 404);
-  auto explicit_size = http.Call("GET", "/v1/audit/proof?position=" + cp_pos + "&tree_size=" + cp_pos, t.admin_key());
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/proof?position=" + cp_pos, t.admin_key()).status, 404);
+  auto explicit_size =
+      t.http().Call("GET", "/v1/audit/proof?position=" + cp_pos + "&tree_size=" + cp_pos, t.admin_key());
   ASSERT_EQ(explicit_size.status, 200) << explicit_size.body;
   EXPECT_EQ(explicit_size.json()["root_hash"], RootOf(leaves, first.tree_size + 1));
   EXPECT_FALSE(explicit_size.json().contains("tree_head"));
@@ -110,7 +110,7 @@ TEST(TreeHeadApiTest, SignedHeadsAndProofsVerifyAgainstTheStoredBytes) {
   ASSERT_EQ(second.tree_size + 1, leaves.size());
   EXPECT_EQ(second.root_hash, RootOf(leaves, second.tree_size));
   for (std::uint64_t m = 0; m <= second.tree_size; m += 3) {
-    auto r = http.Call("GET", "/v1/audit/consistency?first=" + std::to_string(m), t.admin_key());
+    auto r = t.http().Call("GET", "/v1/audit/consistency?first=" + std::to_string(m), t.admin_key());
     ASSERT_EQ(r.status, 200) << r.body;
     json body = r.json();
     EXPECT_EQ(body["second"], second.tree_size);
@@ -119,24 +119,24 @@ TEST(TreeHeadApiTest, SignedHeadsAndProofsVerifyAgainstTheStoredBytes) {
                                         RawList(body["proof"])))
         << "from " << m;
   }
-  auto pair = http.Call("GET",
-                        "/v1/audit/consistency?partition=0&first=" + std::to_string(first.tree_size) +
-                            "&second=" + std::to_string(second.tree_size),
-                        t.admin_key());
+  auto pair = t.http().Call("GET",
+                            "/v1/audit/consistency?partition=0&first=" + std::to_string(first.tree_size) +
+                                "&second=" + std::to_string(second.tree_size),
+                            t.admin_key());
   ASSERT_EQ(pair.status, 200) << pair.body;
   EXPECT_TRUE(VerifyMerkleConsistency(first.tree_size, second.tree_size, Raw(first.root_hash), Raw(second.root_hash),
                                       RawList(pair.json()["proof"])));
 
   // Bad input is named; sizes beyond what is applied are not found.
-  EXPECT_EQ(http.Call("GET", "/v1/audit/proof", t.admin_key()).status, 400);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/proof?position=abc", t.admin_key()).status, 400);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/proof?position=0", t.admin_key()).status, 400);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/proof?position=1&tree_size=100000", t.admin_key()).status, 404);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/consistency", t.admin_key()).status, 400);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/consistency?first=5&second=4", t.admin_key()).status, 400);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/consistency?first=1&partition=1", t.admin_key()).status, 400);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/consistency?first=1&second=100000", t.admin_key()).status, 404);
-  EXPECT_EQ(http.Call("GET", "/v1/audit/proof?position=1", "").status, 401);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/proof", t.admin_key()).status, 400);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/proof?position=abc", t.admin_key()).status, 400);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/proof?position=0", t.admin_key()).status, 400);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/proof?position=1&tree_size=100000", t.admin_key()).status, 404);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/consistency", t.admin_key()).status, 400);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/consistency?first=5&second=4", t.admin_key()).status, 400);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/consistency?first=1&partition=1", t.admin_key()).status, 400);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/consistency?first=1&second=100000", t.admin_key()).status, 404);
+  EXPECT_EQ(t.http().Call("GET", "/v1/audit/proof?position=1", "").status, 401);
 }
 
 }  // namespace
