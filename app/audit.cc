@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "app/ledger.h"
 #include "domain/envelope.h"
@@ -62,10 +63,12 @@ Result<std::uint64_t> ExportLedger(const Config& config, const std::string& out_
   return count;
 }
 
-Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key) {
+Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key,
+                                       std::vector<SignedTreeHead> since) {
   auto ledger = OpenLedger(config, LedgerAccess::kReadOnly);
   if (!ledger.ok()) return ledger.status();
   ChainVerifier v(trusted_public_key, ledger->log->Partitions());
+  if (Status e = v.ExpectHeads(std::move(since)); !e.ok()) return e;
   // Decoding and hashing (a BatchReader's second thread) overlap the chain checks.
   BatchReader reader(*ledger->log, Cursor(ledger->log->Partitions()), ledger->log->Heads(), 4096, /*decode=*/true);
   DecodedBatch batch;
@@ -77,11 +80,12 @@ Result<AuditVerification> VerifyLedger(const Config& config, const std::string& 
   }
   if (!v.status().ok()) return AuditVerification{v.status(), v.report()};
   if (!s.ok()) return s;
+  if (!v.Finish().ok()) return AuditVerification{v.status(), v.report()};
   return AuditVerification{Status::Ok(), v.report()};
 }
 
 Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key,
-                                           std::uint32_t partitions) {
+                                           std::uint32_t partitions, std::vector<SignedTreeHead> since) {
   if (partitions < 1 || partitions > kMaxPartitions)
     return Status::InvalidArgument("--partitions must be 1.." + std::to_string(kMaxPartitions));
   std::ifstream in(path, std::ios::binary);
@@ -105,6 +109,7 @@ Result<AuditVerification> VerifyExportFile(const std::string& path, const std::s
     in.seekg(0);
   }
   ChainVerifier v(trusted_public_key, partitions);
+  if (Status e = v.ExpectHeads(std::move(since)); !e.ok()) return e;
   std::string line;
   std::vector<std::uint64_t> offsets(partitions, 0);
   while (std::getline(in, line)) {
@@ -120,7 +125,18 @@ Result<AuditVerification> VerifyExportFile(const std::string& path, const std::s
       return AuditVerification{v.status(), v.report()};
   }
   if (in.bad()) return Status::IOError("error reading " + path);
+  if (!v.Finish().ok()) return AuditVerification{v.status(), v.report()};
   return AuditVerification{Status::Ok(), v.report()};
+}
+
+Result<std::vector<SignedTreeHead>> ReadTreeHeadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > (1u << 20)) return Status::InvalidArgument(path + " is larger than 1 MiB: not a tree head file");
+  auto heads = TreeHeadsFromJson(text);
+  if (!heads.ok()) return Status::InvalidArgument(path + ": " + heads.status().message());
+  return heads;
 }
 
 }  // namespace authledger

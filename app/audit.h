@@ -9,8 +9,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/config.h"
+#include "domain/tree_head.h"
 #include "ledger/chain_verifier.h"
 
 namespace authledger {
@@ -26,9 +28,14 @@ struct AuditVerification {
 // Verifies the configured ledger (an embedded one only while the server is
 // stopped: it admits one process), or an exported file of a ledger with
 // `partitions` partitions. `trusted_public_key` (32 raw bytes, or "") pins the
-// key checkpoints must be signed with.
-Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key);
+// key checkpoints must be signed with. `since`: tree heads kept from earlier
+// (`--since-head`) that the ledger must extend (ChainVerifier::ExpectHeads);
+// one that cannot be used (bad signature, unknown partition) is InvalidArgument.
+Result<AuditVerification> VerifyLedger(const Config& config, const std::string& trusted_public_key,
+                                       std::vector<SignedTreeHead> since = {});
 Result<AuditVerification> VerifyExportFile(const std::string& path, const std::string& trusted_public_key,
-                                           std::uint32_t partitions = 1);
+                                           std::uint32_t partitions = 1, std::vector<SignedTreeHead> since = {});
+// The heads of a --since-head file (domain/tree_head.h): one head, or {"heads": [...]}.
+Result<std::vector<SignedTreeHead>> ReadTreeHeadFile(const std::string& path);
 
 }  // namespace authledger

@@ -131,6 +131,14 @@ Status SplitHostPort(const std::string& listen, std::string* host, std::uint16_t
   return Status::Ok();
 }
 
+std::string Config::SigningKeyPath() const {
+  if (!signing_key_credential.empty()) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    return dir && *dir ? std::string(dir) + "/" + signing_key_credential : "";
+  }
+  return signing_key_file.empty() ? data_dir + "/checkpoint.key" : signing_key_file;
+}
+
 Status Config::Validate() const {
   std::string host;
   std::uint16_t port;
@@ -166,6 +174,14 @@ Status Config::Validate() const {
   for (Status s : {CheckRange(kUsageResolution, usage_resolution), CheckRange(kAuditRetention, audit_retention),
                    CheckRange(kCheckpointInterval, checkpoint_interval)})
     if (!s.ok()) return s;
+  if (!signing_key_credential.empty() && !signing_key_file.empty())
+    return Status::InvalidArgument(
+        "audit.signing_key_credential and audit.signing_key_file exclude each other: set one");
+  if (!signing_key_credential.empty() &&
+      (signing_key_credential.find('/') != std::string::npos || signing_key_credential == "." ||
+       signing_key_credential == ".." || signing_key_credential.size() > 255))
+    return Status::InvalidArgument("audit.signing_key_credential must be a credential name (1..255 characters, no "
+                                   "'/'), as in the unit's LoadCredential=NAME:PATH");
   if (role != "writer" && role != "replica") return Status::InvalidArgument("server.role must be writer or replica");
   if (role == "replica" && kafka_brokers.empty())
     return Status::InvalidArgument("server.role = replica needs a Kafka ledger (kafka.brokers / --kafka-brokers): a "
@@ -332,6 +348,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    Read(t, "audit", "signing_key_file", &c.signing_key_file),
                    ReadDuration(t, kCheckpointInterval, &c.checkpoint_interval),
                    ReadDuration(t, kAuditRetention, &c.audit_retention),
+                   Read(t, "audit", "signing_key_credential", &c.signing_key_credential),
+                   Read(t, "audit", "witness_dir", &c.witness_dir),
                    ReadInt(t, kBlockCacheMb, &c.block_cache_mb),
                    ReadInt(t, kWriteBufferMb, &c.write_buffer_mb),
                    ReadInt(t, kCachedAccounts, &c.cached_accounts),
@@ -385,6 +403,8 @@ Status ApplyEnvironment(Config* c) {
   env("AUTHLEDGER_BRAND", &c->brand);
   env("AUTHLEDGER_PEPPER_FILE", &c->pepper_file);
   env("AUTHLEDGER_SIGNING_KEY_FILE", &c->signing_key_file);
+  env("AUTHLEDGER_SIGNING_KEY_CREDENTIAL", &c->signing_key_credential);
+  env("AUTHLEDGER_WITNESS_DIR", &c->witness_dir);
   env("AUTHLEDGER_KAFKA_BROKERS", &c->kafka_brokers);
   env("AUTHLEDGER_KAFKA_TOPIC", &c->kafka_topic);
   env("AUTHLEDGER_ROLE", &c->role);

@@ -75,6 +75,12 @@ struct Config {
                                               "admin:*"};
   // [audit]
   std::string signing_key_file;  // "" = <data_dir>/checkpoint.key
+  // A systemd credential (LoadCredential=NAME:/path) holding the signing key:
+  // read from $CREDENTIALS_DIRECTORY/NAME; excludes signing_key_file.
+  std::string signing_key_credential;
+  // Every signed tree head is also written here (tree-heads.jsonl, one per line,
+  // and tree-head-<partition>.json, the newest): a witness outside data_dir.
+  std::string witness_dir;
   TimeMs checkpoint_interval = 1 * kHourMs;
   TimeMs audit_retention = 365 * kDayMs;  // how far back GET /v1/audit-log reaches (the ledger keeps all)
   // [usage]
@@ -89,9 +95,9 @@ struct Config {
   std::size_t fill_buffer_mb = 16;       // a fill sorts audit rows in two buffers of this size
 
   std::string PepperPath() const { return pepper_file.empty() ? data_dir + "/pepper" : pepper_file; }
-  std::string SigningKeyPath() const {
-    return signing_key_file.empty() ? data_dir + "/checkpoint.key" : signing_key_file;
-  }
+  // The signing key file: the credential's, signing_key_file, or <data_dir>/checkpoint.key.
+  // "" if a credential is configured but $CREDENTIALS_DIRECTORY is not set.
+  std::string SigningKeyPath() const;
   std::string LedgerDir() const { return data_dir + "/ledger"; }
   std::string ProjectionsDir() const { return data_dir + "/projections"; }
   bool is_replica() const { return role == "replica"; }

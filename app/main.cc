@@ -214,19 +214,26 @@ int RebuildCmd(const CommonFlags& f) {
 }
 
 int AuditVerifyCmd(const CommonFlags& f, const std::string& file, const std::string& public_key_hex, bool strict,
-                   std::uint32_t partitions) {
+                   std::uint32_t partitions, const std::string& since_head) {
   std::string trusted;
   if (!public_key_hex.empty() && (!FromHex(public_key_hex, &trusted) || trusted.size() != 32))
     return Fail(Status::InvalidArgument("--public-key must be 64 hex characters (GET /v1/audit/public-key)"));
+  std::vector<SignedTreeHead> kept;
+  if (!since_head.empty()) {
+    auto heads = ReadTreeHeadFile(since_head);
+    if (!heads.ok()) return Fail(heads.status());
+    kept = std::move(heads).value();
+  }
+  const std::size_t kept_count = kept.size();
   Result<AuditVerification> r = Status::Ok();
   std::string what;
   if (!file.empty()) {
-    r = VerifyExportFile(file, trusted, partitions);
+    r = VerifyExportFile(file, trusted, partitions, std::move(kept));
     what = file;
   } else {
     auto config = Resolve(f);
     if (!config.ok()) return Fail(config.status());
-    r = VerifyLedger(*config, trusted);
+    r = VerifyLedger(*config, trusted, std::move(kept));
     what = config->kafka_brokers.empty() ? "the ledger in " + config->data_dir
                                          : "Kafka topic " + config->kafka_topic + " on " + config->kafka_brokers;
   }
@@ -239,6 +246,18 @@ int AuditVerifyCmd(const CommonFlags& f, const std::string& file, const std::str
     if (!rep.signer.empty())
       std::printf("checkpoints signed by Ed25519 key %s%s\n", rep.signer.c_str(),
                   trusted.empty() ? " (not pinned: pass --public-key to require it)" : " (pinned)");
+    if (rep.newest_tree_head > 0) {
+      const TimeMs age = std::max<TimeMs>(0, SystemClock::Instance().Now() - rep.newest_tree_head);
+      std::printf("%llu signed tree heads; the newest was signed at %s (%lld s ago)\n",
+                  static_cast<unsigned long long>(rep.tree_heads), FormatRfc3339(rep.newest_tree_head).c_str(),
+                  static_cast<long long>(age / 1000));
+    } else {
+      std::printf("no signed tree head yet (checkpoints of an older format, or none)\n");
+    }
+    if (kept_count > 0)
+      std::printf("consistent with the %zu tree head(s) of %s: the ledger extends them (nothing truncated, "
+                  "rewritten or forked)\n",
+                  kept_count, since_head.c_str());
     if (rep.after_last_checkpoint > 0) {
       std::printf("%s: the last %llu events are not covered by a signed checkpoint (removing them would "
                   "go unnoticed)\n",
@@ -370,7 +389,7 @@ int main(int argc, char** argv) {
   rebuild->footer("Run while the server is stopped. The result is byte-identical to the projections it replaces.");
 
   CommonFlags audit_flags;
-  std::string audit_file, audit_out, audit_public_key;
+  std::string audit_file, audit_out, audit_public_key, audit_since_head;
   bool audit_strict = false;
   std::uint32_t audit_partitions = 1;
   auto* audit =
@@ -386,6 +405,9 @@ int main(int argc, char** argv) {
       ->add_option("--partitions", audit_partitions,
                    "with --file: partitions of the ledger it was exported from (a Kafka topic's count; default 1)")
       ->check(CLI::Range(1, 32));
+  verify->add_option("--since-head", audit_since_head,
+                     "a signed tree head kept from earlier (JSON from GET /v1/audit/tree-head or a witness file): "
+                     "fail unless the ledger extends it (detects truncation, rewrite and fork, even re-signed)");
   verify->add_flag("--strict", audit_strict,
                    "also fail if events follow the last signed checkpoint (detects a truncated tail)");
   verify->footer("Exit status: 0 intact, 3 tampering found (the first broken link is named), 1/2 other errors.\n"
@@ -426,7 +448,8 @@ int main(int argc, char** argv) {
       "the replay time (TIME, or the time of the event at POSITION). See docs/replay.md.");
 
   CLI11_PARSE(app, argc, argv);
-  if (*verify) return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict, audit_partitions);
+  if (*verify)
+    return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict, audit_partitions, audit_since_head);
   if (*exp) return AuditExportCmd(audit_flags, audit_out);
   if (*serve) return Serve(serve_flags, listen, threads, role, writer_url);
   if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);

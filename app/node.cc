@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/ledger.h"
+#include "app/witness.h"
 #include "commands/await.h"
 #include "commands/handlers.h"
 #include "domain/crypto.h"
@@ -141,6 +142,12 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   if (config.is_replica()) n->usage_->Disable();  // a replica appends nothing
   // A replica signs nothing; it serves the checkpoint public key only if given the key file.
   std::error_code exists_ec;
+  if (!config.signing_key_credential.empty() && config.SigningKeyPath().empty())
+    return Status::FailedPrecondition("audit.signing_key_credential is set but $CREDENTIALS_DIRECTORY is not: start "
+                                      "the service with LoadCredential=" +
+                                      config.signing_key_credential + ":/path/to/key (systemd)");
+  if (!config.witness_dir.empty() && !fs::is_directory(config.witness_dir, exists_ec))
+    return Status::FailedPrecondition("audit.witness_dir " + config.witness_dir + " is not a directory");
   if (!config.is_replica() || fs::exists(config.SigningKeyPath(), exists_ec)) {
     // Created only with a fresh ledger: a new key would make the next checkpoint look forged.
     auto signing = LoadOrCreateSecret(config.SigningKeyPath(), fresh_ledger,
@@ -154,7 +161,15 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
       return Status::FailedPrecondition("signing key file " + config.SigningKeyPath() +
                                         " does not hold a 32-byte hex key");
     }
-    n->checkpointer_ = std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw));
+    Checkpointer::OnSigned witness;
+    if (!config.witness_dir.empty())
+      witness = [dir = config.witness_dir](const SignedTreeHead& head) {
+        if (Status s = WitnessTreeHead(dir, head); !s.ok())
+          spdlog::warn("could not witness the tree head of partition {} (tree_size {}): {}", head.partition,
+                       head.tree_size, s.ToString());
+      };
+    n->checkpointer_ =
+        std::make_unique<Checkpointer>(*n->commands_, *n->projector_, std::move(signing_raw), std::move(witness));
   }
   const std::size_t entries = config.rate_limit_entries;
   n->failed_auth_ = std::make_unique<RateLimiter>(clock, config.failed_auth_per_minute, kMinuteMs, entries);

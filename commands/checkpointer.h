@@ -3,20 +3,27 @@
 // partition, into that partition's checkpoint chain — on a timer and when the
 // server stops. Each checkpoint is bound to the partition head it signs
 // (CommandContext::ExecuteAtHead), so it covers exactly the events before it.
-// `authledger audit verify` checks them (ledger/chain_verifier.h).
+// Each also signs a tree head (checkpoint format 2): the size and root of the
+// partition's Merkle tree over those events (domain/tree_head.h), handed to
+// `on_signed` once appended (a witness). `authledger audit verify` checks them
+// (ledger/chain_verifier.h).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "commands/command_context.h"
 #include "commands/periodic_task.h"
+#include "domain/tree_head.h"
 
 namespace authledger {
 
 class Checkpointer {
  public:
+  // Called on the checkpointing thread with each tree head once its checkpoint is appended.
+  using OnSigned = std::function<void(const SignedTreeHead&)>;
   // `signing_key` is the raw 32-byte Ed25519 private key; never logged.
-  Checkpointer(CommandContext& ctx, Projector& projector, std::string signing_key);
+  Checkpointer(CommandContext& ctx, Projector& projector, std::string signing_key, OnSigned on_signed = nullptr);
   ~Checkpointer();
 
   // Appends a checkpoint to every partition that is not empty and does not
@@ -34,6 +41,7 @@ class Checkpointer {
   Projector& projector_;
   std::string signing_key_;
   std::string public_key_hex_;
+  OnSigned on_signed_;
   PeriodicTask task_;
 };
 

@@ -137,6 +137,12 @@ std::string CheckpointMessage(std::uint64_t covers_position, const std::vector<C
   return m;
 }
 
+std::string TreeHeadMessage(std::uint32_t partition, std::uint64_t tree_size, std::string_view root_hex,
+                            TimeMs timestamp) {
+  return "authledger-tree-head-v1\n" + std::to_string(partition) + "\n" + std::to_string(tree_size) + "\n" +
+         std::string(root_hex) + "\n" + std::to_string(timestamp) + "\n";
+}
+
 std::string_view EventKeyId(const EventData& d) {
   return std::visit(
       [](const auto& e) -> std::string_view {

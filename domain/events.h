@@ -114,15 +114,31 @@ struct LedgerCheckpoint {
   std::vector<ChainHead> heads;  // sorted by account id; the ledger chain itself excluded
   std::string public_key;        // hex, 32 bytes
   std::string signature;         // hex, 64 bytes
+  // Checkpoint format 2 (docs/ledger-format.md): a signed tree head of the
+  // partition's Merkle tree (domain/merkle_tree.h) over its events before this
+  // one. Absent from format-1 checkpoints, which still verify without them.
+  std::optional<std::uint64_t> tree_size;     // leaves: the partition's events before this one
+  std::optional<std::string> tree_root;       // hex RFC 9162 root of those leaves
+  std::optional<std::string> tree_signature;  // hex Ed25519 over TreeHeadMessage, by public_key
   static constexpr auto Fields() {
     using T = LedgerCheckpoint;
-    return std::tuple{Field("covers_position", &T::covers_position), Field("heads", &T::heads),
-                      Field("public_key", &T::public_key), Field("signature", &T::signature)};
+    return std::tuple{Field("covers_position", &T::covers_position),
+                      Field("heads", &T::heads),
+                      Field("public_key", &T::public_key),
+                      Field("signature", &T::signature),
+                      Field("tree_size", &T::tree_size, kOmitEmpty),
+                      Field("tree_root", &T::tree_root, kOmitEmpty),
+                      Field("tree_signature", &T::tree_signature, kOmitEmpty)};
   }
 };
 // The exact bytes a checkpoint's signature covers:
 //   "authledger-checkpoint-v1\n<covers_position>\n" + "<account> <seq> <hash>\n" per head.
 std::string CheckpointMessage(std::uint64_t covers_position, const std::vector<ChainHead>& heads);
+// The exact bytes a signed tree head's signature covers (`timestamp` is the
+// checkpoint event's time, Unix milliseconds; `root_hex` lowercase hex):
+//   "authledger-tree-head-v1\n<partition>\n<tree_size>\n<root_hex>\n<timestamp>\n"
+std::string TreeHeadMessage(std::uint32_t partition, std::uint64_t tree_size, std::string_view root_hex,
+                            TimeMs timestamp);
 
 // Checkpoints form their own chains under reserved account ids, one per ledger
 // partition: "acct_0000000000NN" for partition NN (00..31). kLedgerAccountId is

@@ -12,14 +12,23 @@
 //                  cursor in the X-Next-Cursor header instead of the body
 //
 // GET /v1/audit/public-key — the checkpoint signing key's public half.
+//
+// The verifiable log (docs/api.md, "Proofs"; keys:admin like the audit log):
+// GET /v1/audit/tree-head — each partition's newest signed tree head.
+// GET /v1/audit/proof?position=P[&tree_size=N] — inclusion proof of the event
+//   at P in its partition's tree of N leaves (default: the newest signed head's).
+// GET /v1/audit/consistency?first=M[&second=N][&partition=K] — consistency
+//   proof between the trees of M and N leaves (default N: the newest signed head's).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "domain/cidr.h"
+#include "domain/crypto.h"
 #include "domain/decimal.h"
 #include "domain/email.h"
 #include "domain/events.h"
 #include "domain/ids.h"
+#include "domain/tree_head.h"
 #include "gateway/api.h"
 #include "gateway/min_position.h"
 #include "gateway/request_wipe.h"
@@ -175,9 +184,145 @@ HttpResponse PublicKey(ApiDeps& d, RequestContext& ctx) {
   return JsonResponse(ctx.req, http::status::ok, body.dump());
 }
 
+std::string Hex(const std::string& raw) {
+  return ToHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+}
+
+json HexList(const std::vector<std::string>& hashes) {
+  json out = json::array();
+  for (const std::string& h : hashes) out.push_back(Hex(h));
+  return out;
+}
+
+// The newest signed tree head of `partition`, or NotFound.
+Result<SignedTreeHead> LatestHead(ApiDeps& d, std::uint32_t partition) {
+  auto bytes = d.queries.LatestTreeHeadEvent(partition);
+  if (!bytes.ok()) return bytes.status();
+  auto e = DecodeEvent(*bytes);
+  if (!e.ok()) return e.status();
+  auto head = TreeHeadOf(*e);
+  if (!head)
+    return Status::Corruption("the stored tree head of partition " + std::to_string(partition) + " is damaged");
+  return *head;
+}
+
+// An optional decimal query parameter within [0, max]; InvalidArgument names it.
+Status QueryNumber(const RequestContext& ctx, const char* name, std::uint64_t max, std::optional<std::uint64_t>* out) {
+  std::string v;
+  if (!ctx.QueryParam(name, &v)) return Status::Ok();
+  *out = ParseDecimal(v, max);
+  if (!*out) return Status::InvalidArgument(std::string(name) + " must be an integer from 0 to " + std::to_string(max));
+  return Status::Ok();
+}
+
+// The size a proof is asked against: `asked`, or the partition's newest signed
+// head (then also returned in *signed_head). It must not exceed what is applied.
+Result<std::uint64_t> ProofSize(ApiDeps& d, std::uint32_t partition, std::optional<std::uint64_t> asked,
+                                const char* name, std::optional<SignedTreeHead>* signed_head) {
+  if (!asked) {
+    auto head = LatestHead(d, partition);
+    if (head.status().code() == Status::Code::kNotFound)
+      return Status::NotFound("partition " + std::to_string(partition) +
+                              " has no signed tree head yet (the next checkpoint signs one); pass " + name);
+    if (!head.ok()) return head.status();
+    *signed_head = *head;
+    return head->tree_size;
+  }
+  const std::uint64_t applied = OffsetOf(d.projector.applied().at(partition));
+  if (*asked > applied)
+    return Status::NotFound(std::string(name) + " " + std::to_string(*asked) + " is beyond the " +
+                            std::to_string(applied) + " events of partition " + std::to_string(partition) +
+                            " this node has applied");
+  return *asked;
+}
+
+HttpResponse TreeHead(ApiDeps& d, RequestContext& ctx) {
+  auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
+  if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
+  json heads = json::array();
+  for (std::uint32_t p = 0; p < d.projector.partitions(); ++p) {
+    auto head = LatestHead(d, p);
+    if (head.status().code() == Status::Code::kNotFound) continue;
+    if (!head.ok()) return ProblemFromStatus(ctx.req, head.status());
+    heads.push_back(TreeHeadToJson(*head));
+  }
+  return JsonResponse(ctx.req, http::status::ok, json{{"heads", heads}}.dump());
+}
+
+HttpResponse InclusionProof(ApiDeps& d, RequestContext& ctx) {
+  auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
+  if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
+  std::optional<std::uint64_t> position, asked;
+  if (Status s = QueryNumber(ctx, "position", MakePosition(kMaxPartitions - 1, (Position{1} << 48) - 1), &position);
+      !s.ok() || !position)
+    return ProblemFromStatus(ctx.req, Status::InvalidArgument("position (an event's ledger position, the `id:` of "
+                                                              "GET /v1/events) is required and must be an integer"));
+  if (Status s = QueryNumber(ctx, "tree_size", INT64_MAX, &asked); !s.ok()) return ProblemFromStatus(ctx.req, s);
+  const std::uint32_t partition = PartitionOf(*position);
+  if (partition >= d.projector.partitions() || OffsetOf(*position) == 0)
+    return ProblemFromStatus(
+        ctx.req, Status::InvalidArgument("position " + std::to_string(*position) + " names no event of this ledger"));
+  std::optional<SignedTreeHead> head;
+  auto size = ProofSize(d, partition, asked, "tree_size", &head);
+  if (!size.ok()) return ProblemFromStatus(ctx.req, size.status());
+  const std::uint64_t index = OffsetOf(*position) - 1;
+  if (index >= *size)
+    return ProblemFromStatus(
+        ctx.req, Status::NotFound("the tree of " + std::to_string(*size) + " leaves does not hold position " +
+                                  std::to_string(*position) + (head ? " yet (the next checkpoint signs it)" : "")));
+  auto proof = d.queries.InclusionProof(partition, index, *size);
+  if (!proof.ok()) return ProblemFromStatus(ctx.req, proof.status());
+  auto root = d.queries.TreeRoot(partition, *size);
+  if (!root.ok()) return ProblemFromStatus(ctx.req, root.status());
+  json body = {{"partition", partition}, {"position", *position},   {"leaf_index", index},
+               {"tree_size", *size},     {"root_hash", Hex(*root)}, {"proof", HexList(*proof)}};
+  if (head) body["tree_head"] = TreeHeadToJson(*head);
+  return JsonResponse(ctx.req, http::status::ok, body.dump());
+}
+
+HttpResponse ConsistencyProof(ApiDeps& d, RequestContext& ctx) {
+  auto auth = d.auth.Authenticate(ctx, kKeysAdminScope);
+  if (auto* res = std::get_if<HttpResponse>(&auth)) return std::move(*res);
+  std::optional<std::uint64_t> partition, first, asked;
+  for (Status s : {QueryNumber(ctx, "partition", d.projector.partitions() - 1, &partition),
+                   QueryNumber(ctx, "first", INT64_MAX, &first), QueryNumber(ctx, "second", INT64_MAX, &asked)})
+    if (!s.ok()) return ProblemFromStatus(ctx.req, s);
+  if (!first)
+    return ProblemFromStatus(ctx.req,
+                             Status::InvalidArgument("first (the tree_size of the head you hold) is required"));
+  const auto p = static_cast<std::uint32_t>(partition.value_or(0));
+  std::optional<SignedTreeHead> head;
+  auto second = ProofSize(d, p, asked, "second", &head);
+  if (!second.ok()) return ProblemFromStatus(ctx.req, second.status());
+  if (*first > *second)
+    return ProblemFromStatus(ctx.req,
+                             Status::InvalidArgument("first (" + std::to_string(*first) + ") must not exceed second (" +
+                                                     std::to_string(*second) + ")"));
+  auto proof = d.queries.ConsistencyProof(p, *first, *second);
+  if (!proof.ok()) return ProblemFromStatus(ctx.req, proof.status());
+  auto first_root = d.queries.TreeRoot(p, *first);
+  auto second_root = d.queries.TreeRoot(p, *second);
+  if (!first_root.ok()) return ProblemFromStatus(ctx.req, first_root.status());
+  if (!second_root.ok()) return ProblemFromStatus(ctx.req, second_root.status());
+  json body = {{"partition", p},
+               {"first", *first},
+               {"second", *second},
+               {"first_root", Hex(*first_root)},
+               {"second_root", Hex(*second_root)},
+               {"proof", HexList(*proof)}};
+  if (head) body["tree_head"] = TreeHeadToJson(*head);
+  return JsonResponse(ctx.req, http::status::ok, body.dump());
+}
+
 }  // namespace
 
 void AddAuditApi(Router& r, ApiDeps& d) {
+  r.Add(http::verb::get, "/v1/audit/tree-head", HandlerKind::kBlocking,
+        [&d](RequestContext& c) { return TreeHead(d, c); });
+  r.Add(http::verb::get, "/v1/audit/proof", HandlerKind::kBlocking,
+        [&d](RequestContext& c) { return InclusionProof(d, c); });
+  r.Add(http::verb::get, "/v1/audit/consistency", HandlerKind::kBlocking,
+        [&d](RequestContext& c) { return ConsistencyProof(d, c); });
   r.Add(http::verb::get, "/v1/audit/public-key", HandlerKind::kInline,
         [&d](RequestContext& c) { return PublicKey(d, c); });
   r.Add(http::verb::get, "/v1/audit-log", HandlerKind::kBlocking, [&d](RequestContext& c) { return AuditLog(d, c); });

@@ -1,5 +1,7 @@
 #include "ledger/chain_verifier.h"
 
+#include <algorithm>
+
 #include "domain/crypto.h"
 #include "domain/envelope.h"
 #include "ledger/partitioner.h"
@@ -88,6 +90,89 @@ Status ChainVerifier::Add(Position position, const Result<Event>& e, const std::
   head.hash = hash;
   head.position = position;
   ++report_.events;
+  return GrowTree(partition, position, hash);
+}
+
+Status ChainVerifier::GrowTree(std::uint32_t partition, Position position, const std::string& hash) {
+  std::string leaf;
+  if (!FromHex(hash, &leaf)) return Fail("", 0, position, "position " + PositionToString(position) + ": bad hash");
+  MerkleFrontier& tree = trees_[partition];
+  tree.Append(MerkleLeafHash(leaf));
+  const std::optional<SignedTreeHead>& kept = kept_[partition];
+  if (kept && kept->tree_size == tree.size()) {
+    std::string root = tree.Root();
+    if (ToHex(reinterpret_cast<const unsigned char*>(root.data()), root.size()) != kept->root_hash)
+      return Fail("", 0, position,
+                  "partition " + std::to_string(partition) + ": its first " + std::to_string(kept->tree_size) +
+                      " events do not hash to the root of the kept tree head (tree_size " +
+                      std::to_string(kept->tree_size) + ", root " + kept->root_hash.substr(0, 16) +
+                      "…): the ledger was rewritten or forked since that head was signed");
+    ++report_.kept_heads;
+  }
+  return Status::Ok();
+}
+
+Status ChainVerifier::ExpectHeads(std::vector<SignedTreeHead> heads) {
+  for (SignedTreeHead& h : heads) {
+    const std::string which = "the kept tree head of partition " + std::to_string(h.partition);
+    if (h.partition >= partitions_)
+      return Status::InvalidArgument(which + ": the ledger has only " + std::to_string(partitions_) + " partitions");
+    if (kept_[h.partition]) return Status::InvalidArgument(which + " is given twice");
+    if (!VerifyTreeHeadSignature(h, trusted_key_))
+      return Status::InvalidArgument(which + ": its signature does not verify" +
+                                     (trusted_key_.empty() ? "" : " with the trusted public key"));
+    if (h.tree_size == 0) {
+      if (h.root_hash != ToHex(Sha256(""))) return Status::InvalidArgument(which + ": an empty tree has another root");
+      ++report_.kept_heads;
+      continue;
+    }
+    kept_[h.partition] = std::move(h);
+  }
+  return Status::Ok();
+}
+
+Status ChainVerifier::Finish() {
+  if (!status_.ok()) return status_;
+  for (std::uint32_t p = 0; p < partitions_; ++p) {
+    const std::optional<SignedTreeHead>& kept = kept_[p];
+    if (kept && trees_[p].size() < kept->tree_size)
+      return Fail("", 0, MakePosition(p, trees_[p].size()),
+                  "partition " + std::to_string(p) + " holds " + std::to_string(trees_[p].size()) +
+                      " events, but the kept tree head was signed at tree_size " + std::to_string(kept->tree_size) +
+                      ": the ledger was truncated (" + std::to_string(kept->tree_size - trees_[p].size()) +
+                      " events removed) since that head was signed");
+  }
+  return Status::Ok();
+}
+
+Status ChainVerifier::CheckTreeHead(const Event& e, Position position, const std::string& link) {
+  const std::uint32_t partition = PartitionOf(position);
+  std::optional<SignedTreeHead> head = TreeHeadOf(e);
+  const auto& cp = std::get<LedgerCheckpoint>(e.data);
+  if (!head) {
+    if (cp.tree_size || cp.tree_root || cp.tree_signature)
+      return Fail(e.account_id, e.seq, position, link + ": an incomplete tree head (altered?)");
+    if (signs_trees_[partition])
+      return Fail(e.account_id, e.seq, position,
+                  link + ": signs no tree head, though earlier checkpoints of its partition did (forged?)");
+    return Status::Ok();
+  }
+  signs_trees_[partition] = true;
+  if (head->partition != partition)
+    return Fail(e.account_id, e.seq, position, link + ": its tree head names another partition");
+  if (!VerifyTreeHeadSignature(*head))
+    return Fail(e.account_id, e.seq, position,
+                link + ": the tree head's signature does not verify (forged or altered)");
+  const MerkleFrontier& tree = trees_[partition];
+  std::string root = tree.Root();
+  if (head->tree_size != tree.size() ||
+      head->root_hash != ToHex(reinterpret_cast<const unsigned char*>(root.data()), root.size()))
+    return Fail(e.account_id, e.seq, position,
+                link + ": its tree head (tree_size " + std::to_string(head->tree_size) +
+                    ") differs from the Merkle tree of the " + std::to_string(tree.size()) +
+                    " events before it (events altered, removed or inserted)");
+  ++report_.tree_heads;
+  report_.newest_tree_head = std::max(report_.newest_tree_head, head->timestamp);
   return Status::Ok();
 }
 
@@ -126,6 +211,7 @@ Status ChainVerifier::CheckCheckpoint(const Event& e, Position position) {
     return Fail(e.account_id, e.seq, position,
                 link + ": signs " + std::to_string(accounts) + " account chains but the ledger has " +
                     std::to_string(expected) + " (an account's events were inserted)");
+  if (Status s = CheckTreeHead(e, position, link); !s.ok()) return s;
   ++report_.checkpoints;
   report_.after_last_checkpoint = 0;
   return Status::Ok();

@@ -9,6 +9,7 @@
 #include "ledger/batch_reader.h"
 #include "projections/audit_entry.h"
 #include "projections/key_index.h"
+#include "projections/merkle_rows.h"
 #include "projections/queries.h"
 #include "projections/state_codec.h"
 
@@ -19,7 +20,8 @@ Projector::Projector(EventLog& log, ProjectionStore& store, Options options)
       store_(store),
       partitions_(log.Partitions()),
       options_(options),
-      applied_(std::make_unique<std::atomic<std::uint64_t>[]>(log.Partitions())) {}
+      applied_(std::make_unique<std::atomic<std::uint64_t>[]>(log.Partitions())),
+      trees_(log.Partitions()) {}
 
 Projector::~Projector() { Stop(); }
 
@@ -31,6 +33,14 @@ Status Projector::Init() {
     return Status::Corruption("projections are at position " + c->ToString() + " but the ledger ends at " +
                               heads.ToString() + "; run `authledger rebuild`");
   for (std::uint32_t p = 0; p < partitions_; ++p) applied_[p].store(c->offset(p), std::memory_order_release);
+  trees_.clear();
+  for (std::uint32_t p = 0; p < partitions_; ++p) {
+    auto tree = MerkleFrontier::Load(c->offset(p), StoredMerkleNodes(store_, p));
+    if (!tree.ok())
+      return Status::Corruption("projections lack the Merkle tree of partition " + std::to_string(p) + " (" +
+                                tree.status().message() + "); run `authledger rebuild`");
+    trees_.push_back(std::move(tree).value());
+  }
   return Status::Ok();
 }
 
@@ -109,6 +119,8 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
   rocksdb::WriteBatch& wb = batch_;
   wb.Clear();
   Cursor pos = *at;
+  // The partitions' trees as of this batch, kept only if it applies in full.
+  std::vector<MerkleFrontier> trees = trees_;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const StoredEvent& se = events[i];
     const std::uint32_t partition = PartitionOf(se.position);
@@ -119,6 +131,8 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
           ", got " + PositionToString(se.position));
     Result<Event>& ev = batch.decoded[i];
     if (!ev.ok()) return Status::Corruption("position " + PositionToString(se.position) + ": " + ev.status().message());
+    // Every position is a leaf, a redelivered copy included: the tree is over the ledger as stored.
+    if (Status t = AppendMerkleLeaf(store_, wb, partition, &trees[partition], batch.hashes[i]); !t.ok()) return t;
     auto entry = CachedState(ev->account_id);
     if (!entry.ok()) return entry.status();
     CachedAccount& account = (*entry)->second;
@@ -150,9 +164,11 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
       if (std::find(account.dirty_clients.begin(), account.dirty_clients.end(), client) == account.dirty_clients.end())
         account.dirty_clients.push_back(client);
     }
-    if (std::holds_alternative<LedgerCheckpoint>(ev->data))
+    if (const auto* cp = std::get_if<LedgerCheckpoint>(&ev->data)) {
       wb.Put(store_.cf(Cf::kMeta), ProjectionStore::CheckpointMetaKey(partition),
              ProjectionStore::EncodePosition(se.position));
+      if (cp->tree_size) wb.Put(store_.cf(Cf::kMeta), ProjectionStore::TreeHeadMetaKey(partition), se.bytes);
+    }
     if (fill_) {
       if (Status a = fill_->Add(ev->account_id, ev->time, se.position, se.bytes); !a.ok()) return a;
     } else {
@@ -161,12 +177,17 @@ Status Projector::ApplyBatch(DecodedBatch& batch, Cursor* at, bool commit) {
     pos.Advance(se.position);
   }
   *at = pos;
-  if (commit) return Commit(wb, pos);
+  if (commit) {
+    Status s = Commit(wb, pos);
+    if (s.ok()) trees_ = std::move(trees);
+    return s;
+  }
   // Filling: the states wait in the cache, unless it overflows.
   const bool evict = cache_.size() > options_.max_cached_accounts || cached_entities_ > options_.max_cached_entities;
   if (evict) PutDirty(wb);
   if (wb.Count() == 0) return Status::Ok();
   if (Status s = store_.Write(&wb); !s.ok()) return s;
+  trees_ = std::move(trees);
   if (evict) ClearCache();
   return Status::Ok();
 }

@@ -13,6 +13,9 @@
 // store carries a "filling" mark, so a store left half-filled by a crash is
 // deleted on open and filled again (ProjectionStore::Open).
 //
+// Each partition's Merkle tree (projections/merkle_rows.h) grows in the same
+// WriteBatch as the rows of the events it covers, filling or not.
+//
 // An exact second copy of an account's last event (same sequence, same bytes:
 // a redelivery) changes nothing and is passed over. Any other event that does
 // not continue its partition (offset gap) or its account's chain (sequence gap
@@ -38,6 +41,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "domain/account_state.h"
+#include "domain/merkle_tree.h"
 #include "ledger/batch_reader.h"
 #include "ledger/event_log.h"
 #include "projections/audit_bulk_load.h"
@@ -153,7 +157,8 @@ class Projector {
   // False while filling a store that holds no account, key or client yet: cache_ is then
   // the whole truth, and reading the store for what cache_ lacks would find nothing.
   bool store_has_states_ = true;
-  rocksdb::WriteBatch batch_;  // ApplyBatch's, kept between batches (applying thread only)
+  std::vector<MerkleFrontier> trees_;  // per partition: the right edge of its Merkle tree, as applied
+  rocksdb::WriteBatch batch_;          // ApplyBatch's, kept between batches (applying thread only)
   std::thread thread_;
 };
 

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <memory>
 
+#include "domain/merkle_proof.h"
 #include "ledger/partitioner.h"
 #include "projections/audit_entry.h"
+#include "projections/merkle_rows.h"
 #include "projections/state_codec.h"
 
 namespace authledger {
@@ -179,6 +181,29 @@ Status Queries::AccountEventsAfter(const std::string& account_id, Position after
 
 Status Queries::AccountEvent(const std::string& account_id, const EventRef& ref, std::string* bytes) const {
   return store_.Get(Cf::kAudit, AuditKey(account_id, ref.time, ref.position), bytes);
+}
+
+Result<std::string> Queries::TreeRoot(std::uint32_t partition, std::uint64_t size) const {
+  return MerkleRangeRoot(0, size, StoredMerkleNodes(store_, partition));
+}
+
+Result<std::vector<std::string>> Queries::InclusionProof(std::uint32_t partition, std::uint64_t index,
+                                                         std::uint64_t size) const {
+  return MerkleInclusionProof(index, size, StoredMerkleNodes(store_, partition));
+}
+
+Result<std::vector<std::string>> Queries::ConsistencyProof(std::uint32_t partition, std::uint64_t first,
+                                                           std::uint64_t second) const {
+  // An empty or equal proof reads nothing: make sure the larger tree exists.
+  if (second > 0)
+    if (auto last = StoredMerkleNodes(store_, partition)(0, second - 1); !last.ok()) return last.status();
+  return MerkleConsistencyProof(first, second, StoredMerkleNodes(store_, partition));
+}
+
+Result<std::string> Queries::LatestTreeHeadEvent(std::uint32_t partition) const {
+  std::string bytes;
+  if (Status s = store_.Get(Cf::kMeta, ProjectionStore::TreeHeadMetaKey(partition), &bytes); !s.ok()) return s;
+  return bytes;
 }
 
 bool Queries::IsCheckpointAt(Position p) const {

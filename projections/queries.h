@@ -58,6 +58,17 @@ class Queries {
                             std::vector<EventRef>* out, Cursor* applied) const;
   // The stored bytes of one of those events (NotFound if the view lacks it).
   Status AccountEvent(const std::string& account_id, const EventRef& ref, std::string* bytes) const;
+  // Partition `partition`'s Merkle tree (projections/merkle_rows.h) at `size`
+  // leaves: its root, an inclusion proof of leaf `index`, a consistency proof
+  // from `first` leaves. O(log size) reads; NotFound for a size beyond what the
+  // projector has applied.
+  Result<std::string> TreeRoot(std::uint32_t partition, std::uint64_t size) const;
+  Result<std::vector<std::string>> InclusionProof(std::uint32_t partition, std::uint64_t index,
+                                                  std::uint64_t size) const;
+  Result<std::vector<std::string>> ConsistencyProof(std::uint32_t partition, std::uint64_t first,
+                                                    std::uint64_t second) const;
+  // The stored bytes of the partition's newest checkpoint that signs a tree head; NotFound if none.
+  Result<std::string> LatestTreeHeadEvent(std::uint32_t partition) const;
   // True if the event at `p` is a checkpoint.
   bool IsCheckpointAt(Position p) const;
   // True if any account has (or had) a key with this id.

@@ -22,6 +22,7 @@ const char* CfName(Cf cf) {
     case Cf::kAccountKeys: return "account_keys";
     case Cf::kAccountClients: return "account_clients";
     case Cf::kAudit: return "audit";
+    case Cf::kMerkle: return "merkle";
     case Cf::kCount: break;
   }
   return "?";
@@ -80,6 +81,7 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
   o.write_buffer_size = std::max<std::size_t>(options.write_buffer_bytes / 2, 1u << 20);
   // Each account's audit rows arrive in (nearly) increasing key order: a memtable
   // insert hint per account prefix makes them cheap.
+  if (cf == Cf::kMerkle) o.compression = rocksdb::kNoCompression;  // SHA-256 hashes do not compress
   if (cf == Cf::kAudit) {
     o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kAccountIdLength + 1));
     // Most of the store's bytes, written once (a fill writes them straight into
@@ -203,6 +205,10 @@ Position ProjectionStore::DecodePosition(std::string_view bytes) {
 
 std::string ProjectionStore::CheckpointMetaKey(std::uint32_t partition) {
   return "checkpoint/" + std::to_string(partition);
+}
+
+std::string ProjectionStore::TreeHeadMetaKey(std::uint32_t partition) {
+  return "tree_head/" + std::to_string(partition);
 }
 
 std::string ProjectionStore::EncodePosition(Position p) {

@@ -14,6 +14,10 @@
 //   account_clients  account id "/" client id -> ClientState (binary, state_codec.h)
 //   audit         account id "/" u64 BE time ms, u64 BE position -> the event's
 //                 stored bytes (audit_entry.h)
+//   merkle        u8 partition, u8 level, u64 BE index -> the 32-byte hash of that
+//                 perfect subtree of the partition's Merkle tree (merkle_rows.h);
+//                 meta "tree_head/<partition>" -> the stored bytes of the
+//                 partition's last checkpoint that signs a tree head
 //
 // A store written in another format (kFormat differs or is absent) is derived
 // data of an older version, and a store still marked "filling" was left
@@ -37,7 +41,7 @@
 
 namespace authledger {
 
-enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kAccountClients, kCount };
+enum class Cf { kMeta = 0, kAccounts, kKeyIndex, kAccountKeys, kAudit, kAccountClients, kMerkle, kCount };
 const char* CfName(Cf cf);
 
 // Memory the store may hold, whatever the size of its data.
@@ -51,8 +55,8 @@ class ProjectionStore {
  public:
   // 1: JSON values, an audit time index; 2: keys inside accounts; 3: no clients; 4: clients in rows of their own;
   // 5: account headers with counters (per-entity write models); 6: key_index records with parsed CIDR blocks
-  // (key_index.h: record version 2).
-  static constexpr int kFormat = 6;
+  // (key_index.h: record version 2); 7: the merkle column family (per-partition Merkle trees).
+  static constexpr int kFormat = 7;
   static constexpr const char* kFillingKey = "filling";  // in meta
 
   // Opens (creating if missing) the store in `dir`.
@@ -73,6 +77,7 @@ class ProjectionStore {
   static std::string EncodePosition(Position p);                  // 8 bytes big-endian: sorts numerically
   static Position DecodePosition(std::string_view bytes);         // 0 unless 8 bytes
   static std::string CheckpointMetaKey(std::uint32_t partition);  // "checkpoint/<partition>"
+  static std::string TreeHeadMetaKey(std::uint32_t partition);    // "tree_head/<partition>"
 
   // Point read; NotFound if absent.
   Status Get(Cf c, const rocksdb::Slice& key, std::string* value);

@@ -395,8 +395,10 @@ for m in msgs:  # never in a header
     for val in (m.get("headers") or [])[1::2]:
         if any(s and s in val for s in secret_hashes.values()): err("a secret_hash is in a header")
 # every long hex string in kcat's output is explained: chain hashes, the checkpoint key and
-# signatures, or a key.created secret_hash inside data
-sigs = {e[3]["data"].get("signature") for e in events if e[3].get("type") == "io.authledger.ledger.checkpoint.v1"}
+# signatures (checkpoint format 2: also the tree head's root and signature), or a key.created
+# secret_hash inside data
+cps = [e[3]["data"] for e in events if e[3].get("type") == "io.authledger.ledger.checkpoint.v1"]
+sigs = {d.get(f) for d in cps for f in ("signature", "tree_root", "tree_signature")} - {None}
 explained = chain_hashes | {pubkey} | sigs | set(secret_hashes.values())
 for hx in set(re.findall(r"(?<![0-9a-f])[0-9a-f]{64,}(?![0-9a-f])", raw)):
     if hx not in explained: err(f"unexplained hex value in the topic: {hx[:16]}...")

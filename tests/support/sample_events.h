@@ -63,8 +63,18 @@ inline std::vector<EventData> SampleEventData(TimeMs t0) {
       LedgerCheckpoint{12345,
                        {{"acct_AbCdEf012345", 7, std::string(64, 'b')}, {"acct_ZzZz00001111", 1, std::string(64, 'c')}},
                        std::string(64, 'd'),
-                       std::string(128, 'e')},
-      LedgerCheckpoint{0, {}, std::string(64, 'd'), std::string(128, 'e')},
+                       std::string(128, 'e'),
+                       {},
+                       {},
+                       {}},
+      LedgerCheckpoint{0, {}, std::string(64, 'd'), std::string(128, 'e'), {}, {}, {}},
+      LedgerCheckpoint{12346,  // format 2: with a signed tree head
+                       {{"acct_AbCdEf012345", 8, std::string(64, 'f')}},
+                       std::string(64, 'd'),
+                       std::string(128, 'e'),
+                       12345,
+                       std::string(64, '0'),
+                       std::string(128, '1')},
   };
 }
 

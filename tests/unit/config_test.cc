@@ -474,3 +474,38 @@ TEST_F(ConfigTest, DurationsAndListenAddresses) {
 
 }  // namespace
 }  // namespace authledger
+
+namespace authledger {
+namespace {
+
+// [audit]: the signing key as a systemd credential, and the witness directory.
+TEST_F(ConfigTest, SigningKeyCredentialAndWitnessDir) {
+  Write("[ledger]\ndata_dir = \"/srv/al\"\n[audit]\nsigning_key_credential = \"checkpoint-key\"\n"
+        "witness_dir = \"/srv/witness\"\n");
+  auto c = LoadConfigFile(path_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->witness_dir, "/srv/witness");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  EXPECT_EQ(c->SigningKeyPath(), "") << "no credentials directory: nothing to read";
+  ::setenv("CREDENTIALS_DIRECTORY", "/run/credentials/authledger.service", 1);
+  EXPECT_EQ(c->SigningKeyPath(), "/run/credentials/authledger.service/checkpoint-key");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  Config d;
+  EXPECT_EQ(d.SigningKeyPath(), "./data/checkpoint.key");
+  d.signing_key_file = "/etc/al/key";
+  EXPECT_EQ(d.SigningKeyPath(), "/etc/al/key");
+  d.signing_key_credential = "k";
+  Status both = d.Validate();
+  EXPECT_FALSE(both.ok());
+  EXPECT_NE(both.message().find("audit.signing_key_credential and audit.signing_key_file"), std::string::npos);
+  for (const char* bad : {"../key", "a/b", ".."}) {
+    Config e;
+    e.signing_key_credential = bad;
+    Status s = e.Validate();
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find("audit.signing_key_credential"), std::string::npos) << s.message();
+  }
+}
+
+}  // namespace
+}  // namespace authledger

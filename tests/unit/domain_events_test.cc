@@ -140,7 +140,7 @@ TEST(DomainEventsTest, AuditViewLeavesOutLedgerOnlyFields) {
 }
 
 TEST(DomainEventsTest, NestedStructErrorsNameTheElement) {
-  json j = EventDataToJson(LedgerCheckpoint{1, {{"acct_AbCdEf012345", 7, std::string(64, 'b')}}, "p", "s"});
+  json j = EventDataToJson(LedgerCheckpoint{1, {{"acct_AbCdEf012345", 7, std::string(64, 'b')}}, "p", "s", {}, {}, {}});
   j["heads"][0].erase("seq");
   auto r = EventDataFromJson(LedgerCheckpoint::kType, j);
   ASSERT_FALSE(r.ok());
