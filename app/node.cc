@@ -96,6 +96,11 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
   auto pepper = LoadOrCreateSecret(config.PepperPath(), !config.is_replica() && fresh_ledger,
                                    "without the pepper no existing key can be verified");
   if (!pepper.ok()) return pepper.status();
+  // A damaged tail cut on the operator's word (--truncate-damaged-tail) may have held
+  // events the projections applied: they are filled again from the ledger.
+  if (n->recovery_.damaged && n->recovery_.cut) {
+    if (Status s = ProjectionStore::Destroy(config.ProjectionsDir()); !s.ok()) return s;
+  }
   auto store = ProjectionStore::Open(config.ProjectionsDir(), StoreOptionsOf(config));
   if (!store.ok()) return store.status();
   n->store_ = std::move(store).value();
