@@ -48,6 +48,9 @@ struct Config {
   std::vector<std::string> trusted_proxies;
   // [ledger]
   std::string data_dir = "./data";
+  // Command line only (`serve --truncate-damaged-tail`): cut a damaged tail of the embedded
+  // ledger when it opens for writing, instead of refusing (docs/ledger-format.md).
+  bool truncate_damaged_tail = false;
   // [kafka] — brokers empty: the embedded ledger in <data_dir>/ledger.
   std::string kafka_brokers;  // "host:port,..."
   std::string kafka_topic = "authledger.events";

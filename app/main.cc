@@ -1,6 +1,6 @@
 // authledger: the credential authority's executable.
 //
-//   authledger serve     --data DIR --listen HOST:PORT [--config FILE]
+//   authledger serve     --data DIR --listen HOST:PORT [--config FILE] [--truncate-damaged-tail]
 //                        [--kafka-brokers HOST:PORT,... [--role replica --writer-url URL]]
 //   (every subcommand that touches the ledger takes --kafka-brokers / --kafka-topic)
 //   authledger bootstrap --data DIR --account NAME
@@ -11,6 +11,7 @@
 //   authledger replay    --out OUTDIR --keys|--clients ACCOUNT_ID [--valid-only]
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -116,13 +117,14 @@ std::string OperatorName() {
 }
 
 int Serve(const CommonFlags& f, const std::string& listen, int threads, const std::string& role,
-          const std::string& writer_url) {
+          const std::string& writer_url, bool truncate_damaged_tail) {
   auto config = Resolve(f);
   if (!config.ok()) return Fail(config.status());
   if (!listen.empty()) config->listen = listen;
   if (threads >= 0) config->threads = threads;
   if (!role.empty()) config->role = role;
   if (!writer_url.empty()) config->writer_url = writer_url;
+  config->truncate_damaged_tail = truncate_damaged_tail;
   if (Status s = config->Validate(); !s.ok()) return Fail(s);
   // Block the stop signals before any thread starts, then wait for them here.
   sigset_t stop;
@@ -134,10 +136,6 @@ int Serve(const CommonFlags& f, const std::string& listen, int threads, const st
 
   auto node = Node::Open(*config, SystemClock::Instance());
   if (!node.ok()) return Fail(node.status());
-  if (const auto& r = (*node)->recovery(); r.truncated_bytes > 0)
-    spdlog::warn("ledger recovery: cut a torn tail of {} bytes from {} at offset {} (a write that was never "
-                 "acknowledged)",
-                 r.truncated_bytes, r.truncated_segment, r.truncated_at);
   if (Status s = (*node)->Serve(); !s.ok()) return Fail(s);
   spdlog::info("authledger {} serving as {} on {} (port {}), data {}, {} at {}, projections at {}", AUTHLEDGER_VERSION,
                config->role, config->listen, (*node)->port(), config->data_dir, (*node)->ledger_description(),
@@ -348,6 +346,9 @@ int ReplayCmd(const CommonFlags& f, const std::string& until_text, const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything authledger creates (ledger, projections, secrets, replays, exports) holds
+  // emails, addresses and keyed hashes: owner only, whatever the caller's umask.
+  ::umask(077);
   spdlog::set_default_logger(spdlog::stderr_color_mt("authledger"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
@@ -359,7 +360,7 @@ int main(int argc, char** argv) {
   CommonFlags serve_flags, boot_flags, rebuild_flags;
   std::string listen, account, role, writer_url;
   int threads = -1;
-  bool allow_existing = false;
+  bool allow_existing = false, truncate_damaged_tail = false;
 
   auto* serve =
       app.add_subcommand("serve", "Run the HTTP gateway on the ledger (embedded, or Kafka with --kafka-brokers)");
@@ -374,6 +375,10 @@ int main(int argc, char** argv) {
   serve->add_option("--writer-url", writer_url,
                     "replica: base URL of the writer that write calls are redirected to (307), e.g. "
                     "http://10.0.0.5:8080");
+  serve->add_flag("--truncate-damaged-tail", truncate_damaged_tail,
+                  "cut a damaged end of the embedded ledger (records that do not verify and that no valid record "
+                  "follows, not provably a write that never finished) instead of refusing to start; what is cut is "
+                  "logged. See docs/ledger-format.md");
   serve->footer("Stop with SIGINT or SIGTERM. GET /healthz, /readyz and /metrics report its state.\n"
                 "A replica needs the writer's pepper file (--data DIR/pepper or [security] pepper_file).");
 
@@ -451,7 +456,7 @@ int main(int argc, char** argv) {
   if (*verify)
     return AuditVerifyCmd(audit_flags, audit_file, audit_public_key, audit_strict, audit_partitions, audit_since_head);
   if (*exp) return AuditExportCmd(audit_flags, audit_out);
-  if (*serve) return Serve(serve_flags, listen, threads, role, writer_url);
+  if (*serve) return Serve(serve_flags, listen, threads, role, writer_url, truncate_damaged_tail);
   if (*boot) return BootstrapCmd(boot_flags, account, allow_existing);
   if (*rebuild) return RebuildCmd(rebuild_flags);
   if (*replay)

@@ -115,6 +115,11 @@ Result<std::unique_ptr<Node>> Node::Open(const Config& config, const Clock& cloc
                                    "without the pepper no existing key can be verified");
   if (!loaded.ok()) return loaded.status();
   const SecretString pepper(std::move(loaded).value());  // wiped when Open returns; the holders wipe theirs
+  // A damaged tail cut on the operator's word (--truncate-damaged-tail) may have held
+  // events the projections applied: they are filled again from the ledger.
+  if (n->recovery_.damaged && n->recovery_.cut) {
+    if (Status s = ProjectionStore::Destroy(config.ProjectionsDir()); !s.ok()) return s;
+  }
   auto store = ProjectionStore::Open(config.ProjectionsDir(), StoreOptionsOf(config));
   if (!store.ok()) return store.status();
   n->store_ = std::move(store).value();

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <utility>
 
+#include "domain/crypto.h"
 #include "domain/decimal.h"
 #include "ledger/log_format.h"
 
@@ -29,6 +30,8 @@ constexpr std::size_t kMaxGroupBytes = 32u << 20;
 constexpr std::uint64_t kMinSegmentBytes = 128;
 constexpr std::uint64_t kMaxSegmentBytes = 1ull << 30;
 constexpr std::size_t kReadChunk = 64u << 10;
+// The unit in which file data reaches the disk (page cache pages are aligned to file offsets).
+constexpr std::uint64_t kPageBytes = 4096;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -53,11 +56,15 @@ std::string Where(const std::string& path, std::uint64_t offset) {
   return "ledger segment " + path + " at byte offset " + std::to_string(offset);
 }
 
-Status PwriteAll(int fd, std::string_view data, std::uint64_t offset) {
+bool IsNoSpace(int err) { return err == ENOSPC || err == EDQUOT; }
+
+// `err` (optional) gets the errno of a failure.
+Status PwriteAll(int fd, std::string_view data, std::uint64_t offset, int* err = nullptr) {
   while (!data.empty()) {
     ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (err) *err = errno;
       return Status::IOError("write failed: " + ErrnoText(errno));
     }
     data.remove_prefix(static_cast<std::size_t>(n));
@@ -201,6 +208,114 @@ Status FindValidRecord(int fd, std::uint64_t from, std::uint64_t end, std::uint6
   return Status::Ok();
 }
 
+// Sets *start to where the run of zero bytes that ends [from, end) begins (end if the
+// last byte is not zero, from if every byte is).
+Status ZeroSuffixStart(int fd, std::uint64_t from, std::uint64_t end, std::uint64_t* start) {
+  std::string buf;
+  for (std::uint64_t hi = end; hi > from;) {
+    const std::uint64_t lo = hi - std::min<std::uint64_t>(hi - from, kReadChunk);
+    buf.resize(static_cast<std::size_t>(hi - lo));
+    Status s = PreadExact(fd, buf.data(), buf.size(), lo);
+    if (!s.ok()) return s;
+    std::size_t i = buf.size();
+    while (i > 0 && buf[i - 1] == '\0') --i;
+    if (i > 0) {
+      *start = lo + i;
+      return Status::Ok();
+    }
+    hi = lo;
+  }
+  *start = from;
+  return Status::Ok();
+}
+
+// True if [off, end) is one whole record whose length field alone is wrong: with the
+// length set to what the file holds, its checksum matches.
+Status IsWholeRecordWithBadLength(int fd, std::uint64_t off, std::uint64_t end, bool* yes) {
+  *yes = false;
+  const std::uint64_t avail = end - off;
+  if (avail < lf::kMinRecordSize || avail > lf::kMaxRecordSize) return Status::Ok();
+  std::string rec(static_cast<std::size_t>(avail), '\0');
+  Status s = PreadExact(fd, rec.data(), rec.size(), off);
+  if (!s.ok()) return s;
+  const auto body = static_cast<std::uint32_t>(avail - lf::kRecordHeaderSize);
+  for (int i = 0; i < 4; ++i) rec[4 + i] = static_cast<char>((body >> (8 * i)) & 0xff);
+  std::uint32_t stored = 0;
+  for (int i = 3; i >= 0; --i) stored = (stored << 8) | static_cast<unsigned char>(rec[i]);
+  *yes = stored == Crc32(std::string_view(rec).substr(4));
+  return Status::Ok();
+}
+
+// Whether the bytes [off, end) at the end of the last segment, where valid records stop
+// and after which no valid record starts, are provably a write that never finished (and
+// so was never acknowledged), and what they are. docs/ledger-format.md, "Torn tail vs.
+// damage", is the rule; anything it does not call a partial write is damage.
+struct TailVerdict {
+  bool partial_write = false;
+  std::string what;
+};
+
+Status ClassifyTail(int fd, std::uint64_t off, std::uint64_t end, TailVerdict* v) {
+  const std::uint64_t avail = end - off;
+  v->partial_write = true;
+  if (avail < lf::kRecordHeaderSize) {
+    v->what = "an incomplete record header (" + std::to_string(avail) + " bytes before the end of the file)";
+    return Status::Ok();
+  }
+  std::uint64_t zeros_from = end;
+  Status s = ZeroSuffixStart(fd, off, end, &zeros_from);
+  if (!s.ok()) return s;
+  if (zeros_from == off) {
+    v->what = std::to_string(avail) + " zero bytes (the file was extended but the data never reached the disk)";
+    return Status::Ok();
+  }
+  char header[lf::kRecordHeaderSize];
+  s = PreadExact(fd, header, sizeof header, off);
+  if (!s.ok()) return s;
+  std::size_t size = 0;
+  const bool length_ok = lf::DecodeRecordSize(std::string_view(header, sizeof header), &size).ok();
+  if (length_ok && size > avail) {
+    bool whole = false;
+    s = IsWholeRecordWithBadLength(fd, off, end, &whole);
+    if (!s.ok()) return s;
+    if (!whole) {
+      v->what = "an incomplete record (its header claims " + std::to_string(size) + " bytes, the file ends after " +
+                std::to_string(avail) + ")";
+      return Status::Ok();
+    }
+    v->partial_write = false;
+    v->what = "a whole record whose length field is damaged (with the length corrected its checksum matches)";
+    return Status::Ok();
+  }
+  // Pages that never reached the disk read as zeros: a zero-filled end of the file from a
+  // page boundary inside the first bad record (inside its header if the length is bad).
+  const std::uint64_t page = (zeros_from + kPageBytes - 1) / kPageBytes * kPageBytes;
+  if (page < end && page < off + (length_ok ? size : lf::kRecordHeaderSize)) {
+    v->what = "a record whose bytes from offset " + std::to_string(page) +
+              " to the end of the file are zero (pages that never reached the disk)";
+    return Status::Ok();
+  }
+  v->partial_write = false;
+  v->what = length_ok ? "a complete record that does not verify" : "a record header with an impossible length";
+  return Status::Ok();
+}
+
+// The number of records in [off, end) as far as their length fields tell: at least one.
+Status CountRecords(int fd, std::uint64_t off, std::uint64_t end, std::uint64_t* n) {
+  *n = 0;
+  for (std::uint64_t p = off; p < end;) {
+    ++*n;
+    if (end - p < lf::kRecordHeaderSize) break;
+    char header[lf::kRecordHeaderSize];
+    Status s = PreadExact(fd, header, sizeof header, p);
+    if (!s.ok()) return s;
+    std::size_t size = 0;
+    if (!lf::DecodeRecordSize(std::string_view(header, sizeof header), &size).ok() || size > end - p) break;
+    p += size;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 struct EmbeddedLog::Writer {
@@ -246,33 +361,49 @@ EmbeddedLog::~EmbeddedLog() {
 
 std::string EmbeddedLog::SegmentPath(std::uint32_t number) const { return dir_ + "/" + SegmentName(number); }
 
-Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(const std::string& dir, EmbeddedLogOptions opts) {
+Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(const std::string& dir, EmbeddedLogOptions opts,
+                                                       RecoveryReport* report) {
+  if (report) *report = RecoveryReport{};
   if (dir.empty()) return Status::InvalidArgument("ledger directory is empty");
   if (opts.segment_bytes < kMinSegmentBytes || opts.segment_bytes > kMaxSegmentBytes) {
     return Status::InvalidArgument("ledger segment_bytes must be between " + std::to_string(kMinSegmentBytes) +
                                    " and " + std::to_string(kMaxSegmentBytes));
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create ledger directory " + dir + ": " + ec.message());
-
+  if (opts.read_only) opts.truncate_damaged_tail = false;
   std::unique_ptr<EmbeddedLog> log(new EmbeddedLog(dir, opts));
   const std::string lock_path = dir + "/LOCK";
-  log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (log->lock_fd_ < 0) {
-    return Status::IOError("cannot open " + lock_path + ": " + ErrnoText(errno));
+  std::error_code ec;
+  if (opts.read_only) {
+    if (!std::filesystem::is_directory(dir, ec)) return Status::NotFound("there is no ledger directory " + dir);
+    // A missing LOCK file: no process ever opened this ledger for writing (a copy).
+    log->lock_fd_ = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (log->lock_fd_ < 0 && errno != ENOENT) {
+      return Status::IOError("cannot open " + lock_path + ": " + ErrnoText(errno));
+    }
+  } else {
+    if (std::filesystem::create_directories(dir, ec) && !ec) {
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    if (ec) return Status::IOError("cannot create ledger directory " + dir + ": " + ec.message());
+    log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (log->lock_fd_ < 0) {
+      return Status::IOError("cannot open " + lock_path + ": " + ErrnoText(errno));
+    }
   }
-  while (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+  while (log->lock_fd_ >= 0 && ::flock(log->lock_fd_, (opts.read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK) {
       return Status::Unavailable("ledger " + dir + " is locked by another authledger process");
     }
     return Status::IOError("cannot lock " + lock_path + ": " + ErrnoText(errno));
   }
-  log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (log->dir_fd_ < 0) return Status::IOError("cannot open " + dir + ": " + ErrnoText(errno));
+  if (!opts.read_only) {
+    log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (log->dir_fd_ < 0) return Status::IOError("cannot open " + dir + ": " + ErrnoText(errno));
+  }
 
   Status s = log->Recover();
+  if (report) *report = log->recovery_;
   if (!s.ok()) return s;
   return log;
 }
@@ -284,6 +415,7 @@ Status EmbeddedLog::Recover() {
     const std::string name = it->path().filename().string();
     std::uint32_t n = 0;
     if (name.size() > 8 && name.compare(name.size() - 8, 8, ".log.tmp") == 0) {
+      if (opts_.read_only) continue;
       // A segment whose creation did not finish: it never held a record.
       if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
         return Status::IOError("cannot remove " + it->path().string() + ": " + ErrnoText(errno));
@@ -301,6 +433,7 @@ Status EmbeddedLog::Recover() {
     }
   }
   if (numbers.empty()) {
+    if (opts_.read_only) return Status::Ok();  // an empty ledger
     recovery_.segments = 1;
     return CreateSegment(1);
   }
@@ -317,7 +450,7 @@ Status EmbeddedLog::Recover() {
 Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
   const auto number = static_cast<std::uint32_t>(seg_index + 1);
   const std::string path = SegmentPath(number);
-  const int fd = ::open(path.c_str(), (is_last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), (is_last && !opts_.read_only ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) return Status::IOError("cannot open " + path + ": " + ErrnoText(errno));
   segments_.push_back(Segment{number, fd, 0});
   struct stat st;
@@ -368,7 +501,9 @@ Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
       continue;
     }
     // kTorn or kBad at `off`.
-    if (!is_last) return Status::Corruption(Where(path, off) + ": " + why.message());
+    const std::string place =
+        Where(path, off) + " (ledger position " + std::to_string(head + 1) + ", right after the last intact event)";
+    if (!is_last) return Status::Corruption(place + ": " + why.message());
     bool any = false;
     std::uint64_t found = 0;
     const std::uint64_t max_position =
@@ -376,19 +511,37 @@ Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
     Status fs = FindValidRecord(fd, off + 1, size, max_position, &any, &found);
     if (!fs.ok()) return Status::IOError(path + ": " + fs.message());
     if (any) {
-      return Status::Corruption(Where(path, off) + ": " + why.message() + "; a valid record follows at byte offset " +
+      return Status::Corruption(place + ": " + why.message() + "; a valid record follows at byte offset " +
                                 std::to_string(found));
     }
-    // A torn tail: cut it off.
-    if (::ftruncate(fd, static_cast<off_t>(off)) != 0) {
-      return Status::IOError("cannot truncate torn tail of " + path + ": " + ErrnoText(errno));
-    }
-    s = SyncAll(fd);
+    // Valid records stop at `off` and none follows: a partial write, or a damaged tail.
+    TailVerdict verdict;
+    s = ClassifyTail(fd, off, size, &verdict);
     if (!s.ok()) return Status::IOError(path + ": " + s.message());
     recovery_.truncated_bytes = size - off;
     recovery_.truncated_segment = SegmentName(number);
     recovery_.truncated_at = off;
-    size = off;
+    recovery_.reason = verdict.what;
+    if (!verdict.partial_write) {
+      recovery_.damaged = true;
+      s = CountRecords(fd, off, size, &recovery_.damaged_records);
+      if (!s.ok()) return Status::IOError(path + ": " + s.message());
+      if (!opts_.truncate_damaged_tail) {
+        return Status::Corruption(place + ": " + why.message() + ": " + verdict.what +
+                                  ". This is damage, not a write that never finished, so nothing was cut (" +
+                                  std::to_string(size - off) + " bytes, " + std::to_string(recovery_.damaged_records) +
+                                  " record(s), to the end of the file)");
+      }
+    }
+    if (!opts_.read_only) {
+      if (::ftruncate(fd, static_cast<off_t>(off)) != 0) {
+        return Status::IOError("cannot truncate the tail of " + path + ": " + ErrnoText(errno));
+      }
+      s = SyncAll(fd);
+      if (!s.ok()) return Status::IOError(path + ": " + s.message());
+      recovery_.cut = true;
+    }
+    size = off;  // read-only: the partial write stays in the file, unread
     break;
   }
   segments_.back().size = size;
@@ -396,12 +549,17 @@ Status EmbeddedLog::ScanSegment(std::size_t seg_index, bool is_last) {
   return Status::Ok();
 }
 
-Status EmbeddedLog::CreateSegment(std::uint32_t number) {
+Status EmbeddedLog::CreateSegment(std::uint32_t number, bool* no_space) {
   const std::string path = SegmentPath(number);
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError("cannot create " + tmp + ": " + ErrnoText(errno));
-  Status s = PwriteAll(fd, lf::EncodeSegmentHeader(), 0);
+  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (no_space) *no_space = IsNoSpace(errno);
+    return Status::IOError("cannot create " + tmp + ": " + ErrnoText(errno));
+  }
+  int err = 0;
+  Status s = PwriteAll(fd, lf::EncodeSegmentHeader(), 0, &err);
+  if (no_space) *no_space = !s.ok() && IsNoSpace(err);
   if (s.ok()) s = SyncAll(fd);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = Status::IOError("rename failed: " + ErrnoText(errno));
@@ -434,6 +592,8 @@ bool EmbeddedLog::Enqueue(Writer* w) {
   if (w->status.ok()) w->status = CheckBatchAttributes(*w->batch);
   if (w->status.ok() && w->batch->expected_seq > std::numeric_limits<std::uint64_t>::max() - w->events.size())
     w->status = Status::InvalidArgument("ledger batch expected_seq is out of range");
+  if (w->status.ok() && opts_.read_only)
+    w->status = Status::FailedPrecondition("the ledger in " + dir_ + " was opened read-only");
   if (!w->status.ok()) return false;
   std::call_once(writer_started_, [this] { writer_thread_ = std::thread([this] { WriterLoop(); }); });
   {
@@ -557,6 +717,18 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
     }
   };
 
+  // A full disk while writing segment `number`: records [i, recs.size()) fail, nothing of
+  // them is stored, and the log stays usable (the next group tries again). The message
+  // reaches clients (503): it names the file, not the directory.
+  auto refuse_from = [&](std::size_t i, std::uint32_t number) {
+    for (std::size_t k = i; k < recs.size(); ++k) {
+      recs[k].w->status =
+          Status::Unavailable("the ledger's disk is full (no space left writing " + SegmentName(number) +
+                              "): nothing of the batch was stored; appends succeed again once space "
+                              "is freed");
+    }
+  };
+
   // Write in chunks that fit the active segment, rolling between them.
   std::size_t i = 0;
   while (i < recs.size()) {
@@ -564,8 +736,9 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
       // The full segment must be durable before the next one exists, even without
       // opts_.sync: on open, damage in a segment that is not the last is corruption.
       Status s = opts_.sync ? Status::Ok() : SyncData(segments_.back().fd);
-      if (s.ok()) s = CreateSegment(segments_.back().number + 1);
-      if (!s.ok()) return fail_from(i, i, s);
+      bool no_space = false;
+      if (s.ok()) s = CreateSegment(segments_.back().number + 1, &no_space);
+      if (!s.ok()) return no_space ? refuse_from(i, segments_.back().number + 1) : fail_from(i, i, s);
     }
     std::size_t j = i;
     std::uint64_t bytes = 0;
@@ -575,14 +748,19 @@ void EmbeddedLog::WriteGroup(std::vector<Writer*>& group) {
       ++j;
     }
     const Segment& seg = segments_.back();
-    Status s = PwriteAll(seg.fd, std::string_view(buf).substr(recs[i].buf_off, bytes), active_size_);
+    int err = 0;
+    Status s = PwriteAll(seg.fd, std::string_view(buf).substr(recs[i].buf_off, bytes), active_size_, &err);
+    const bool write_failed = !s.ok();
     if (s.ok() && opts_.sync) s = SyncData(seg.fd);
     if (!s.ok()) {
       // Take back what may have reached the file (never past durable data). Only once
       // the shorter size is itself durable is it certain that none of it is stored.
       const bool taken_back = ::ftruncate(seg.fd, static_cast<off_t>(active_size_)) == 0 && SyncData(seg.fd).ok();
-      return fail_from(i, taken_back ? i : j,
-                       Status::IOError("ledger segment " + SegmentPath(seg.number) + ": " + s.message()));
+      const std::string what = "ledger segment " + SegmentPath(seg.number) + ": " + s.message();
+      // A write refused for lack of space changed nothing durable: unlike a failed
+      // fdatasync, it leaves no doubt about the page cache, so the log goes on.
+      if (taken_back && write_failed && IsNoSpace(err)) return refuse_from(i, seg.number);
+      return fail_from(i, taken_back ? i : j, Status::IOError(what));
     }
     active_size_ += bytes;
     Publish(recs, i, j, active_size_);

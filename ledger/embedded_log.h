@@ -2,19 +2,30 @@
 // directory (normally <data dir>/ledger/). Format: docs/ledger-format.md.
 //
 // Contract, in addition to EventLog's:
-//  - One process at a time: Open takes flock(LOCK_EX) on <dir>/LOCK; a second Open of
-//    the same directory (this process or another) fails with Unavailable.
-//  - Open verifies every record. A torn record at the very end of the last segment
-//    (a crash mid-write) is cut off and reported by recovery(); any other damage fails
-//    Open with Corruption naming the segment file and byte offset. Nothing else ever
+//  - One writer at a time: Open takes flock(LOCK_EX) on <dir>/LOCK; a second Open of
+//    the same directory (this process or another) fails with Unavailable. A read-only
+//    Open (options.read_only) takes flock(LOCK_SH) instead, so readers exclude a writer
+//    but not each other.
+//  - Open verifies every record. At the end of the last segment, bytes that are provably
+//    an unacknowledged partial write (docs/ledger-format.md, "Torn tail vs. damage") are
+//    cut off and reported by recovery(). Any other damage, the tail included, fails Open
+//    with Corruption naming the segment file and byte offset; a damaged tail (no valid
+//    record after it) is cut only with options.truncate_damaged_tail. Nothing else ever
 //    changes bytes already written.
+//  - A read-only Open writes nothing at all: it creates no directory, segment or lock
+//    file, opens every file O_RDONLY, cuts nothing (a partial write at the tail is left in
+//    place, reported by recovery() and not read) and refuses every Append
+//    (FailedPrecondition).
+//  - Files it creates are mode 0600, a directory it creates 0700.
 //  - Append returns (AppendAsync calls back) after the batch is fdatasync'd
 //    (options.sync) and visible to Read, Head, AccountSeq and WaitForAppend. Batches
 //    are written by the log's own writer thread (started by the first append), which
 //    takes everything queued as one group: one write and one fdatasync per group, in
 //    queue order, and no caller's thread ever waits for the disk in AppendAsync. A batch whose write failed fails with
 //    IOError once its bytes are taken back (truncated, durably), else with OutcomeUnknown (reopening may find it
-//    stored). After an I/O error every later Append fails with IOError until the log is reopened.
+//    stored). After an I/O error every later Append fails with IOError until the log is reopened — except a full
+//    disk (ENOSPC, EDQUOT) while writing: once its bytes are taken back the batch fails with Unavailable and the
+//    log keeps taking appends, which succeed again once there is space.
 //  - All methods are thread-safe. Destroy the log only once no call is in flight
 //    (call WakeAll first to release WaitForAppend callers); the destructor writes
 //    what is still queued, calls back, and stops the writer thread.
@@ -45,22 +56,36 @@ struct EmbeddedLogOptions {
   std::uint64_t segment_bytes = 64ull << 20;
   // fdatasync before Append returns. Turn off only for throwaway data.
   bool sync = true;
+  // Open for reading only (audit verify and export, replay, rebuild): see the contract.
+  bool read_only = false;
+  // Also cut a damaged tail of the last segment (bad records that no valid record
+  // follows but that are not provably a partial write): the operator's explicit choice
+  // (`serve --truncate-damaged-tail`). Ignored when read_only.
+  bool truncate_damaged_tail = false;
 };
 
-// What Open had to repair. truncated_bytes == 0: the log was closed cleanly or the
-// crash left no partial record.
+// What Open found at the end of the last segment, and what it did about it.
+// truncated_bytes == 0: the log was closed cleanly or the crash left no partial record.
 struct RecoveryReport {
-  std::uint64_t truncated_bytes = 0;
-  std::string truncated_segment;   // file name, e.g. "000003.log"; empty if none
-  std::uint64_t truncated_at = 0;  // byte offset the segment was cut back to
-  std::uint64_t segments = 0;      // segment files found
-  std::uint64_t records = 0;       // valid records (batches) found
+  std::uint64_t truncated_bytes = 0;  // bytes from truncated_at to the end of the segment
+  std::string truncated_segment;      // file name, e.g. "000003.log"; empty if none
+  std::uint64_t truncated_at = 0;     // byte offset of the first byte that is not a valid record
+  bool cut = false;                   // the bytes were cut off (false: read-only, or Open failed)
+  bool damaged = false;               // not a partial write but damage (cut only with truncate_damaged_tail)
+  std::uint64_t damaged_records = 0;  // damaged: records in those bytes, as far as their length fields tell (>= 1)
+  std::string reason;                 // what was found at truncated_at
+  std::uint64_t segments = 0;         // segment files found
+  std::uint64_t records = 0;          // valid records (batches) found
 };
 
 class EmbeddedLog final : public EventLog {
  public:
-  // Opens (creating if missing) the ledger in `dir`.
-  static Result<std::unique_ptr<EmbeddedLog>> Open(const std::string& dir, EmbeddedLogOptions opts = {});
+  // Opens (creating if missing, unless read-only) the ledger in `dir`. If `report` is
+  // given it is filled even when Open fails: a damaged tail that stopped it is described
+  // there (damaged = true, cut = false), so a caller can tell the operator what
+  // truncate_damaged_tail would cut.
+  static Result<std::unique_ptr<EmbeddedLog>> Open(const std::string& dir, EmbeddedLogOptions opts = {},
+                                                   RecoveryReport* report = nullptr);
   ~EmbeddedLog() override;
   EmbeddedLog(const EmbeddedLog&) = delete;
   EmbeddedLog& operator=(const EmbeddedLog&) = delete;
@@ -107,7 +132,8 @@ class EmbeddedLog final : public EventLog {
   void WriterLoop();
   Status Recover();
   Status ScanSegment(std::size_t seg_index, bool is_last);
-  Status CreateSegment(std::uint32_t number);
+  // `no_space` (optional) is set when it failed for lack of space (ENOSPC, EDQUOT).
+  Status CreateSegment(std::uint32_t number, bool* no_space = nullptr);
   void WriteGroup(std::vector<Writer*>& group);
   void Publish(const std::vector<Pending>& recs, std::size_t begin, std::size_t end, std::uint64_t new_size);
   void AddIndexEntryLocked(Position first, std::uint32_t segment, std::uint64_t offset);

@@ -1,12 +1,15 @@
 #include "projections/store.h"
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -46,6 +49,23 @@ Status OpenError(const std::string& dir, const rocksdb::Status& s) {
                                s.ToString() + ")");
   return Status::IOError("cannot open projections at " + dir + ": " + s.ToString());
 }
+
+// RocksDB's warnings go to the service's log, not to a LOG file in the store: a LOG
+// file that failed to grow (a full disk) aborts RocksDB at its next line (an assertion
+// in its file writer), and a read model must keep serving while the disk is full.
+class SpdlogRocksLogger final : public rocksdb::Logger {
+ public:
+  SpdlogRocksLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) spdlog::error("rocksdb: {}", buf);
+    else spdlog::warn("rocksdb: {}", buf);
+  }
+};
 
 constexpr std::size_t kAccountIdLength = 17;  // "acct_" + 12 (domain/ids.h)
 
@@ -153,7 +173,11 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenCurrent(const std:
   options.create_missing_column_families = true;
   options.max_background_jobs = 2;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.info_log = std::make_shared<SpdlogRocksLogger>();
   options.keep_log_file_num = 3;
+  // Tracks the store's files: compactions wait for room instead of failing on a full
+  // disk, and a flush that failed for lack of space is retried once there is space.
+  options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
   // Writes skip the WAL (see Write); flushing every column family together keeps
   // the models and their stored position from ever disagreeing after a crash.
   options.atomic_flush = true;

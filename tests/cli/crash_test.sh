@@ -58,9 +58,20 @@ WRITER_PID=""
 ACKED=$(wc -l 2>/dev/null <"$TMP/acked" || echo 0)
 [ "$ACKED" -gt 0 ] || fail "no write was acknowledged before the kill"
 
-# Simulate a torn write: half a record's worth of garbage at the end of the last segment.
+# Simulate a torn write: the first half of a record (a copy of the last one's) at the end of
+# the last segment, as a write cut short leaves it. (Bytes that cannot begin a record are
+# damage, not a torn write: serve refuses them; see readonly_ledger_test.sh.)
 LAST=$(ls "$DATA/ledger/"*.log | sort | tail -n 1)
-printf '\x17\x00\x00\x00garbage-from-a-torn-write' >>"$LAST"
+"$PY" - "$LAST" <<'PY'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+off, last = 16, None
+while off + 8 <= len(b) and off + 8 + struct.unpack_from('<I', b, off + 4)[0] <= len(b):
+    size = 8 + struct.unpack_from('<I', b, off + 4)[0]
+    last, off = b[off:off + size], off + size
+if off == len(b):  # else the kill itself left a write cut short there
+    open(sys.argv[1], 'ab').write(last[: len(last) // 2])
+PY
 
 start_server
 grep -q "torn tail" "$TMP/server.log" || fail "the torn tail was not reported: $(cat "$TMP/server.log")"

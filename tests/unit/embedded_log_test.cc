@@ -467,19 +467,22 @@ TEST_F(EmbeddedLogTest, TornTailIsTruncatedAtEveryCutPoint) {
   }
 }
 
-TEST_F(EmbeddedLogTest, GarbageAfterLastRecordIsTruncated) {
+TEST_F(EmbeddedLogTest, PartialWriteAfterLastRecordIsTruncated) {
   WriteThree(dir_);
   const std::string full = Slurp(Segment(1));
   const std::vector<std::string> tails = {
       std::string(1, '\x7f'), std::string(4096, '\0'),     // extended but never written
       std::string("\x12\x34\x56\x78\x40\x00\x00\x00", 8),  // header claiming 64 more bytes
-      "this is not a record at all, just bytes left behind by a crash......"};
+      std::string("\x12\x34\x56\x78\x40\x00\x00\x00", 8) +
+          std::string("\x05\0\0\0\0\0\0\0\x01", 9)};  // ... and a few of them
   for (const auto& tail : tails) {
     SCOPED_TRACE("tail of " + std::to_string(tail.size()));
     Spit(Segment(1), full + tail);
     auto log = OpenOk();
     ASSERT_TRUE(log);
     EXPECT_EQ(log->recovery().truncated_bytes, tail.size());
+    EXPECT_TRUE(log->recovery().cut);
+    EXPECT_FALSE(log->recovery().damaged);
     EXPECT_EQ(log->Head(), 5u);
     EXPECT_EQ(ReadAll(*log).size(), 5u);
     EXPECT_EQ(fs::file_size(Segment(1)), full.size());
@@ -488,6 +491,191 @@ TEST_F(EmbeddedLogTest, GarbageAfterLastRecordIsTruncated) {
   ASSERT_TRUE(log);
   ASSERT_TRUE(log->Append(Batch("b", 1, {"six"})).ok());
   EXPECT_EQ(ReadAll(*log, 6).at(0).bytes, "six");
+}
+
+// Bytes after the last record that cannot be the start of a record this log wrote are
+// damage (issue 13, defect 2): refused, left in place, cut only with truncate_damaged_tail.
+TEST_F(EmbeddedLogTest, GarbageAfterLastRecordIsDamage) {
+  WriteThree(dir_);
+  const std::string full = Slurp(Segment(1));
+  const std::string tail = "this is not a record at all, just bytes left behind by a crash......";
+  Spit(Segment(1), full + tail);
+  RecoveryReport report;
+  auto r = EmbeddedLog::Open(dir_, {}, &report);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("000001.log at byte offset " + std::to_string(full.size())), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(report.damaged);
+  EXPECT_FALSE(report.cut);
+  EXPECT_EQ(report.truncated_bytes, tail.size());
+  EXPECT_EQ(report.damaged_records, 1u);
+  EXPECT_EQ(Slurp(Segment(1)), full + tail);
+
+  EmbeddedLogOptions cut;
+  cut.truncate_damaged_tail = true;
+  auto log = OpenOk(cut);
+  ASSERT_TRUE(log);
+  EXPECT_TRUE(log->recovery().damaged);
+  EXPECT_TRUE(log->recovery().cut);
+  EXPECT_EQ(log->recovery().truncated_bytes, tail.size());
+  EXPECT_EQ(log->Head(), 5u);
+  EXPECT_EQ(Slurp(Segment(1)), full);
+}
+
+// Issue 13, defect 2: a byte flipped inside the last, acknowledged record is damage, not
+// a torn write. Nothing opens over it (read-write or read-only) and nothing is cut,
+// unless the operator asks (truncate_damaged_tail), and then the report says so.
+TEST_F(EmbeddedLogTest, FlippedByteInLastRecordIsDamageNotTornTail) {
+  const std::size_t last = WriteThree(dir_);
+  const std::string full = Slurp(Segment(1));
+  const std::size_t at = full.size() - last;
+  // In the body, in the checksum, and in the length field (one more, one less).
+  for (std::size_t flip : {at + last / 2, at + 1, full.size() - 1}) {
+    SCOPED_TRACE("flip at " + std::to_string(flip));
+    std::string bad = full;
+    bad[flip] ^= 0x04;
+    Spit(Segment(1), bad);
+    for (bool read_only : {false, true}) {
+      EmbeddedLogOptions o;
+      o.read_only = read_only;
+      RecoveryReport report;
+      auto r = EmbeddedLog::Open(dir_, o, &report);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), Status::Code::kCorruption) << r.status().ToString();
+      const std::string& m = r.status().message();
+      EXPECT_NE(m.find("000001.log at byte offset " + std::to_string(at)), std::string::npos) << m;
+      EXPECT_NE(m.find("ledger position 4"), std::string::npos) << m;
+      EXPECT_NE(m.find("nothing was cut"), std::string::npos) << m;
+      EXPECT_TRUE(report.damaged);
+      EXPECT_EQ(report.damaged_records, 1u);
+      EXPECT_EQ(report.truncated_bytes, last);
+      EXPECT_EQ(Slurp(Segment(1)), bad);
+    }
+  }
+  for (int delta : {+1, -1}) {
+    SCOPED_TRACE("length " + std::to_string(delta));
+    std::string bad = full;
+    bad[at + 4] = static_cast<char>(static_cast<unsigned char>(bad[at + 4]) + delta);
+    Spit(Segment(1), bad);
+    auto r = EmbeddedLog::Open(dir_);
+    EXPECT_EQ(r.status().code(), Status::Code::kCorruption) << r.status().ToString();
+    EXPECT_EQ(Slurp(Segment(1)), bad);
+  }
+
+  std::string bad = full;
+  bad[at + last / 2] ^= 0x04;
+  Spit(Segment(1), bad);
+  EmbeddedLogOptions cut;
+  cut.truncate_damaged_tail = true;
+  auto log = OpenOk(cut);
+  ASSERT_TRUE(log);
+  EXPECT_TRUE(log->recovery().damaged);
+  EXPECT_TRUE(log->recovery().cut);
+  EXPECT_EQ(log->recovery().truncated_at, at);
+  EXPECT_EQ(log->recovery().truncated_bytes, last);
+  EXPECT_EQ(log->Head(), 3u);
+  EXPECT_EQ(Slurp(Segment(1)), full.substr(0, at));
+}
+
+// A write whose later pages never reached the disk reads as zeros from a page boundary
+// on: a partial write. Zeros that stop before the end of the file are damage.
+TEST_F(EmbeddedLogTest, ZeroPagesAtTheEndArePartialWriteZerosInsideAreDamage) {
+  {
+    auto log = OpenOk();
+    ASSERT_TRUE(log);
+    ASSERT_TRUE(log->Append(Batch("a", 0, {std::string(3000, 'a')})).ok());
+    ASSERT_TRUE(log->Append(Batch("a", 1, {std::string(9000, 'b')})).ok());
+  }
+  const std::string full = Slurp(Segment(1));
+  const std::size_t at = full.size() - RecordSize("a", {std::string(9000, 'b')});
+  ASSERT_LT(at, 4096u);
+  std::string lost = full;
+  std::fill(lost.begin() + 8192, lost.end(), '\0');
+  Spit(Segment(1), lost);
+  {
+    auto log = OpenOk();
+    ASSERT_TRUE(log);
+    EXPECT_TRUE(log->recovery().cut);
+    EXPECT_FALSE(log->recovery().damaged);
+    EXPECT_EQ(log->recovery().truncated_at, at);
+    EXPECT_EQ(log->Head(), 1u);
+  }
+  std::string hole = full;
+  std::fill(hole.begin() + 4096, hole.begin() + 8192, '\0');
+  Spit(Segment(1), hole);
+  auto r = EmbeddedLog::Open(dir_);
+  EXPECT_EQ(r.status().code(), Status::Code::kCorruption) << r.status().ToString();
+  EXPECT_EQ(Slurp(Segment(1)), hole);
+}
+
+// Sorted names and contents of every file under `dir`: what "nothing was written" compares.
+std::map<std::string, std::string> Snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out[e.path().string()] = Slurp(e.path());
+  return out;
+}
+
+// Auditing never writes (issue 13): a read-only open creates nothing, cuts nothing,
+// deletes nothing, and refuses appends; it excludes a writer but not other readers.
+TEST_F(EmbeddedLogTest, ReadOnlyOpenWritesNothing) {
+  EmbeddedLogOptions ro;
+  ro.read_only = true;
+  auto missing = EmbeddedLog::Open(dir_, ro);
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotFound) << missing.status().ToString();
+  EXPECT_FALSE(fs::exists(dir_));
+  fs::create_directories(dir_);
+  {
+    auto empty = OpenOk(ro);
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(empty->Head(), 0u);
+    EXPECT_TRUE(ReadAll(*empty).empty());
+    EXPECT_TRUE(fs::is_empty(dir_));
+  }
+  const std::size_t last = WriteThree(dir_);
+  const std::string full = Slurp(Segment(1));
+  // A partial write at the end and a stray temporary segment stay as they are.
+  Spit(Segment(1), full.substr(0, full.size() - last / 2));
+  Spit(fs::path(dir_) / "000002.log.tmp", "ALEDG");
+  const auto before = Snapshot(dir_);
+  {
+    auto log = OpenOk(ro);
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->Head(), 3u);
+    EXPECT_EQ(ReadAll(*log).size(), 3u);
+    EXPECT_EQ(log->recovery().truncated_bytes, last - last / 2);
+    EXPECT_FALSE(log->recovery().cut);
+    EXPECT_FALSE(log->recovery().damaged);
+    auto a = log->Append(Batch("b", 1, {"no"}));
+    EXPECT_EQ(a.status().code(), Status::Code::kFailedPrecondition) << a.status().ToString();
+    auto second_reader = OpenOk(ro);
+    EXPECT_TRUE(second_reader);
+    auto writer = EmbeddedLog::Open(dir_);
+    EXPECT_EQ(writer.status().code(), Status::Code::kUnavailable) << writer.status().ToString();
+  }
+  EXPECT_EQ(Snapshot(dir_), before);
+  {
+    auto writer = OpenOk();
+    ASSERT_TRUE(writer);
+    EXPECT_TRUE(writer->recovery().cut);
+    auto reader = EmbeddedLog::Open(dir_, ro);
+    EXPECT_EQ(reader.status().code(), Status::Code::kUnavailable) << reader.status().ToString();
+  }
+  EXPECT_EQ(Slurp(Segment(1)), full.substr(0, full.size() - last));
+}
+
+TEST_F(EmbeddedLogTest, FilesAreOwnerOnly) {
+  const mode_t old = ::umask(0);  // whatever the process umask, the log's own modes hold
+  {
+    auto log = OpenOk();
+    ASSERT_TRUE(log);
+    ASSERT_TRUE(log->Append(Batch("a", 0, {"x"})).ok());
+  }
+  ::umask(old);
+  auto mode = [](const fs::path& p) { return fs::status(p).permissions() & fs::perms::all; };
+  EXPECT_EQ(mode(dir_), fs::perms::owner_all);
+  EXPECT_EQ(mode(fs::path(dir_) / "LOCK"), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(mode(Segment(1)), fs::perms::owner_read | fs::perms::owner_write);
 }
 
 TEST_F(EmbeddedLogTest, DamageBeforeValidRecordsIsCorruption) {
