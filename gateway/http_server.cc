@@ -495,6 +495,10 @@ struct HttpServer::Impl {
       // next request (smuggling). It is refused, and the connection closed.
       if (!ec && parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked())
         ec = http::error::bad_transfer_encoding;
+      // An HTTP/1.1 request names exactly one Host, any request at most one (RFC 9112 §3.2).
+      const bool bad_host = !ec && (parser.get().count(http::field::host) > 1 ||
+                                    (parser.get().version() >= 11 && parser.get().count(http::field::host) == 0));
+      if (bad_host) ec = http::error::bad_field;
       if (ec) {
         // Malformed or oversized request: answer once, then close the connection.
         HttpRequest dummy{http::verb::unknown, "/", 11};
@@ -508,6 +512,9 @@ struct HttpServer::Impl {
             : ec == http::error::bad_transfer_encoding
                 ? Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request",
                           "Transfer-Encoding must end in chunked (RFC 9112 section 6.1)")
+            : bad_host
+                ? Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request",
+                          "an HTTP/1.1 request needs exactly one Host header (RFC 9112 section 3.2)")
                 : Problem(dummy, http::status::bad_request, "malformed-http", "Malformed HTTP request", ec.message());
         res.keep_alive(false);
         deadline.Arm(timeout);

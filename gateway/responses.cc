@@ -1,5 +1,7 @@
 #include "gateway/responses.h"
 
+#include <cctype>
+
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -14,15 +16,35 @@ HttpResponse JsonResponse(const HttpRequest& req, http::status status, std::stri
   return res;
 }
 
+namespace {
+// True if `seg` is a path segment as RFC 3986 writes it: pchar = unreserved /
+// pct-encoded / sub-delims / ":" / "@".
+bool IsPathSegment(std::string_view seg) {
+  static constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@";
+  const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = 0; i < seg.size(); ++i) {
+    const char c = seg[i];
+    if (c == '%') {
+      if (i + 2 >= seg.size() || !hex(seg[i + 1]) || !hex(seg[i + 2])) return false;
+      i += 2;
+    } else if (!std::isalnum(static_cast<unsigned char>(c)) && kAllowed.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
 std::string RedactedPath(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
+  if (path.empty() || path.front() != '/') return "/";
   std::string out;
   std::size_t i = 0;
   while (i < path.size() && out.size() < 200) {
     std::size_t j = path.find('/', i + 1);
     if (j == std::string_view::npos) j = path.size();
     std::string_view seg = path.substr(i, j - i);  // includes its leading '/'
-    out.append(seg.size() > 33 ? std::string_view("/_redacted_") : seg);
+    out.append(seg.size() > 33 || !IsPathSegment(seg.substr(1)) ? std::string_view("/_redacted_") : seg);
     i = j;
   }
   return out;

@@ -16,7 +16,10 @@ namespace authledger {
 HttpResponse Problem(const HttpRequest& req, http::status status, std::string_view slug, std::string_view title,
                      std::string_view detail);
 // The request path for problems and logs: no query string, and every segment
-// longer than 32 characters (long enough to be a pasted key) as "_redacted_".
+// longer than 32 characters (long enough to be a pasted key) or not a valid URI
+// path segment (RFC 3986: a bad %-escape, a space, a quote...) as "_redacted_",
+// so the result is always a URI reference; "/" for a target that is not a path
+// (absolute-form, "*").
 std::string RedactedPath(std::string_view target);
 // Maps a Status from the layers below to its HTTP problem.
 HttpResponse ProblemFromStatus(const HttpRequest& req, const Status& s);

@@ -10,7 +10,6 @@ burst goes to it, so its writes queue behind each other's appends). SEEDED and O
 records, one per request: op, account, name/id, the HTTP code (null: no answer) and, for creates
 answered, the full key. Keys are secrets: nothing here prints one. Everything is bounded in time.
 """
-import http.client
 import json
 import os
 import random
@@ -18,55 +17,14 @@ import signal
 import sys
 import threading
 import time
-import urllib.parse
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from alhttp import TIMEOUT, Client, fail, load_accounts, load_records, write_records  # noqa: E402
 
 THREADS = 48
-TIMEOUT = 20  # seconds, any one request
 ACKED_CREATE = (201, 202)
 ACKED_REVOKE = (200, 202)
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection; reconnects after an error."""
-
-    def __init__(self, base):
-        u = urllib.parse.urlparse(base)
-        self.host, self.port = u.hostname, u.port
-        self.conn = None
-
-    def call(self, method, path, token=None, body=None):
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        try:
-            self.conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-            r = self.conn.getresponse()
-            data = r.read()
-        except Exception:
-            self.conn.close()
-            self.conn = None
-            raise
-        return r.status, (json.loads(data) if data else None)
-
-
-def load_accounts(path):
-    out = []
-    for line in open(path):
-        if line.strip():
-            acct, key = line.split()
-            out.append((acct, key))
-    return out
-
-
-def load_records(path):
-    return [json.loads(l) for l in open(path) if l.strip()]
 
 
 def run_tasks(base, tasks, out, on_answer=None, stop=None):
@@ -85,12 +43,12 @@ def run_tasks(base, tasks, out, on_answer=None, stop=None):
             rec = {k: v for k, v in t.items() if k != "token"}
             try:
                 if t["op"] == "create":
-                    code, body = c.call("POST", "/v1/keys", t["token"],
-                                        {"name": t["name"], "scopes": ["monitors:read"]})
+                    code, body, _ = c.call("POST", "/v1/keys", t["token"],
+                                           {"name": t["name"], "scopes": ["monitors:read"]})
                     if code in ACKED_CREATE:
                         rec["id"], rec["key"] = body["id"], body["key"]
                 else:
-                    code, body = c.call("DELETE", "/v1/keys/" + t["id"], t["token"])
+                    code, body, _ = c.call("DELETE", "/v1/keys/" + t["id"], t["token"])
                 rec["code"] = code
             except Exception as e:  # no answer: the server died under it (or the request timed out)
                 rec["code"], rec["error"] = None, type(e).__name__
@@ -108,9 +66,7 @@ def run_tasks(base, tasks, out, on_answer=None, stop=None):
         t.join(TIMEOUT * 3)
         if t.is_alive():
             fail("a client thread hung")
-    with open(out, "w") as f:
-        for r in records:
-            f.write(json.dumps(r) + "\n")
+    write_records(out, records)
     return records
 
 
@@ -187,7 +143,7 @@ def check(base, accounts_file, seeded_file, burst_file):
             errors.append("%s %s answered %s" % (r["op"], r.get("name") or r.get("id"), r["code"]))
     listed = {}
     for a, k in accounts:
-        code, body = c.call("GET", "/v1/keys", k)
+        code, body, _ = c.call("GET", "/v1/keys", k)
         if code != 200:
             fail("GET /v1/keys of %s answered %d" % (a, code))
         listed[a] = {x["id"]: x for x in body["keys"]}
@@ -209,7 +165,7 @@ def check(base, accounts_file, seeded_file, burst_file):
                 creates_acked += 1
                 if [x["id"] for x in found] != [r["id"]]:
                     errors.append("acknowledged create %s (%s) is not listed once" % (r["name"], r["id"]))
-                code, body = c.call("POST", "/v1/keys/verify", None, {"key": r["key"]})
+                code, body, _ = c.call("POST", "/v1/keys/verify", None, {"key": r["key"]})
                 if code != 200 or body.get("code") != "VALID":
                     errors.append("acknowledged key %s verifies %s %s" % (r["id"], code, body and body.get("code")))
         else:
@@ -221,7 +177,7 @@ def check(base, accounts_file, seeded_file, burst_file):
                 revokes_acked += 1
                 if x["status"] != "revoked":
                     errors.append("acknowledged revoke of %s: the key is %s" % (r["id"], x["status"]))
-                code, body = c.call("POST", "/v1/keys/verify", None, {"key": seeded[r["id"]]["key"]})
+                code, body, _ = c.call("POST", "/v1/keys/verify", None, {"key": seeded[r["id"]]["key"]})
                 if code != 200 or body.get("code") != "REVOKED":
                     errors.append("revoked key %s verifies %s %s" % (r["id"], code, body and body.get("code")))
             elif x["status"] not in ("active", "revoked"):

@@ -102,13 +102,5 @@ SERVER_PID=""
 start_server
 $BURST check "$BASE" "$TMP/accounts" "$TMP/seeded" "$TMP/burst" || die "acknowledged writes were lost"
 stop_server
-"$BIN" audit verify --data "$DATA" --strict >"$TMP/verify.out" 2>&1 || fail "audit verify --strict: $(cat "$TMP/verify.out")"
-"$DUMP" "$DATA/projections" >"$TMP/live.dump" || fail "cannot dump the projections after the restart"
-"$BIN" rebuild --data "$DATA" >"$TMP/rebuild.out" 2>&1 || fail "rebuild failed: $(cat "$TMP/rebuild.out")"
-"$DUMP" "$DATA/projections" >"$TMP/rebuilt.dump" || fail "cannot dump the rebuilt projections"
-cmp -s "$TMP/live.dump" "$TMP/rebuilt.dump" ||
-  fail "the projections after the restart differ from a rebuild's ($(wc -l <"$TMP/live.dump") vs $(wc -l \
-    <"$TMP/rebuilt.dump") rows; first differences, column family and key: $(diff "$TMP/live.dump" "$TMP/rebuilt.dump" |
-    cut -f1,2 | head -n 6 | tr '\n' ' '))"
-echo "   audit verify --strict passes; the projections ($(wc -l <"$TMP/live.dump") rows) equal a rebuild's byte for byte"
+verify_and_rebuild "$DUMP"
 echo "crash_test: acknowledged writes survive kill -9, alone and in a group-committed burst"

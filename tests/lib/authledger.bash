@@ -12,6 +12,9 @@
 #   json_get FILE KEY...     print FILE's JSON value at KEY, KEY2, ... (strings bare)
 #   json_at FILE EXPR        the same with a Python subscript, e.g. '["keys"][0]["id"]' 
 #   redact           stdin -> stdout with anything shaped like a full key or client secret replaced
+#   verify_and_rebuild DUMP  (server stopped) `audit verify --strict` passes on $DATA, and its projections
+#                    as the server left them equal, byte for byte, what `authledger rebuild` writes (DUMP:
+#                    the projections_dump binary); prints one line of result
 #   PY               the Python the helpers run: /usr/bin/python3 when it exists (a `python3`
 #                    on PATH may be a slow shim, pyenv: ~0.4 s a call on a busy machine)
 # Everything here targets 127.0.0.1 only and is bounded in time.
@@ -91,4 +94,17 @@ json_at() {
 redact() {
   sed -E -e 's/[a-z][a-z0-9]{1,9}_(live|test)_[0-9A-Za-z]{51}/<redacted key>/g' \
          -e 's/[a-z][a-z0-9]{1,9}_cs_[0-9A-Za-z]{43}/<redacted client secret>/g'
+}
+
+verify_and_rebuild() {
+  local dump=${1:?usage: verify_and_rebuild <projections_dump>}
+  "$BIN" audit verify --data "$DATA" --strict >"$TMP/verify.out" 2>&1 || fail "audit verify --strict: $(cat "$TMP/verify.out")"
+  "$dump" "$DATA/projections" >"$TMP/live.dump" || fail "cannot dump the projections the server left"
+  "$BIN" rebuild --data "$DATA" >"$TMP/rebuild.out" 2>&1 || fail "rebuild failed: $(cat "$TMP/rebuild.out")"
+  "$dump" "$DATA/projections" >"$TMP/rebuilt.dump" || fail "cannot dump the rebuilt projections"
+  cmp -s "$TMP/live.dump" "$TMP/rebuilt.dump" ||
+    fail "the projections the server left differ from a rebuild's ($(wc -l <"$TMP/live.dump") vs $(wc -l \
+      <"$TMP/rebuilt.dump") rows; first differences, column family and key: $(diff "$TMP/live.dump" "$TMP/rebuilt.dump" |
+      cut -f1,2 | head -n 6 | tr '\n' ' '))"
+  echo "   audit verify --strict passes; the projections ($(wc -l <"$TMP/live.dump") rows) equal a rebuild's byte for byte"
 }
