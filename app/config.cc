@@ -31,7 +31,7 @@ constexpr IntSetting kMaxBodyBytes{"server", "max_body_bytes", 1024, 16 * 1024 *
 constexpr IntSetting kRequestTimeoutMs{"server", "request_timeout_ms", 100, 3'600'000};
 constexpr IntSetting kMaxEventStreams{"server", "max_event_streams", 0, 10'000};
 constexpr IntSetting kMaxEventStreamsPerAccount{"server", "max_event_streams_per_account", 1, 10'000};
-constexpr IntSetting kMaxConnections{"server", "max_connections", 16, 1'000'000};
+constexpr IntSetting kMaxConnections{"server", "max_connections", 0, 1'000'000};  // 0: as many as fit
 constexpr IntSetting kMaxConnectionsPerClient{"server", "max_connections_per_client", 1, 1'000'000};
 constexpr IntSetting kMaxMinPositionWaits{"server", "max_min_position_waits", 1, 1024};
 constexpr IntSetting kMaxMinPositionWaitsPerClient{"server", "max_min_position_waits_per_client", 1, 1024};

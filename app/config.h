@@ -27,7 +27,7 @@ struct Config {
   // Connections open at once in all (checked at start against the open-file
   // limit) and from one client address (an IPv6 client by its /64; trusted
   // proxies are exempt). Beyond either cap a new connection is closed at once.
-  std::size_t max_connections = 10000;
+  std::size_t max_connections = 0;  // 0: as many as the open-file limit holds, at most 10,000
   std::size_t max_connections_per_client = 256;
   // X-Min-Position waits (each holds a command thread) at once, in all and per
   // client address; beyond: 503 / 429 too-many-waits.

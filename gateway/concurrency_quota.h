@@ -42,13 +42,19 @@ class ConcurrencyQuota {
   // trusted proxy's connection, which carries many clients).
   Slot Acquire(const std::string& key);
 
+  // Changes the total (e.g. once the server knows how many connections the
+  // open-file limit holds); places already held stay held.
+  void SetTotal(std::size_t total) {
+    std::lock_guard lock(mu_);
+    total_ = total;
+  }
   std::size_t total() const { return total_; }
   std::size_t per_key() const { return per_key_; }
 
  private:
   void Release(const std::string& key);
 
-  const std::size_t total_;
+  std::size_t total_;
   const std::size_t per_key_;
   std::mutex mu_;
   std::size_t in_use_ = 0;

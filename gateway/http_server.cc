@@ -618,30 +618,49 @@ HttpServer::HttpServer(ServerOptions options, const Router& router)
 HttpServer::~HttpServer() { Stop(); }
 
 namespace {
-// OK if the open-file limit holds `max_connections` and kReservedFds more,
-// raising the soft limit toward the hard one if needed.
-Status CheckFdLimit(std::size_t max_connections) {
+// How many connections the open-file limit holds besides kReservedFds, after
+// raising the soft limit toward the hard one if `wanted` needs it.
+rlimit FdLimitFor(std::size_t wanted) {
   rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return Status::Ok();  // nothing known to check against
-  const rlim_t needed = static_cast<rlim_t>(max_connections + HttpServer::kReservedFds);
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return rlimit{RLIM_INFINITY, RLIM_INFINITY};  // nothing to check
+  const rlim_t needed = static_cast<rlim_t>(wanted + HttpServer::kReservedFds);
   if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
     rlimit raised = lim;
     raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? needed : std::min(needed, lim.rlim_max);
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
-  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= needed) return Status::Ok();
-  const std::size_t fits = lim.rlim_cur > HttpServer::kReservedFds ? lim.rlim_cur - HttpServer::kReservedFds : 0;
-  return Status::InvalidArgument("server.max_connections = " + std::to_string(max_connections) +
-                                 " does not fit the open-file limit: RLIMIT_NOFILE is " + std::to_string(lim.rlim_cur) +
-                                 " (hard " + std::to_string(lim.rlim_max) + "), and " +
-                                 std::to_string(HttpServer::kReservedFds) +
-                                 " descriptors are kept for files; lower it to at most " + std::to_string(fits) +
-                                 " or raise the limit (systemd: LimitNOFILE=)");
+  return lim;
+}
+
+// The total to run with: `configured`, or with 0 as many as fit up to
+// kDefaultMaxConnections; InvalidArgument naming the setting if that is too few.
+Result<std::size_t> FitConnectionsToFdLimit(std::size_t configured) {
+  const std::size_t wanted = configured != 0 ? configured : HttpServer::kDefaultMaxConnections;
+  const rlimit lim = FdLimitFor(wanted);
+  const std::size_t fits = lim.rlim_cur == RLIM_INFINITY ? wanted
+                           : lim.rlim_cur > HttpServer::kReservedFds
+                               ? static_cast<std::size_t>(lim.rlim_cur) - HttpServer::kReservedFds
+                               : 0;
+  if (configured == 0 && fits >= HttpServer::kMinConnections) return std::min(wanted, fits);
+  if (configured != 0 && fits >= configured) return configured;
+  return Status::InvalidArgument(
+      "server.max_connections = " + std::to_string(configured) + (configured == 0 ? " (as many as fit)" : "") +
+      " does not fit the open-file limit: RLIMIT_NOFILE is " + std::to_string(lim.rlim_cur) + " (hard " +
+      std::to_string(lim.rlim_max) + "), and " + std::to_string(HttpServer::kReservedFds) +
+      " descriptors are kept for files; " +
+      (fits >= HttpServer::kMinConnections ? "lower it to at most " + std::to_string(fits) + " or " : "") +
+      "raise the limit (systemd: LimitNOFILE=)");
 }
 }  // namespace
 
 Status HttpServer::Start() {
-  if (Status s = CheckFdLimit(impl_->options.max_connections); !s.ok()) return s;
+  auto total = FitConnectionsToFdLimit(impl_->options.max_connections);
+  if (!total.ok()) return total.status();
+  impl_->connections.SetTotal(*total);
+  if (impl_->options.max_connections == 0 && *total < kDefaultMaxConnections)
+    spdlog::warn("the open-file limit holds {} connections besides {} files: server.max_connections is {} (raise "
+                 "RLIMIT_NOFILE, e.g. systemd LimitNOFILE=, for up to {})",
+                 *total, kReservedFds, *total, kDefaultMaxConnections);
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.address, ec);
   if (ec) return Status::InvalidArgument("listen address '" + impl_->options.address + "' is not an IP address");

@@ -8,9 +8,11 @@
 // connection is closed at once), and blocking requests in flight (beyond the cap:
 // 503 + Retry-After). A connection's client is its peer's address (an IPv6 peer
 // by its /64); trusted proxies are not held to the per-client cap (they carry
-// many clients) but count toward the total. Start() checks that the total fits
-// the open-file limit (RLIMIT_NOFILE, raising the soft limit up to the hard one
-// if it must), keeping kReservedFds for everything else the process opens. When
+// many clients) but count toward the total. The total must fit the open-file
+// limit (RLIMIT_NOFILE, the soft limit raised up to the hard one if it must),
+// keeping kReservedFds for everything else the process opens: a total of 0 means
+// as many as fit, at most kDefaultMaxConnections; a total given that does not fit
+// makes Start() fail. When
 // accepting fails (EMFILE, ENFILE, ENOBUFS...), the acceptor backs off — 10 ms,
 // doubling up to 1 s, reset by the next success — instead of retrying at once:
 // the pending connections wait in the kernel's backlog, and no core spins.
@@ -46,7 +48,7 @@ struct ServerOptions {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   int request_timeout_ms = 10000;                // per read/write, including idle keep-alive
-  std::size_t max_connections = 10000;           // open at once, in all
+  std::size_t max_connections = 0;               // open at once, in all (0: as many as fit, see above)
   std::size_t max_connections_per_client = 256;  // open at once from one client (not a trusted proxy)
   TrustedProxies trusted_proxies;                // peers whose forwarding headers name the client
   std::size_t max_blocking_in_flight = 1024;
@@ -58,11 +60,16 @@ class HttpServer {
   // File descriptors Start() keeps out of max_connections for everything else
   // (the ledger's segments, RocksDB's files, the event streams' readers, logs).
   static constexpr std::size_t kReservedFds = 256;
+  // The total when ServerOptions::max_connections is 0, if the open-file limit holds it.
+  static constexpr std::size_t kDefaultMaxConnections = 10000;
+  // The smallest total the server runs with.
+  static constexpr std::size_t kMinConnections = 16;
 
   HttpServer(ServerOptions options, const Router& router);
   ~HttpServer();
   // Binds and starts serving on background threads. InvalidArgument naming
-  // server.max_connections if the open-file limit cannot hold that many.
+  // server.max_connections if the open-file limit cannot hold the total given
+  // (or, with 0, not even kMinConnections).
   Status Start();
   // Stops accepting, ends every stream (joining its handler's thread: handlers
   // must notice ResponseStream::closed() promptly), closes connections, joins

@@ -71,4 +71,10 @@ if (ulimit -n 1024 && timeout 30 "$BIN" serve --config "$TMP/fds.toml" --data "$
   >"$TMP/fds.out" 2>&1; then fail "serve started with max_connections beyond the open-file limit"; fi
 grep -q "server.max_connections = 5000" "$TMP/fds.out" || fail "fd limit error unclear: $(cat "$TMP/fds.out")"
 grep -q "RLIMIT_NOFILE is 1024" "$TMP/fds.out" || fail "fd limit error lacks the limit: $(cat "$TMP/fds.out")"
+# Unset, the cap is what the limit holds (1024 - 256), said in a warning, and the server serves.
+if (ulimit -n 1024 && exec timeout 5 "$BIN" serve --data "$DATA" --listen 127.0.0.1:0) >"$TMP/fds-auto.out" 2>&1; then
+  fail "serve under ulimit -n 1024 stopped before the timeout: $(cat "$TMP/fds-auto.out")"
+fi
+grep -q "server.max_connections is 768" "$TMP/fds-auto.out" || fail "no fd-limit warning: $(cat "$TMP/fds-auto.out")"
+grep -q "serving as" "$TMP/fds-auto.out" || fail "serve did not start under ulimit -n 1024: $(cat "$TMP/fds-auto.out")"
 echo "cli_test: all checks passed"

@@ -76,7 +76,7 @@ TEST_F(ConfigTest, GatewayLimitsAndTrustedProxies) {
   EXPECT_TRUE(c->Validate().ok());
   Write("[server]\nmax_connections = 2000000\n");
   EXPECT_EQ(LoadConfigFile(path_).status().message(),
-            "config: server.max_connections = 2000000 is out of range: it must be 16..1000000");
+            "config: server.max_connections = 2000000 is out of range: it must be 0..1000000");
   Write("[server]\nmax_connections_per_client = 0\n");
   EXPECT_EQ(LoadConfigFile(path_).status().message(),
             "config: server.max_connections_per_client = 0 is out of range: it must be 1..1000000");
@@ -84,7 +84,8 @@ TEST_F(ConfigTest, GatewayLimitsAndTrustedProxies) {
   EXPECT_EQ(LoadConfigFile(path_).status().message(),
             "config: limits.rate_limit_entries = 10 is out of range: it must be 1600..100000000");
   Write("[http]\ntrusted_proxies = \"10.0.0.0/8\"\n");
-  EXPECT_EQ(LoadConfigFile(path_).status().message(), "config: http.trusted_proxies must be a list of CIDR blocks");
+  EXPECT_EQ(LoadConfigFile(path_).status().message(),
+            "config: http.trusted_proxies must be a list of CIDR blocks, not a string");
   Config v;
   v.trusted_proxies = {"10.0.0.1/8"};
   EXPECT_NE(v.Validate().message().find("http.trusted_proxies: '10.0.0.1/8' is not a CIDR block"), std::string::npos);
