@@ -16,16 +16,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Never destroyed (the exit handler that removes it runs after static destructors).
 const std::string& ScratchFile() {
-  static const std::string path = [] {
+  static const std::string* path = [] {
     std::string templ = (fs::temp_directory_path() / "authledger-fuzz-config.XXXXXX").string();
     const int fd = mkstemp(templ.data());
     FUZZ_CHECK(fd >= 0);
     close(fd);
+    auto* made = new std::string(templ);
     std::atexit([] { std::remove(ScratchFile().c_str()); });
-    return templ;
+    return made;
   }();
-  return path;
+  return *path;
 }
 
 }  // namespace

@@ -70,14 +70,16 @@ std::string FramedRecords(std::string_view in) {
   return out;
 }
 
+// Never destroyed (the exit handler that removes it runs after static destructors).
 const std::string& ScratchDir() {
-  static const std::string dir = [] {
+  static const std::string* dir = [] {
     std::string templ = (fs::temp_directory_path() / "authledger-fuzz-ledger.XXXXXX").string();
     FUZZ_CHECK(mkdtemp(templ.data()) != nullptr);
+    auto* made = new std::string(templ);
     std::atexit([] { fs::remove_all(ScratchDir()); });
-    return templ;
+    return made;
   }();
-  return dir;
+  return *dir;
 }
 
 void CheckSegment(const std::string& segment) {
