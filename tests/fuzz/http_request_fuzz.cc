@@ -25,12 +25,20 @@ namespace {
 
 using authledger::testing::TestNode;
 
+// One node for the whole run, stopped at exit (before the statics it was made after are destroyed), so
+// that no server thread outlives what it uses.
+TestNode* the_node = nullptr;
+
 TestNode& Node() {
-  static TestNode* node = [] {
+  if (the_node == nullptr) {
     unsetenv("AUTHLEDGER_TEST_DUMP_DIR");  // fuzzed ledgers are no product output for the schema suite
-    return new TestNode();
-  }();
-  return *node;
+    the_node = new TestNode();
+    std::atexit([] {
+      delete the_node;
+      the_node = nullptr;
+    });
+  }
+  return *the_node;
 }
 
 std::string WithKey(std::string bytes, const std::string& key) {
@@ -67,9 +75,9 @@ std::string Exchange(unsigned short port, const std::string& bytes) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  TestNode& node = Node();
+  TestNode& n = Node();
   const std::string answer =
-      Exchange(node.node().port(), WithKey(std::string(authledger::fuzz::AsText(data, size)), node.admin_key()));
+      Exchange(n.node().port(), WithKey(std::string(authledger::fuzz::AsText(data, size)), n.admin_key()));
   FUZZ_CHECK(answer.find("HTTP/1.1 500 ") == std::string::npos);
   FUZZ_CHECK(answer.find("HTTP/1.0 500 ") == std::string::npos);
   return 0;
