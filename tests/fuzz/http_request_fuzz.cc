@@ -57,7 +57,8 @@ std::string Exchange(unsigned short port, const std::string& bytes) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   for (std::size_t sent = 0; sent < bytes.size();) {
     const ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close early (e.g. after a 400); what it said is read below
+    if (n < 0 && errno == EINTR) continue;  // libFuzzer's timer signal
+    if (n <= 0) break;                      // the server may close early (e.g. after a 400); what it said is read below
     sent += static_cast<std::size_t>(n);
   }
   shutdown(fd, SHUT_WR);
@@ -65,6 +66,7 @@ std::string Exchange(unsigned short port, const std::string& bytes) {
   char buf[4096];
   for (;;) {
     const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;  // libFuzzer's timer signal (SIGALRM every second)
     if (n <= 0) {
       if (n < 0 && errno != ECONNRESET) std::fprintf(stderr, "recv: errno %d\n", errno);
       FUZZ_CHECK(n == 0 || errno == ECONNRESET);  // a timeout means the server hung on this input
