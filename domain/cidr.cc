@@ -9,7 +9,8 @@
 namespace authledger {
 
 std::optional<IpAddress> ParseIp(std::string_view text) {
-  if (text.empty() || text.size() > 45) return std::nullopt;
+  // inet_pton reads up to the first NUL: "10.0.0.1\0junk" must not pass as 10.0.0.1 (found by fuzzing).
+  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) return std::nullopt;
   std::string s(text);
   IpAddress ip;
   unsigned char v4[4];

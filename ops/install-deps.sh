@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # ops/install-deps.sh — install the Debian 12 packages authledger needs, and only the missing ones.
 #
-# Usage: ops/install-deps.sh [build|test|bench]      (default: build)
+# Usage: ops/install-deps.sh [build|test|bench|fuzz]      (default: build)
 #
 #   build   compiler, CMake, ccache and the libraries the project links against
-#   test    build + curl, python3, kcat (integration and end-to-end tests), clang-format
+#   test    build + curl, python3, kcat (integration and end-to-end tests), clang-format, and g++'s
+#           sanitizer runtimes (the ASan/UBSan and TSan builds of ops/test.sh; docs/decisions.md 50)
 #   bench   build + curl, python3, wrk and an nginx binary (ops/bench/verify.sh; create.sh and rss.sh
 #           use wrk and curl, and build bench_seed and devbroker from the build packages)
+#   fuzz    build + clang-16 and its sanitizer/libFuzzer runtimes (ops/fuzz.sh, docs/fuzzing.md)
 #
 # Idempotent: each package is checked with dpkg-query; when everything is present nothing runs
 # (no root needed, no network). Otherwise, as root, it runs `apt-get update` once and
@@ -21,8 +23,8 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 profile="${1:-build}"
 case "$profile" in
   -h|--help) usage; exit 0 ;;
-  build|test|bench) ;;
-  *) echo "install-deps: unknown profile '$profile' (expected build, test or bench)" >&2; usage >&2; exit 2 ;;
+  build|test|bench|fuzz) ;;
+  *) echo "install-deps: unknown profile '$profile' (expected build, test, bench or fuzz)" >&2; usage >&2; exit 2 ;;
 esac
 if [[ $# -gt 1 ]]; then
   echo "install-deps: expected at most one argument" >&2; exit 2
@@ -34,8 +36,11 @@ build_pkgs=(
   libgtest-dev libgmock-dev libargon2-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libbenchmark-dev libdeflate-dev
 )
-test_pkgs=(curl python3 kcat clang-format)
+# libasan8, libubsan1, liblsan0, libtsan2: what -fsanitize= links with g++ 12 (libgcc-12-dev pulls
+# them in today; named so that the sanitizer builds never depend on that).
+test_pkgs=(curl python3 kcat clang-format libasan8 libubsan1 liblsan0 libtsan2)
 bench_pkgs=(curl python3 wrk)
+fuzz_pkgs=(clang-16 libclang-rt-16-dev)
 
 wanted=("${build_pkgs[@]}")
 case "$profile" in
@@ -50,6 +55,7 @@ case "$profile" in
          if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
            wanted+=(nginx-light)
          fi ;;
+  fuzz)  wanted+=("${fuzz_pkgs[@]}") ;;
 esac
 
 is_installed() {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace authledger {
@@ -62,6 +63,19 @@ TEST(DomainCidrTest, ParseIpRejectsGarbage) {
     EXPECT_FALSE(ParseIp(s).has_value()) << "accepted '" << s << "'";
   }
   EXPECT_FALSE(ParseIp(std::string(46, '1')).has_value());
+}
+
+// Found by fuzzing (tests/fuzz/corpus/cidr/regression-embedded-nul): inet_pton stops at a NUL, so an
+// address followed by a NUL and anything at all passed as the address ("ip" in a verify body and
+// "allowed_cidrs" can carry one as \u0000).
+TEST(DomainCidrTest, EmbeddedNulRejected) {
+  using namespace std::string_view_literals;
+  for (std::string_view s : {"10.0.0.1\0junk"sv, "10.0.0.1\0"sv, "::1\0"sv, "::8:8\0\0.22.0.2.1/12["sv}) {
+    EXPECT_FALSE(ParseIp(s).has_value()) << "accepted an address with a NUL, " << s.size() << " bytes";
+    EXPECT_FALSE(ParseCidr(s).has_value()) << "accepted a block with a NUL, " << s.size() << " bytes";
+  }
+  EXPECT_FALSE(ParseCidr("10.0.0.0\0/8"sv).has_value());
+  EXPECT_FALSE(ParseCidr("10.0.0.0/8\0"sv).has_value());
 }
 
 TEST(DomainCidrTest, V4BlocksContain) {
