@@ -276,7 +276,9 @@ TEST(GatewayLimitsTest, OutOfFileDescriptorsTheAcceptorBacksOffAndRecovers) {
   const double wall = std::chrono::duration<double>(SteadyClock::now() - wall0).count();
   for (int fd : filler) ::close(fd);
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
-  EXPECT_LT(cpu, 0.1 * wall) << "the process used " << cpu << " s of CPU in " << wall << " s while out of descriptors";
+  // A spinning acceptor used about half a core here; the whole process (RocksDB,
+  // the projector, a sanitizer's own threads) stays far below a quarter.
+  EXPECT_LT(cpu, 0.25 * wall) << "the process used " << cpu << " s of CPU in " << wall << " s while out of descriptors";
   // Once descriptors are free, the waiting connections are served (the backoff is at most 1 s).
   for (int fd : clients) {
     EXPECT_EQ(Exchange(fd, kHealthz, milliseconds(5000)), 200);

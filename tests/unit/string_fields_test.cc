@@ -463,8 +463,8 @@ class Generator {
 
   // One random edit: a byte deleted, replaced or inserted, a cut, or a span repeated.
   std::string Mutate(std::string s) {
-    static const std::string kBytes =
-        std::string("{}[]\":,\\ u0eE.-+tnfl9\x00\x1F\x7F\x80\xBF\xC3\xED\xEF\xF4\xFF", 36);
+    static constexpr char kByteList[] = "{}[]\":,\\ u0eE.-+tnfl9\x00\x1F\x7F\x80\xBF\xC3\xED\xEF\xF4\xFF";
+    static const std::string kBytes(kByteList, sizeof kByteList - 1);  // the NUL inside included
     if (s.empty()) return std::string(1, kBytes[Below(kBytes.size())]);
     const std::size_t at = Below(s.size());
     switch (Below(5)) {
