@@ -266,6 +266,26 @@ Status WrongType(const char* section, const char* key, const std::string& what, 
                                  TypeName(n.type()));
 }
 
+// A list of strings, if the file has it, replaces *out; `what` names the
+// expected form in the error ("a list of CIDR blocks").
+Status ReadStringList(SettingsFile& t, const char* section, const char* key, const std::string& what,
+                      std::vector<std::string>* out) {
+  auto node = t.Get(section, key);
+  if (!node) return Status::Ok();
+  auto* arr = node.as_array();
+  if (!arr) return WrongType(section, key, what, node);
+  std::vector<std::string> list;
+  for (auto& e : *arr) {
+    auto v = e.value<std::string>();
+    if (!v)
+      return Status::InvalidArgument(std::string("config: ") + section + "." + key + " must be " + what +
+                                     ": an element is " + TypeName(e.type()));
+    list.push_back(*v);
+  }
+  *out = std::move(list);
+  return Status::Ok();
+}
+
 template <typename T>
 Status Read(SettingsFile& t, const char* section, const char* key, T* out) {
   auto node = t.Get(section, key);
@@ -357,25 +377,9 @@ Result<Config> LoadConfigFile(const std::string& path) {
                    ReadInt(t, kFillBufferMb, &c.fill_buffer_mb)}) {
     if (!s.ok()) return s;
   }
-  if (auto catalogue = t.Get("scopes", "catalogue")) {
-    auto* arr = catalogue.as_array();
-    if (!arr) return WrongType("scopes", "catalogue", "a list of strings", catalogue);
-    c.scope_catalogue.clear();
-    for (auto& e : *arr) {
-      auto v = e.value<std::string>();
-      if (!v) return Status::InvalidArgument("config: scopes.catalogue must be a list of strings");
-      c.scope_catalogue.push_back(*v);
-    }
-  }
-  if (auto proxies = t.Get("http", "trusted_proxies")) {
-    auto* arr = proxies.as_array();
-    if (!arr) return WrongType("http", "trusted_proxies", "a list of CIDR blocks", proxies);
-    for (auto& e : *arr) {
-      auto v = e.value<std::string>();
-      if (!v) return Status::InvalidArgument("http.trusted_proxies must be a list of CIDR blocks (strings)");
-      c.trusted_proxies.push_back(*v);
-    }
-  }
+  for (Status s : {ReadStringList(t, "scopes", "catalogue", "a list of strings", &c.scope_catalogue),
+                   ReadStringList(t, "http", "trusted_proxies", "a list of CIDR blocks", &c.trusted_proxies)})
+    if (!s.ok()) return s;
   if (auto properties = t.Get("kafka", "properties")) {
     auto* props = properties.as_table();
     if (!props) return WrongType("kafka", "properties", "a table ([kafka.properties])", properties);

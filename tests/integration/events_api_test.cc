@@ -515,18 +515,24 @@ TEST_F(EventsApiTest, MalformedOrOutOfRangePositionsAre400BeforeStreaming) {
   }
 }
 
+// A stream refused for a cap: `status`, problem+json too-many-streams, Retry-After 5,
+// and a detail holding `detail_part`.
+void ExpectTooManyStreams(EventStreamClient& refused, int status, const std::string& detail_part) {
+  EXPECT_EQ(refused.status, status);
+  EXPECT_EQ(refused.header("content-type"), "application/problem+json");
+  EXPECT_EQ(refused.header("retry-after"), "5");
+  json problem = json::parse(refused.Body());
+  EXPECT_EQ(problem["type"], "/problems/too-many-streams");
+  EXPECT_EQ(problem["status"], status);
+  EXPECT_NE(problem["detail"].get<std::string>().find(detail_part), std::string::npos) << problem["detail"];
+}
+
 TEST_F(EventsApiTest, StreamsBeyondTheCapGet503UntilOneCloses) {
   TestNode n([](Config& c) { c.max_event_streams = 3; });
   std::vector<std::unique_ptr<EventStreamClient>> open;
   for (int i = 0; i < 3; ++i) open.push_back(OpenOk(n, n.admin_key()));
   auto refused = Open(n, n.admin_key());
-  EXPECT_EQ(refused->status, 503);
-  EXPECT_EQ(refused->header("content-type"), "application/problem+json");
-  EXPECT_EQ(refused->header("retry-after"), "5");
-  json problem = json::parse(refused->Body());
-  EXPECT_EQ(problem["type"], "/problems/too-many-streams");
-  EXPECT_EQ(problem["status"], 503);
-  EXPECT_NE(problem["detail"].get<std::string>().find("at most 3"), std::string::npos);
+  ExpectTooManyStreams(*refused, 503, "at most 3");
   // Other requests are still served while the streams wait (the node has two I/O threads).
   EXPECT_EQ(n.http().Call("GET", "/v1/keys", n.admin_key()).status, 200);
   auto verify = n.http().Call("POST", "/v1/keys/verify", "", {{"key", n.admin_key()}});
@@ -576,13 +582,7 @@ TEST_F(EventsApiTest, OneAccountCannotHoldEveryStream) {
   std::vector<std::unique_ptr<EventStreamClient>> open;
   for (int i = 0; i < 2; ++i) open.push_back(OpenOk(n, n.admin_key()));
   auto refused = Open(n, n.admin_key());
-  EXPECT_EQ(refused->status, 429);
-  EXPECT_EQ(refused->header("content-type"), "application/problem+json");
-  EXPECT_EQ(refused->header("retry-after"), "5");
-  json problem = json::parse(refused->Body());
-  EXPECT_EQ(problem["type"], "/problems/too-many-streams");
-  EXPECT_EQ(problem["status"], 429);
-  EXPECT_NE(problem["detail"].get<std::string>().find("already has 2 event streams"), std::string::npos);
+  ExpectTooManyStreams(*refused, 429, "already has 2 event streams");
   // Another account still gets its streams.
   Actor actor = Actor::Cli("tester", "authledger test");
   auto other = Await<CreatedAccount>([&](auto done) { CreateAccount(n.node().commands(), "other", actor, done); });
